@@ -1,0 +1,189 @@
+//! Where things sit inside a segment, computed with checked arithmetic from the
+//! header fields, so the same function serves the creator (which writes them) and
+//! every opener (which must not trust them).
+
+use crate::fingerprint::Fingerprint;
+use crate::header::HEADER_SIZE;
+use crate::name::MAX_NAME_LEN;
+
+/// Bytes reserved for a lock that lives inside the segment: one cache line.
+pub const INLINE_LOCK_SIZE: usize = 64;
+/// Bytes reserved for the name of a lock that lives in another segment:
+/// a u32 length and up to [`MAX_NAME_LEN`] bytes, rounded up.
+pub const LOCK_NAME_SIZE: usize = 256;
+/// The largest payload alignment a segment may ask for (one page).
+pub const MAX_ALIGN: u32 = 4096;
+/// The largest total size a segment may declare (1 TiB): far above any real
+/// use, far below anything that could overflow address arithmetic.
+pub const MAX_TOTAL_SIZE: u64 = 1 << 40;
+
+const _: () = assert!(4 + MAX_NAME_LEN <= LOCK_NAME_SIZE);
+
+/// Where a cell's lock lives; stored in the header's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockPlacement {
+    /// No lock (RawValue, RawArray).
+    None,
+    /// A lock inside this segment, right after the header.
+    Inline,
+    /// A lock in another segment, whose name is stored after the header.
+    Named,
+}
+
+impl LockPlacement {
+    /// The header flag value.
+    pub const fn flags(self) -> u16 {
+        match self {
+            LockPlacement::None => 0,
+            LockPlacement::Inline => 1,
+            LockPlacement::Named => 2,
+        }
+    }
+
+    /// The placement a stored flag value stands for.
+    pub const fn from_flags(flags: u16) -> Option<LockPlacement> {
+        match flags {
+            0 => Some(LockPlacement::None),
+            1 => Some(LockPlacement::Inline),
+            2 => Some(LockPlacement::Named),
+            _ => None,
+        }
+    }
+}
+
+/// Offsets of the parts of a cell segment (Value, RawValue, Array, RawArray).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellLayout {
+    /// Where the inline lock or the lock's name starts, if any.
+    pub lock_offset: Option<usize>,
+    /// Where element 0 starts; a multiple of the element alignment.
+    pub data_offset: usize,
+    /// Number of elements.
+    pub len: usize,
+    /// Bytes the whole segment spans.
+    pub total_size: usize,
+}
+
+/// Why a layout cannot exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutError {
+    /// Alignment is not a power of two or exceeds [`MAX_ALIGN`].
+    BadAlign(u32),
+    /// The size is not a multiple of the alignment (no Rust type has that).
+    SizeNotMultipleOfAlign {
+        /// Element size.
+        size: u32,
+        /// Element alignment.
+        align: u32,
+    },
+    /// The segment would exceed [`MAX_TOTAL_SIZE`] or overflow.
+    TooLarge {
+        /// Number of elements asked for.
+        len: u64,
+        /// Size of one.
+        size: u32,
+    },
+}
+
+impl core::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            LayoutError::BadAlign(a) => write!(
+                f,
+                "expected a power-of-two alignment of at most {MAX_ALIGN}, found {a}"
+            ),
+            LayoutError::SizeNotMultipleOfAlign { size, align } => write!(
+                f,
+                "expected a size that is a multiple of the alignment {align}, found {size}"
+            ),
+            LayoutError::TooLarge { len, size } => write!(
+                f,
+                "{len} elements of {size} bytes exceed the {MAX_TOTAL_SIZE}-byte segment limit"
+            ),
+        }
+    }
+}
+
+impl CellLayout {
+    /// The layout of `len` elements of type `elem` with the lock at `lock`.
+    ///
+    /// ```
+    /// use shmipc_core::layout::{CellLayout, LockPlacement};
+    /// use shmipc_core::fingerprint::Fingerprint;
+    /// let l = CellLayout::new(Fingerprint::of::<u64>(), 10, LockPlacement::Inline).unwrap();
+    /// assert_eq!((l.lock_offset, l.data_offset, l.total_size), (Some(64), 128, 208));
+    /// ```
+    pub fn new(elem: Fingerprint, len: u64, lock: LockPlacement) -> Result<CellLayout, LayoutError> {
+        let align = elem.align;
+        if !align.is_power_of_two() || align > MAX_ALIGN {
+            return Err(LayoutError::BadAlign(align));
+        }
+        if elem.size % align != 0 {
+            return Err(LayoutError::SizeNotMultipleOfAlign {
+                size: elem.size,
+                align,
+            });
+        }
+        let (lock_offset, after_lock) = match lock {
+            LockPlacement::None => (None, HEADER_SIZE),
+            LockPlacement::Inline => (Some(HEADER_SIZE), HEADER_SIZE + INLINE_LOCK_SIZE),
+            LockPlacement::Named => (Some(HEADER_SIZE), HEADER_SIZE + LOCK_NAME_SIZE),
+        };
+        let align = align as usize;
+        let data_offset = (after_lock + align - 1) & !(align - 1);
+        let too_large = LayoutError::TooLarge {
+            len,
+            size: elem.size,
+        };
+        let total = len
+            .checked_mul(u64::from(elem.size))
+            .and_then(|bytes| bytes.checked_add(data_offset as u64))
+            .filter(|&t| t <= MAX_TOTAL_SIZE)
+            .ok_or(too_large)?;
+        Ok(CellLayout {
+            lock_offset,
+            data_offset,
+            len: usize::try_from(len).map_err(|_| too_large)?,
+            total_size: usize::try_from(total).map_err(|_| too_large)?,
+        })
+    }
+}
+
+/// The layout of a segment that holds only a lock.
+pub const LOCK_SEGMENT_SIZE: usize = HEADER_SIZE + INLINE_LOCK_SIZE;
+/// Where the lock sits in a Lock segment.
+pub const LOCK_OFFSET: usize = HEADER_SIZE;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_overflow_and_bad_alignment() {
+        let fp = Fingerprint {
+            size: 8,
+            align: 8,
+            name_hash: 0,
+        };
+        assert!(matches!(
+            CellLayout::new(fp, u64::MAX, LockPlacement::None),
+            Err(LayoutError::TooLarge { .. })
+        ));
+        let odd = Fingerprint { align: 3, ..fp };
+        assert_eq!(CellLayout::new(odd, 1, LockPlacement::None), Err(LayoutError::BadAlign(3)));
+        let big = Fingerprint { align: 8192, size: 8192, ..fp };
+        assert!(CellLayout::new(big, 1, LockPlacement::None).is_err());
+    }
+
+    #[test]
+    fn data_is_aligned_after_a_named_lock() {
+        let fp = Fingerprint {
+            size: 128,
+            align: 128,
+            name_hash: 0,
+        };
+        let l = CellLayout::new(fp, 2, LockPlacement::Named).unwrap();
+        assert_eq!(l.data_offset, 384);
+        assert_eq!(l.total_size, 384 + 256);
+    }
+}

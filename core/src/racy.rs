@@ -1,0 +1,128 @@
+//! Copies to and from memory that another process may be writing at the same time.
+//!
+//! A plain `memcpy` racing with a writer is a data race, which Rust leaves
+//! undefined. These copies use relaxed atomic loads and stores of the widest
+//! unit the alignment and length allow, so a race gives a torn value (some old
+//! bytes, some new), never undefined behaviour. Callers use them only for
+//! plain-data types, for which every torn value is still a valid value.
+
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+fn unit(a: usize, b: usize, len: usize) -> usize {
+    let mix = a | b | len;
+    if mix % 8 == 0 && cfg!(target_has_atomic = "64") {
+        8
+    } else if mix % 4 == 0 {
+        4
+    } else if mix % 2 == 0 {
+        2
+    } else {
+        1
+    }
+}
+
+macro_rules! copy_units {
+    ($src:expr, $dst:expr, $len:expr, $unit:expr, $load_shared:expr) => {{
+        let (src, dst, len) = ($src, $dst, $len);
+        match $unit {
+            #[cfg(target_has_atomic = "64")]
+            8 => copy_with::<u64, AtomicU64>(src, dst, len / 8, $load_shared),
+            4 => copy_with::<u32, AtomicU32>(src, dst, len / 4, $load_shared),
+            2 => copy_with::<u16, AtomicU16>(src, dst, len / 2, $load_shared),
+            _ => copy_with::<u8, AtomicU8>(src, dst, len, $load_shared),
+        }
+    }};
+}
+
+trait Unit: Copy {
+    type Atomic;
+    fn load(a: &Self::Atomic) -> Self;
+    fn store(a: &Self::Atomic, v: Self);
+}
+
+macro_rules! unit_impl {
+    ($t:ty, $a:ty) => {
+        impl Unit for $t {
+            type Atomic = $a;
+            #[inline]
+            fn load(a: &$a) -> $t {
+                a.load(Ordering::Relaxed)
+            }
+            #[inline]
+            fn store(a: &$a, v: $t) {
+                a.store(v, Ordering::Relaxed)
+            }
+        }
+    };
+}
+unit_impl!(u8, AtomicU8);
+unit_impl!(u16, AtomicU16);
+unit_impl!(u32, AtomicU32);
+#[cfg(target_has_atomic = "64")]
+unit_impl!(u64, AtomicU64);
+
+/// # Safety
+/// `src` and `dst` are valid for `n` units of `U`, aligned for `U`, and the
+/// shared side is only ever accessed atomically or by other processes.
+#[inline]
+unsafe fn copy_with<U: Unit<Atomic = A>, A>(src: *const u8, dst: *mut u8, n: usize, load_shared: bool) {
+    let src = src.cast::<U>();
+    let dst = dst.cast::<U>();
+    for i in 0..n {
+        // SAFETY: the caller guarantees both sides are valid and aligned for `n`
+        // units; the shared side is accessed through its atomic type, which has
+        // the same size and alignment as `U`.
+        unsafe {
+            if load_shared {
+                let v = U::load(&*src.add(i).cast::<A>());
+                dst.add(i).write(v);
+            } else {
+                let v = src.add(i).read();
+                U::store(&*dst.add(i).cast::<A>(), v);
+            }
+        }
+    }
+}
+
+/// Copies `len` bytes out of shared memory at `shared` into private memory at `private`.
+///
+/// # Safety
+/// Both ranges are valid for `len` bytes and do not overlap; `private` is not
+/// accessed by anyone else during the copy; `shared` is accessed by this process
+/// only through this module or other atomics.
+pub unsafe fn load(shared: *const u8, private: *mut u8, len: usize) {
+    let u = unit(shared as usize, private as usize, len);
+    // SAFETY: forwarded from the caller; `unit` chose a width that divides both
+    // addresses and the length.
+    unsafe { copy_units!(shared, private, len, u, true) }
+}
+
+/// Copies `len` bytes from private memory at `private` into shared memory at `shared`.
+///
+/// # Safety
+/// As for [`load`].
+pub unsafe fn store(private: *const u8, shared: *mut u8, len: usize) {
+    let u = unit(shared as usize, private as usize, len);
+    // SAFETY: as in `load`.
+    unsafe { copy_units!(private, shared, len, u, false) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trips_at_every_alignment() {
+        let mut shared = [0u8; 40];
+        for offset in 0..8 {
+            for len in 0..24 {
+                let src: [u8; 24] = core::array::from_fn(|i| (i * 7 + offset) as u8);
+                let mut back = [0u8; 24];
+                // SAFETY: all ranges lie inside the local arrays.
+                unsafe {
+                    super::store(src.as_ptr(), shared.as_mut_ptr().add(offset), len);
+                    super::load(shared.as_ptr().add(offset), back.as_mut_ptr(), len);
+                }
+                assert_eq!(&back[..len], &src[..len]);
+            }
+        }
+    }
+}
