@@ -176,7 +176,10 @@ impl core::fmt::Display for HeaderError {
                 )
             }
             HeaderError::BadField { field, found } => {
-                write!(f, "header field `{field}` holds an impossible value {found}")
+                write!(
+                    f,
+                    "header field `{field}` holds an impossible value {found}"
+                )
             }
         }
     }
@@ -357,11 +360,17 @@ mod tests {
         let b = sample().encode();
         assert!(matches!(
             Header::decode(&b[..10], 4096),
-            Err(HeaderError::Truncated { expected: 64, found: 10 })
+            Err(HeaderError::Truncated {
+                expected: 64,
+                found: 10
+            })
         ));
         assert!(matches!(
             Header::decode(&b, 100),
-            Err(HeaderError::Truncated { expected: 4096, found: 100 })
+            Err(HeaderError::Truncated {
+                expected: 4096,
+                found: 100
+            })
         ));
     }
 }

@@ -113,7 +113,11 @@ impl CellLayout {
     /// let l = CellLayout::new(Fingerprint::of::<u64>(), 10, LockPlacement::Inline).unwrap();
     /// assert_eq!((l.lock_offset, l.data_offset, l.total_size), (Some(64), 128, 208));
     /// ```
-    pub fn new(elem: Fingerprint, len: u64, lock: LockPlacement) -> Result<CellLayout, LayoutError> {
+    pub fn new(
+        elem: Fingerprint,
+        len: u64,
+        lock: LockPlacement,
+    ) -> Result<CellLayout, LayoutError> {
         let align = elem.align;
         if !align.is_power_of_two() || align > MAX_ALIGN {
             return Err(LayoutError::BadAlign(align));
@@ -170,8 +174,15 @@ mod tests {
             Err(LayoutError::TooLarge { .. })
         ));
         let odd = Fingerprint { align: 3, ..fp };
-        assert_eq!(CellLayout::new(odd, 1, LockPlacement::None), Err(LayoutError::BadAlign(3)));
-        let big = Fingerprint { align: 8192, size: 8192, ..fp };
+        assert_eq!(
+            CellLayout::new(odd, 1, LockPlacement::None),
+            Err(LayoutError::BadAlign(3))
+        );
+        let big = Fingerprint {
+            align: 8192,
+            size: 8192,
+            ..fp
+        };
         assert!(CellLayout::new(big, 1, LockPlacement::None).is_err());
     }
 

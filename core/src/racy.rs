@@ -65,7 +65,12 @@ unit_impl!(u64, AtomicU64);
 /// `src` and `dst` are valid for `n` units of `U`, aligned for `U`, and the
 /// shared side is only ever accessed atomically or by other processes.
 #[inline]
-unsafe fn copy_with<U: Unit<Atomic = A>, A>(src: *const u8, dst: *mut u8, n: usize, load_shared: bool) {
+unsafe fn copy_with<U: Unit<Atomic = A>, A>(
+    src: *const u8,
+    dst: *mut u8,
+    n: usize,
+    load_shared: bool,
+) {
     let src = src.cast::<U>();
     let dst = dst.cast::<U>();
     for i in 0..n {

@@ -282,7 +282,11 @@ impl RawLock {
         self.state
             .compare_exchange(seen, tid | WAITERS, Ordering::Acquire, Ordering::Relaxed)
             .ok()?;
-        let dead_pid = if holder.pid != 0 { holder.pid } else { holder.tid };
+        let dead_pid = if holder.pid != 0 {
+            holder.pid
+        } else {
+            holder.tid
+        };
         self.poisoned.store(dead_pid, Ordering::Relaxed);
         Some(self.on_acquired(me))
     }

@@ -1,0 +1,208 @@
+//! `Array<T>`: a fixed-length slice of plain data behind a lock (Python's
+//! `multiprocessing.Array`).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::time::Duration;
+
+use shmipc_core::header::Kind;
+
+use crate::cells::{CellLock, Cells, Init};
+use crate::error::{Error, Result};
+use crate::lock::{
+    map_result, map_try, Guard, GuardSealed, Lock, LockGuard, LockResult, TryAcquireError,
+};
+use crate::options::Options;
+use crate::plain::Plain;
+
+/// `len` values of `T` in shared memory, behind a lock, like Python's
+/// `multiprocessing.Array`. For an array with no lock, see [`RawArray`](crate::RawArray).
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-array-{}", std::process::id());
+/// let prices = shmipc::Array::from_slice(&name, &[1.0f64, 2.0, 3.0])?;
+/// let same = shmipc::Array::<f64>::open(&name)?;
+/// same.lock()?[1] = 20.0;
+/// assert_eq!(&*prices.lock()?, &[1.0, 20.0, 3.0]);
+/// # Ok(()) }
+/// ```
+pub struct Array<T: Plain> {
+    cells: Cells<T>,
+}
+
+impl<T: Plain> Array<T> {
+    /// Creates an array of `len` zeroed elements with a lock of its own.
+    pub fn create(name: &str, len: usize) -> Result<Array<T>> {
+        Array::create_with(name, len, CellLock::Own, &Options::default())
+    }
+
+    /// Creates an array of `len` zeroed elements guarded by `lock`.
+    pub fn create_with(
+        name: &str,
+        len: usize,
+        lock: CellLock<'_>,
+        opts: &Options,
+    ) -> Result<Array<T>> {
+        let cells = Cells::create(name, Kind::Array, Init::Zeroed(len), Some(lock), opts)?;
+        Ok(Array { cells })
+    }
+
+    /// Creates an array holding a copy of `items`, with a lock of its own.
+    pub fn from_slice(name: &str, items: &[T]) -> Result<Array<T>> {
+        Array::from_slice_with(name, items, CellLock::Own, &Options::default())
+    }
+
+    /// Creates an array holding a copy of `items`, guarded by `lock`.
+    pub fn from_slice_with(
+        name: &str,
+        items: &[T],
+        lock: CellLock<'_>,
+        opts: &Options,
+    ) -> Result<Array<T>> {
+        let cells = Cells::create(name, Kind::Array, Init::Copy(items), Some(lock), opts)?;
+        Ok(Array { cells })
+    }
+
+    /// Opens the array named `name`; fails with [`Error::TypeMismatch`] if its
+    /// elements are of another type.
+    pub fn open(name: &str) -> Result<Array<T>> {
+        Array::open_with(name, &Options::default())
+    }
+
+    /// Opens the array named `name` with `opts`.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Array<T>> {
+        Ok(Array {
+            cells: Cells::open(name, Kind::Array, opts)?,
+        })
+    }
+
+    /// The array's name.
+    pub fn name(&self) -> &str {
+        self.cells.name()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.cells.len() == 0
+    }
+
+    /// The lock that guards the array (Python's `get_lock()`).
+    pub fn get_lock(&self) -> &Lock {
+        self.cells
+            .lock()
+            .unwrap_or_else(|| unreachable!("an Array always has a lock"))
+    }
+
+    /// Locks the array; the guard derefs to `[T]`.
+    pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
+        map_result(self.get_lock().acquire(), |g| self.wrap(g))
+    }
+
+    /// Locks the array if its lock is free, without waiting.
+    pub fn try_lock(
+        &self,
+    ) -> std::result::Result<ArrayGuard<'_, T>, TryAcquireError<ArrayGuard<'_, T>>> {
+        map_try(self.get_lock().try_acquire(), |g| self.wrap(g))
+    }
+
+    /// Locks the array, waiting at most `timeout`.
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<ArrayGuard<'_, T>, TryAcquireError<ArrayGuard<'_, T>>> {
+        map_try(self.get_lock().acquire_timeout(timeout), |g| self.wrap(g))
+    }
+
+    /// The elements, through a guard of the array's (shared) lock acquired
+    /// elsewhere. Fails with [`Error::InvalidArgument`] if `guard` holds another lock.
+    pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut [T]> {
+        if !guard.lock().same_lock(self.get_lock()) {
+            return Err(Error::invalid(format!(
+                "array '{}' is guarded by lock '{}', the guard holds lock '{}'",
+                self.name(),
+                self.get_lock().name(),
+                guard.lock().name()
+            )));
+        }
+        // SAFETY: the guard proves this thread holds the array's lock; the `&mut`
+        // borrow of the guard keeps other access through it away for 'g.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.cells.data().as_ptr(), self.cells.len()) })
+    }
+
+    fn wrap<'a>(&'a self, guard: LockGuard<'a>) -> ArrayGuard<'a, T> {
+        ArrayGuard {
+            guard,
+            data: self.cells.data(),
+            len: self.cells.len(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: Plain> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Array")
+            .field("name", &self.name())
+            .field("len", &self.len())
+            .field("lock", &self.get_lock().name())
+            .finish()
+    }
+}
+
+/// Exclusive access to an [`Array`]'s elements while its lock is held.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct ArrayGuard<'a, T: Plain> {
+    guard: LockGuard<'a>,
+    data: NonNull<T>,
+    len: usize,
+    _marker: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: `&ArrayGuard` gives `&[T]`, and `T: Sync` (Plain).
+unsafe impl<T: Plain> Sync for ArrayGuard<'_, T> {}
+
+impl<T: Plain> ArrayGuard<'_, T> {
+    /// Marks the array consistent after an [`OwnerDied`](crate::OwnerDied).
+    pub fn mark_consistent(&self) {
+        self.guard.mark_consistent();
+    }
+}
+
+impl<T: Plain> GuardSealed for ArrayGuard<'_, T> {}
+
+impl<T: Plain> Guard for ArrayGuard<'_, T> {
+    fn lock(&self) -> &Lock {
+        self.guard.lock()
+    }
+}
+
+impl<T: Plain> Deref for ArrayGuard<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: the lock is held for the guard's life; `len` elements lie,
+        // aligned, inside the mapping.
+        unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+    }
+}
+
+impl<T: Plain> DerefMut for ArrayGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.data.as_ptr(), self.len) }
+    }
+}
+
+impl<T: Plain + fmt::Debug> fmt::Debug for ArrayGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

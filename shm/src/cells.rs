@@ -1,0 +1,293 @@
+//! What `Value`, `Array`, `RawValue` and `RawArray` have in common: a segment
+//! holding `len` plain-data elements, and where their lock lives.
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::Kind;
+use shmipc_core::layout::{CellLayout, LockPlacement, LOCK_NAME_SIZE};
+use shmipc_core::name::MAX_NAME_LEN;
+use shmipc_core::racy;
+
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+use crate::options::Options;
+use crate::plain::Plain;
+use crate::segment::{checked_name, Segment, Spec};
+
+/// Which lock guards a [`Value`](crate::Value) or an [`Array`](crate::Array),
+/// chosen when it is created (Python's `lock=` argument).
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let pid = std::process::id();
+/// let lock = shmipc::Lock::create(&format!("doc-cell-lock-{pid}"))?;
+/// // Two cells updated together under one lock.
+/// let bids = shmipc::Value::create_with(&format!("doc-bids-{pid}"), 0u64,
+///     shmipc::CellLock::Shared(&lock), &shmipc::Options::new())?;
+/// let asks = shmipc::Value::create_with(&format!("doc-asks-{pid}"), 0u64,
+///     shmipc::CellLock::Shared(&lock), &shmipc::Options::new())?;
+/// let mut guard = lock.acquire()?;
+/// *bids.access(&mut guard)? += 1;
+/// *asks.access(&mut guard)? += 1;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub enum CellLock<'a> {
+    /// A lock of its own, inside the cell's segment (the default).
+    #[default]
+    Own,
+    /// An existing [`Lock`], shared with other cells. Openers open it by name,
+    /// so it must still be linked when they do.
+    Shared(&'a Lock),
+}
+
+/// How a new cell's elements start out.
+pub(crate) enum Init<'a, T> {
+    Zeroed(usize),
+    Copy(&'a [T]),
+}
+
+impl<T> Init<'_, T> {
+    fn len(&self) -> usize {
+        match self {
+            Init::Zeroed(len) => *len,
+            Init::Copy(items) => items.len(),
+        }
+    }
+}
+
+pub(crate) struct Cells<T> {
+    segment: Arc<Segment>,
+    data: NonNull<T>,
+    len: usize,
+    lock: Option<Lock>,
+    _marker: PhantomData<T>,
+}
+
+// SAFETY: elements are plain data (`Plain: Send + Sync`) in a mapping that
+// `segment` keeps alive; the wrappers hand out `&mut` only under a lock guard and
+// otherwise access the memory only atomically.
+unsafe impl<T: Plain> Send for Cells<T> {}
+// SAFETY: as above.
+unsafe impl<T: Plain> Sync for Cells<T> {}
+
+impl<T: Plain> Cells<T> {
+    pub(crate) fn create(
+        name: &str,
+        kind: Kind,
+        init: Init<'_, T>,
+        lock: Option<CellLock<'_>>,
+        opts: &Options,
+    ) -> Result<Cells<T>> {
+        checked_name(name)?;
+        let placement = match lock {
+            None => LockPlacement::None,
+            Some(CellLock::Own) => LockPlacement::Inline,
+            Some(CellLock::Shared(_)) => LockPlacement::Named,
+        };
+        let fingerprint = Fingerprint::of::<T>();
+        let len = init.len();
+        let layout = CellLayout::new(fingerprint, len as u64, placement)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let spec = Spec {
+            kind,
+            flags: placement.flags(),
+            fingerprint,
+            param: len as u64,
+            total_size: layout.total_size,
+        };
+        let segment = Segment::create(name, &spec, opts, |base| {
+            if let (Some(CellLock::Shared(shared)), Some(at)) = (lock, layout.lock_offset) {
+                let lock_name = shared.name().as_bytes();
+                let mut record = [0u8; LOCK_NAME_SIZE];
+                record[..4].copy_from_slice(&(lock_name.len() as u32).to_ne_bytes());
+                record[4..4 + lock_name.len()].copy_from_slice(lock_name);
+                // SAFETY: the layout reserved LOCK_NAME_SIZE bytes at `at`, inside
+                // the fresh mapping that no other process can use yet.
+                unsafe { racy::store(record.as_ptr(), base.as_ptr().add(at), LOCK_NAME_SIZE) };
+            }
+            if let Init::Copy(items) = init {
+                // SAFETY: the layout reserved `len * size_of::<T>()` bytes at the
+                // data offset; `items` is a valid slice of plain data.
+                unsafe {
+                    racy::store(
+                        items.as_ptr().cast(),
+                        base.as_ptr().add(layout.data_offset),
+                        std::mem::size_of_val(items),
+                    )
+                };
+            }
+        })?;
+        let segment = Arc::new(segment);
+        let lock = match lock {
+            None => None,
+            Some(CellLock::Own) => Some(Lock::at(
+                segment.clone(),
+                layout.lock_offset.unwrap_or_default(),
+            )?),
+            Some(CellLock::Shared(shared)) => Some(shared.clone()),
+        };
+        Cells::assemble(segment, layout, lock)
+    }
+
+    pub(crate) fn open(name: &str, kind: Kind, opts: &Options) -> Result<Cells<T>> {
+        let fingerprint = Fingerprint::of::<T>();
+        let segment = Segment::open(name, kind, fingerprint, std::any::type_name::<T>(), opts)?;
+        let header = *segment.header();
+        let placement = LockPlacement::from_flags(header.flags).ok_or_else(|| {
+            Error::corrupt(
+                name,
+                format!("unknown lock placement flags {}", header.flags),
+            )
+        })?;
+        let wants_lock = matches!(kind, Kind::Value | Kind::Array);
+        if wants_lock == (placement == LockPlacement::None) {
+            return Err(Error::corrupt(
+                name,
+                format!("a {kind} with lock placement {placement:?} cannot exist"),
+            ));
+        }
+        if matches!(kind, Kind::Value | Kind::RawValue) && header.param != 1 {
+            return Err(Error::corrupt(
+                name,
+                format!(
+                    "expected a {kind} of one element, found length {}",
+                    header.param
+                ),
+            ));
+        }
+        let layout = CellLayout::new(fingerprint, header.param, placement)
+            .map_err(|e| Error::corrupt(name, format!("length {}: {e}", header.param)))?;
+        if layout.total_size as u64 != header.total_size {
+            return Err(Error::corrupt(
+                name,
+                format!(
+                    "expected total size {} for {} elements, found {}",
+                    layout.total_size, header.param, header.total_size
+                ),
+            ));
+        }
+        let segment = Arc::new(segment);
+        let lock = match (placement, layout.lock_offset) {
+            (LockPlacement::Inline, Some(at)) => Some(Lock::at(segment.clone(), at)?),
+            (LockPlacement::Named, Some(at)) => {
+                let lock_name = read_lock_name(&segment, at)?;
+                Some(Lock::open_with(&lock_name, opts)?)
+            }
+            _ => None,
+        };
+        Cells::assemble(segment, layout, lock)
+    }
+
+    fn assemble(segment: Arc<Segment>, layout: CellLayout, lock: Option<Lock>) -> Result<Cells<T>> {
+        let bytes = layout
+            .len
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or_else(|| Error::corrupt(segment.name(), "element bytes overflow"))?;
+        let data = segment.at(layout.data_offset, bytes)?.cast::<T>();
+        Ok(Cells {
+            segment,
+            data,
+            len: layout.len,
+            lock,
+            _marker: PhantomData,
+        })
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.segment.name()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn data(&self) -> NonNull<T> {
+        self.data
+    }
+
+    /// The lock; `Value` and `Array` always have one (checked at open/create).
+    pub(crate) fn lock(&self) -> Option<&Lock> {
+        self.lock.as_ref()
+    }
+
+    pub(crate) fn check_index(&self, index: usize) -> Result<()> {
+        if index < self.len {
+            Ok(())
+        } else {
+            Err(Error::IndexOutOfBounds {
+                name: self.name().to_owned(),
+                index,
+                len: self.len,
+            })
+        }
+    }
+
+    /// Pointer to element `index`, which the caller has bounds-checked.
+    pub(crate) fn element(&self, index: usize) -> *mut T {
+        debug_assert!(index < self.len);
+        // SAFETY: `index < len`, and `len` elements lie inside the mapping.
+        unsafe { self.data.as_ptr().add(index) }
+    }
+
+    /// Copies elements `start..start + out.len()` out, racily but safely.
+    pub(crate) fn load_range(&self, start: usize, out: &mut [T]) -> Result<()> {
+        self.check_range(start, out.len())?;
+        // SAFETY: the range is inside the cells (checked); `out` is private.
+        unsafe {
+            racy::load(
+                self.data.as_ptr().add(start).cast(),
+                out.as_mut_ptr().cast(),
+                std::mem::size_of_val(out),
+            )
+        };
+        Ok(())
+    }
+
+    /// Copies `items` into elements `start..start + items.len()`, racily but safely.
+    pub(crate) fn store_range(&self, start: usize, items: &[T]) -> Result<()> {
+        self.check_range(start, items.len())?;
+        // SAFETY: the range is inside the cells (checked); `items` is private.
+        unsafe {
+            racy::store(
+                items.as_ptr().cast(),
+                self.data.as_ptr().add(start).cast(),
+                std::mem::size_of_val(items),
+            )
+        };
+        Ok(())
+    }
+
+    fn check_range(&self, start: usize, count: usize) -> Result<()> {
+        match start.checked_add(count) {
+            Some(end) if end <= self.len => Ok(()),
+            _ => Err(Error::IndexOutOfBounds {
+                name: self.name().to_owned(),
+                index: start.saturating_add(count).saturating_sub(1),
+                len: self.len,
+            }),
+        }
+    }
+}
+
+fn read_lock_name(segment: &Segment, at: usize) -> Result<String> {
+    let ptr = segment.at(at, LOCK_NAME_SIZE)?;
+    let mut record = [0u8; LOCK_NAME_SIZE];
+    // SAFETY: `at..at + LOCK_NAME_SIZE` is inside the segment (checked by `at`).
+    unsafe { racy::load(ptr.as_ptr(), record.as_mut_ptr(), LOCK_NAME_SIZE) };
+    let len = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]) as usize;
+    let bad = |detail: String| Error::corrupt(segment.name(), detail);
+    if len == 0 || len > MAX_NAME_LEN {
+        return Err(bad(format!(
+            "expected a lock name of 1..={MAX_NAME_LEN} bytes, found length {len}"
+        )));
+    }
+    let name = std::str::from_utf8(&record[4..4 + len])
+        .map_err(|_| bad("the shared lock's name is not UTF-8".to_owned()))?;
+    checked_name(name).map_err(|e| bad(format!("the shared lock's name is invalid: {e}")))?;
+    Ok(name.to_owned())
+}

@@ -1,0 +1,292 @@
+//! The one error type of shmipc.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::Kind;
+use shmipc_core::name::NameError;
+
+/// `Result<T, shmipc::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in shmipc, each case saying what was expected
+/// and what was found.
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let name = format!("doc-error-{}", std::process::id());
+/// match shmipc::Lock::open(&name) {
+///     Err(shmipc::Error::NotFound { name: missing }) => assert_eq!(missing, name),
+///     other => panic!("expected NotFound, got {other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// No segment of that name exists.
+    NotFound {
+        /// The object's name.
+        name: String,
+    },
+    /// `create` found a segment of that name already there.
+    AlreadyExists {
+        /// The object's name.
+        name: String,
+    },
+    /// The segment's mode does not let this process open it.
+    PermissionDenied {
+        /// The object's name.
+        name: String,
+    },
+    /// The name is not 1-200 characters of `[A-Za-z0-9._-]`.
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: NameError,
+    },
+    /// The segment does not start with shmipc's magic bytes.
+    NotShmipc {
+        /// The object's name.
+        name: String,
+        /// The first bytes found.
+        found: [u8; 6],
+    },
+    /// The segment was written by an incompatible version of shmipc.
+    VersionMismatch {
+        /// The object's name.
+        name: String,
+        /// The layout version this build speaks.
+        expected: u16,
+        /// The layout version in the segment.
+        found: u16,
+    },
+    /// The segment holds another kind of object (a Lock opened as a Value, say).
+    KindMismatch {
+        /// The object's name.
+        name: String,
+        /// The kind asked for.
+        expected: Kind,
+        /// The kind code stored (see [`Kind::from_code`]).
+        found: u16,
+    },
+    /// The segment's payload type differs from the one asked for.
+    TypeMismatch {
+        /// The object's name.
+        name: String,
+        /// The Rust type asked for.
+        expected_type: &'static str,
+        /// Its fingerprint.
+        expected: Fingerprint,
+        /// The fingerprint stored in the segment.
+        found: Fingerprint,
+    },
+    /// The segment is shorter than its header or than the size its header declares.
+    Truncated {
+        /// The object's name.
+        name: String,
+        /// Bytes needed.
+        expected: u64,
+        /// Bytes there.
+        found: u64,
+    },
+    /// The header or the layout it describes is inconsistent.
+    Corrupt {
+        /// The object's name.
+        name: String,
+        /// What is inconsistent, with the values found.
+        detail: String,
+    },
+    /// The creator had not finished initialising the segment within the wait.
+    NotReady {
+        /// The object's name.
+        name: String,
+        /// How long the opener waited.
+        waited: Duration,
+    },
+    /// An argument cannot be honoured (mode bits, sizes, indices).
+    InvalidArgument {
+        /// What was expected and what was given.
+        detail: String,
+    },
+    /// A `try_` operation found the object busy.
+    WouldBlock {
+        /// The object's name.
+        name: String,
+        /// The operation, e.g. `"try_acquire"`.
+        op: &'static str,
+    },
+    /// A `_timeout` operation ran out of time.
+    TimedOut {
+        /// The object's name.
+        name: String,
+        /// The operation that waited, e.g. `"acquire_timeout"`.
+        op: &'static str,
+        /// The timeout it was given.
+        after: Duration,
+    },
+    /// A lock's holder died holding it and nobody has marked the data consistent.
+    OwnerDied {
+        /// The lock's name.
+        name: String,
+        /// Process id of the holder that died.
+        pid: u32,
+    },
+    /// An index past the end of an array.
+    IndexOutOfBounds {
+        /// The object's name.
+        name: String,
+        /// The index given.
+        index: usize,
+        /// The array's length.
+        len: usize,
+    },
+    /// The operating system refused an operation.
+    Os {
+        /// The object's name, if the call concerned one.
+        name: String,
+        /// The call, e.g. `"shm_open"`.
+        op: &'static str,
+        /// The OS error, with its errno.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// The name of the object the error concerns, if any.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Error::NotFound { name }
+            | Error::AlreadyExists { name }
+            | Error::PermissionDenied { name }
+            | Error::InvalidName { name, .. }
+            | Error::NotShmipc { name, .. }
+            | Error::VersionMismatch { name, .. }
+            | Error::KindMismatch { name, .. }
+            | Error::TypeMismatch { name, .. }
+            | Error::Truncated { name, .. }
+            | Error::Corrupt { name, .. }
+            | Error::NotReady { name, .. }
+            | Error::WouldBlock { name, .. }
+            | Error::TimedOut { name, .. }
+            | Error::OwnerDied { name, .. }
+            | Error::IndexOutOfBounds { name, .. }
+            | Error::Os { name, .. } => Some(name),
+            Error::InvalidArgument { .. } => None,
+        }
+    }
+
+    /// The errno behind an [`Error::Os`].
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Os { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn os(name: &str, op: &'static str, source: io::Error) -> Error {
+        Error::Os {
+            name: name.to_owned(),
+            op,
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(name: &str, detail: impl Into<String>) -> Error {
+        Error::Corrupt {
+            name: name.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn invalid(detail: impl Into<String>) -> Error {
+        Error::InvalidArgument {
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound { name } => write!(f, "shmipc object '{name}' not found"),
+            Error::AlreadyExists { name } => {
+                write!(f, "shmipc object '{name}' already exists (unlink it or pick another name)")
+            }
+            Error::PermissionDenied { name } => {
+                write!(f, "permission denied opening shmipc object '{name}' (check its mode and owner)")
+            }
+            Error::InvalidName { name, reason } => write!(f, "invalid shmipc name {name:?}: {reason}"),
+            Error::NotShmipc { name, found } => write!(
+                f,
+                "'{name}' is not a shmipc segment: expected magic \"SHMIPC\", found {found:02x?}"
+            ),
+            Error::VersionMismatch {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "shmipc object '{name}' has layout version {found}, this build speaks {expected}"
+            ),
+            Error::KindMismatch {
+                name,
+                expected,
+                found,
+            } => match Kind::from_code(*found) {
+                Some(kind) => write!(f, "shmipc object '{name}' is a {kind}, expected a {expected}"),
+                None => write!(
+                    f,
+                    "shmipc object '{name}' has unknown kind code {found}, expected a {expected}"
+                ),
+            },
+            Error::TypeMismatch {
+                name,
+                expected_type,
+                expected,
+                found,
+            } => write!(
+                f,
+                "shmipc object '{name}' holds another type: expected {expected_type} ({expected}), found {found}"
+            ),
+            Error::Truncated {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "shmipc object '{name}' is truncated: expected at least {expected} bytes, found {found}"
+            ),
+            Error::Corrupt { name, detail } => write!(f, "shmipc object '{name}' is corrupt: {detail}"),
+            Error::NotReady { name, waited } => write!(
+                f,
+                "shmipc object '{name}' was still being initialised after {waited:?} (did its creator die?)"
+            ),
+            Error::InvalidArgument { detail } => write!(f, "invalid argument: {detail}"),
+            Error::WouldBlock { name, op } => write!(f, "{op} on '{name}' would block"),
+            Error::TimedOut { name, op, after } => write!(f, "{op} on '{name}' timed out after {after:?}"),
+            Error::OwnerDied { name, pid } => write!(
+                f,
+                "the holder of lock '{name}' (pid {pid}) died holding it; the data it protects may be inconsistent"
+            ),
+            Error::IndexOutOfBounds { name, index, len } => write!(
+                f,
+                "index {index} out of bounds for '{name}' of length {len}"
+            ),
+            Error::Os { name, op, source } => write!(f, "{op} failed for '{name}': {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Os { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

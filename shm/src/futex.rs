@@ -1,0 +1,119 @@
+//! The OS side of waiting: a futex on a word in shared memory.
+//!
+//! The futex calls omit `FUTEX_PRIVATE_FLAG`, because the waiters and wakers are
+//! in different processes, each mapping the word at its own address.
+
+use std::time::{Duration, Instant};
+
+use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};
+use shmipc_core::primitives::AtomicU32;
+
+use crate::identity;
+
+/// How often a parked lock waiter wakes to ask whether the holder still exists.
+/// Bounds how late an `OwnerDied` is noticed (the promise is 100 ms).
+pub(crate) const OWNER_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Sleeps while `*word == expected`, for at most `timeout`. Returns on wake-up,
+/// timeout, signal or a changed word alike: callers re-check their condition.
+pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call; the
+    // kernel only reads it. `ts_ptr` is null or points at a timespec on our stack.
+    // FUTEX_WAIT takes a relative timeout measured on CLOCK_MONOTONIC.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            ts_ptr,
+            std::ptr::null::<u32>(),
+            0u32,
+        );
+    }
+}
+
+/// Wakes at most `count` waiters sleeping on `word`, in any process.
+pub(crate) fn wake(word: &AtomicU32, count: u32) {
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
+    // SAFETY: `word` is a live, aligned 32-bit atomic; FUTEX_WAKE only uses its address.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE,
+            count,
+            std::ptr::null::<libc::timespec>(),
+            std::ptr::null::<u32>(),
+            0u32,
+        );
+    }
+}
+
+/// [`Unpark`] through `FUTEX_WAKE`.
+pub(crate) struct FutexWake;
+
+impl Unpark for FutexWake {
+    #[inline]
+    fn unpark(&self, word: &AtomicU32, count: u32) {
+        wake(word, count);
+    }
+}
+
+/// [`Park`] for one blocking call: futex waits bounded by the call's deadline
+/// and by the owner-liveness poll interval.
+pub(crate) struct FutexPark {
+    deadline: Option<Instant>,
+    next_poll: Instant,
+}
+
+impl FutexPark {
+    /// A park that gives up at `deadline` (never, if `None`).
+    pub(crate) fn new(deadline: Option<Instant>) -> FutexPark {
+        FutexPark {
+            deadline,
+            next_poll: Instant::now() + OWNER_POLL_INTERVAL,
+        }
+    }
+
+    fn classify(&mut self, now: Instant) -> Option<Parked> {
+        if self.deadline.is_some_and(|d| now >= d) {
+            return Some(Parked::DeadlineReached);
+        }
+        if now >= self.next_poll {
+            self.next_poll = now + OWNER_POLL_INTERVAL;
+            return Some(Parked::PollDue);
+        }
+        None
+    }
+}
+
+impl Park for FutexPark {
+    fn park(&mut self, word: &AtomicU32, expected: u32) -> Parked {
+        let now = Instant::now();
+        if let Some(verdict) = self.classify(now) {
+            return verdict;
+        }
+        let until = match self.deadline {
+            Some(d) if d < self.next_poll => d,
+            _ => self.next_poll,
+        };
+        wait(word, expected, Some(until.saturating_duration_since(now)));
+        self.classify(Instant::now()).unwrap_or(Parked::Woken)
+    }
+
+    fn yield_now(&mut self) {
+        std::thread::yield_now();
+    }
+
+    fn liveness(&mut self, owner: &Owner) -> Liveness {
+        identity::liveness(owner)
+    }
+}

@@ -1,0 +1,169 @@
+//! Who this thread is, and whether another thread still exists.
+//!
+//! A lock holder is identified by (tid, pid, start time). The start time, in
+//! clock ticks since boot from `/proc/<pid>/task/<tid>/stat`, tells a recycled
+//! thread id apart from the thread that recorded it.
+
+use std::cell::Cell;
+use std::sync::Once;
+
+use shmipc_core::park::{Liveness, Owner};
+
+thread_local! {
+    static ME: Cell<Option<Owner>> = const { Cell::new(None) };
+}
+
+static ATFORK: Once = Once::new();
+
+/// A forked child is a new thread in a new process: forget the parent's identity.
+extern "C" fn forget_identity_in_child() {
+    let _ = ME.try_with(|me| me.set(None));
+}
+
+/// The calling thread's identity. Costs a thread-local read after the first call.
+#[inline]
+pub(crate) fn current() -> Owner {
+    ME.try_with(|me| match me.get() {
+        Some(owner) => owner,
+        None => {
+            let owner = discover();
+            me.set(Some(owner));
+            owner
+        }
+    })
+    // During thread teardown the thread-local may be gone; the answer is the same.
+    .unwrap_or_else(|_| discover())
+}
+
+fn discover() -> Owner {
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only touches this thread's own
+        // thread-local cell; no locks, no allocation.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(forget_identity_in_child));
+        }
+    });
+    // SAFETY: gettid has no preconditions and cannot fail.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+    let pid = std::process::id();
+    let start = read_stat(pid, tid).map(|s| s.start).unwrap_or(0);
+    Owner { tid, pid, start }
+}
+
+/// This process's pid and start time, as recorded in segment headers.
+pub(crate) fn this_process() -> (u32, u64) {
+    let pid = std::process::id();
+    (pid, read_stat(pid, pid).map(|s| s.start).unwrap_or(0))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub state: u8,
+    pub start: u64,
+}
+
+/// Parses the state (field 3) and start time (field 22) of a `/proc/.../stat` line.
+/// The command name (field 2) may hold spaces and parentheses, so fields are
+/// counted from the last `)`.
+pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let state = *fields.next()?.as_bytes().first()?;
+    // Field 3 was the state; the start time is field 22, 19 further on.
+    let start = fields.nth(18)?.parse().ok()?;
+    Some(Stat { state, start })
+}
+
+fn read_stat(pid: u32, tid: u32) -> Option<Stat> {
+    let path = if pid != 0 {
+        format!("/proc/{pid}/task/{tid}/stat")
+    } else {
+        format!("/proc/{tid}/stat")
+    };
+    parse_stat(&std::fs::read_to_string(path).ok()?)
+}
+
+enum Existence {
+    Gone,
+    Exists,
+    Unknown,
+}
+
+fn exists(owner: &Owner) -> Existence {
+    if owner.pid == 0 {
+        // Without the pid, /proc/<tid> still resolves any thread id.
+        return match std::fs::metadata(format!("/proc/{}", owner.tid)) {
+            Ok(_) => Existence::Exists,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existence::Gone,
+            Err(_) => Existence::Unknown,
+        };
+    }
+    let (Ok(pid), Ok(tid)) = (i32::try_from(owner.pid), i32::try_from(owner.tid)) else {
+        return Existence::Gone;
+    };
+    // SAFETY: signal 0 only checks that the thread exists and may be signalled.
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, 0) };
+    if rc == 0 {
+        return Existence::Exists;
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::ESRCH) => Existence::Gone,
+        Some(libc::EPERM) => Existence::Exists,
+        _ => Existence::Unknown,
+    }
+}
+
+/// Whether `owner` still exists. Errs towards [`Liveness::Alive`]: a holder is
+/// declared dead only when the OS says its thread is gone or a zombie, or when
+/// its thread id now belongs to a thread with another start time.
+pub(crate) fn liveness(owner: &Owner) -> Liveness {
+    if owner.tid == 0 {
+        // No thread has id 0: a state word naming it was not written by a holder.
+        return Liveness::Dead;
+    }
+    match exists(owner) {
+        Existence::Gone => return Liveness::Dead,
+        Existence::Exists | Existence::Unknown => {}
+    }
+    match read_stat(owner.pid, owner.tid) {
+        Some(stat) if matches!(stat.state, b'Z' | b'X' | b'x') => Liveness::Dead,
+        Some(stat) if owner.start != 0 && stat.start != owner.start => Liveness::Dead,
+        _ => Liveness::Alive,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_hostile_command_names() {
+        let line =
+            "1234 (a) b (c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(
+            parse_stat(line),
+            Some(Stat {
+                state: b'S',
+                start: 987654
+            })
+        );
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("1 (x) Z"), None);
+    }
+
+    #[test]
+    fn this_thread_is_alive_and_a_vanished_one_is_dead() {
+        let me = current();
+        assert_eq!(me.pid, std::process::id());
+        assert_ne!(me.start, 0);
+        assert_eq!(liveness(&me), Liveness::Alive);
+        let child = std::thread::spawn(current).join().unwrap();
+        assert_ne!(child.tid, me.tid);
+        assert_eq!(liveness(&child), Liveness::Dead);
+        let recycled = Owner {
+            start: me.start + 1,
+            ..me
+        };
+        assert_eq!(liveness(&recycled), Liveness::Dead);
+    }
+}

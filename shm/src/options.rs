@@ -1,0 +1,96 @@
+//! How a segment is created and opened: permissions, lifetime, patience.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The mode a segment has while its creator fills it in. Openers that see it
+/// wait; the creator never leaves it behind on success.
+pub(crate) const INITIALIZING_MODE: u32 = 0o200;
+
+/// Options for creating and opening shmipc objects.
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// use std::time::Duration;
+/// let opts = shmipc::Options::new()
+///     .mode(0o660)                              // group may open it too
+///     .persist(true)                            // outlive this handle
+///     .ready_timeout(Duration::from_millis(200)); // how long `open` waits for a creator
+/// assert_eq!(opts.get_mode(), 0o660);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    mode: u32,
+    persist: bool,
+    ready_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: 0o600,
+            persist: false,
+            ready_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Options {
+    /// Mode 0600, removed when the creating handle drops, 1 s wait for readiness.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// The permission bits of a created segment (default 0600). The owner must
+    /// keep read and write; bits outside 0777 are refused at create time.
+    pub fn mode(mut self, mode: u32) -> Options {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether a created segment outlives the handle that created it (default
+    /// `false`). A persistent segment stays until [`unlink`](crate::unlink).
+    pub fn persist(mut self, persist: bool) -> Options {
+        self.persist = persist;
+        self
+    }
+
+    /// How long `open` waits for a segment that is still being created
+    /// (default 1 s) before it fails with [`Error::NotReady`].
+    pub fn ready_timeout(mut self, timeout: Duration) -> Options {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// The mode set by [`Options::mode`].
+    pub fn get_mode(&self) -> u32 {
+        self.mode
+    }
+
+    /// Whether [`Options::persist`] was set.
+    pub fn get_persist(&self) -> bool {
+        self.persist
+    }
+
+    /// The wait set by [`Options::ready_timeout`].
+    pub fn get_ready_timeout(&self) -> Duration {
+        self.ready_timeout
+    }
+
+    pub(crate) fn checked_mode(&self) -> Result<u32> {
+        if self.mode & !0o777 != 0 {
+            return Err(Error::invalid(format!(
+                "expected permission bits within 0o777, found {:#o}",
+                self.mode
+            )));
+        }
+        if self.mode & 0o600 != 0o600 {
+            return Err(Error::invalid(format!(
+                "expected a mode that lets the owner read and write (0o600), found {:#o}",
+                self.mode
+            )));
+        }
+        Ok(self.mode)
+    }
+}

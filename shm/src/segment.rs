@@ -1,0 +1,370 @@
+//! Named segments: create, open with validation, unlink.
+//!
+//! # Creation protocol
+//!
+//! 1. `shm_open(O_CREAT | O_EXCL)` with mode 0200: the name is ours alone, and
+//!    no other user can open the file while it is half-built.
+//! 2. `ftruncate`, map, initialise the payload, write the header with state
+//!    `Initializing`, then store `Ready` with Release ordering.
+//! 3. `fchmod` to the final mode (0600 unless asked otherwise).
+//!
+//! An opener that finds mode 0200, or a state that is not yet `Ready`, waits
+//! (bounded by [`Options::ready_timeout`]); root, which ignores modes, relies on
+//! the state word alone. Every other inconsistency is refused at once with its
+//! own error.
+
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use memmap2::{MmapOptions, MmapRaw};
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::{
+    Header, HeaderError, Kind, HEADER_SIZE, LAYOUT_VERSION, STATE_OFFSET, STATE_READY,
+};
+use shmipc_core::name::validate_name;
+use shmipc_core::racy;
+
+use crate::error::{Error, Result};
+use crate::identity;
+use crate::options::{Options, INITIALIZING_MODE};
+use crate::sys;
+
+/// What a creator asks for.
+pub(crate) struct Spec {
+    pub kind: Kind,
+    pub flags: u16,
+    pub fingerprint: Fingerprint,
+    pub param: u64,
+    pub total_size: usize,
+}
+
+/// A mapped, validated segment.
+pub(crate) struct Segment {
+    map: MmapRaw,
+    name: Box<str>,
+    header: Header,
+    file: (u64, u64),
+    unlink_on_drop: bool,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("name", &self.name)
+            .field("kind", &self.header.known_kind())
+            .field("total_size", &self.header.total_size)
+            .field("creator_pid", &self.header.creator_pid)
+            .finish()
+    }
+}
+
+pub(crate) fn checked_name(name: &str) -> Result<()> {
+    validate_name(name).map_err(|reason| Error::InvalidName {
+        name: name.to_owned(),
+        reason,
+    })
+}
+
+fn map_open_error(name: &str, op: &'static str, e: std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) => Error::NotFound {
+            name: name.to_owned(),
+        },
+        Some(libc::EEXIST) => Error::AlreadyExists {
+            name: name.to_owned(),
+        },
+        Some(libc::EACCES) | Some(libc::EPERM) => Error::PermissionDenied {
+            name: name.to_owned(),
+        },
+        _ => Error::os(name, op, e),
+    }
+}
+
+impl Segment {
+    /// Creates, initialises and publishes a segment. `init` receives the base
+    /// pointer of the zero-filled mapping (the header not yet written).
+    pub(crate) fn create(
+        name: &str,
+        spec: &Spec,
+        opts: &Options,
+        init: impl FnOnce(NonNull<u8>),
+    ) -> Result<Segment> {
+        checked_name(name)?;
+        let mode = opts.checked_mode()?;
+        let os_name = sys::os_name(name);
+        let fd = sys::shm_open(
+            &os_name,
+            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+            INITIALIZING_MODE,
+        )
+        .map_err(|e| map_open_error(name, "shm_open", e))?;
+        match Segment::fill(name, spec, opts, mode, fd, init) {
+            Ok(segment) => Ok(segment),
+            Err(e) => {
+                let _ = sys::shm_unlink(&os_name);
+                Err(e)
+            }
+        }
+    }
+
+    fn fill(
+        name: &str,
+        spec: &Spec,
+        opts: &Options,
+        mode: u32,
+        fd: OwnedFd,
+        init: impl FnOnce(NonNull<u8>),
+    ) -> Result<Segment> {
+        // The umask may have trimmed the creation mode; make the marker exact.
+        sys::fchmod(&fd, INITIALIZING_MODE).map_err(|e| Error::os(name, "fchmod", e))?;
+        sys::ftruncate(&fd, spec.total_size as u64).map_err(|e| Error::os(name, "ftruncate", e))?;
+        let facts = sys::fstat(&fd).map_err(|e| Error::os(name, "fstat", e))?;
+        let file = File::from(fd);
+        let map = MmapOptions::new()
+            .len(spec.total_size)
+            .map_raw(&file)
+            .map_err(|e| Error::os(name, "mmap", e))?;
+        let base = NonNull::new(map.as_mut_ptr())
+            .ok_or_else(|| Error::corrupt(name, "mmap returned null"))?;
+        init(base);
+        let (creator_pid, creator_start) = identity::this_process();
+        let header = Header {
+            version: LAYOUT_VERSION,
+            kind: spec.kind.code(),
+            flags: spec.flags,
+            total_size: spec.total_size as u64,
+            fingerprint: spec.fingerprint,
+            param: spec.param,
+            creator_pid,
+            creator_start,
+        };
+        let bytes = header.encode();
+        // SAFETY: the mapping is at least HEADER_SIZE bytes (every layout starts
+        // with the header) and nobody else can use it before the Ready store.
+        unsafe { racy::store(bytes.as_ptr(), base.as_ptr(), HEADER_SIZE) };
+        let segment = Segment {
+            map,
+            name: name.into(),
+            header,
+            file: (facts.dev, facts.ino),
+            unlink_on_drop: !opts.get_persist(),
+        };
+        segment.state().store(STATE_READY, Ordering::Release);
+        sys::fchmod(&file, mode).map_err(|e| Error::os(name, "fchmod", e))?;
+        Ok(segment)
+    }
+
+    /// Opens and validates a segment of `kind` whose payload has fingerprint
+    /// `fingerprint` (`expected_type` names it in errors).
+    pub(crate) fn open(
+        name: &str,
+        kind: Kind,
+        fingerprint: Fingerprint,
+        expected_type: &'static str,
+        opts: &Options,
+    ) -> Result<Segment> {
+        checked_name(name)?;
+        let started = Instant::now();
+        let deadline = started + opts.get_ready_timeout();
+        let mut backoff = Duration::from_micros(20);
+        loop {
+            match Segment::try_open(name, kind, fingerprint, expected_type)? {
+                Some(segment) => return Ok(segment),
+                None if Instant::now() >= deadline => {
+                    return Err(Error::NotReady {
+                        name: name.to_owned(),
+                        waited: started.elapsed(),
+                    })
+                }
+                // The creator is still at work and there is nothing to wait on
+                // but time: back off exponentially, up to 5 ms.
+                None => {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_millis(5));
+                }
+            }
+        }
+    }
+
+    /// One attempt: `Ok(None)` means "still being created, try again".
+    fn try_open(
+        name: &str,
+        kind: Kind,
+        fingerprint: Fingerprint,
+        expected_type: &'static str,
+    ) -> Result<Option<Segment>> {
+        let fd = match sys::shm_open(&sys::os_name(name), libc::O_RDWR | libc::O_CLOEXEC, 0) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                // Refused: either half-built (mode 0200) or really not ours.
+                return match sys::stat_path(&sys::dev_shm_path(name)) {
+                    Ok(f) if f.mode == INITIALIZING_MODE => Ok(None),
+                    _ => Err(map_open_error(name, "shm_open", e)),
+                };
+            }
+            Err(e) => return Err(map_open_error(name, "shm_open", e)),
+        };
+        let facts = sys::fstat(&fd).map_err(|e| Error::os(name, "fstat", e))?;
+        if facts.mode == INITIALIZING_MODE {
+            return Ok(None);
+        }
+        if facts.size < HEADER_SIZE as u64 {
+            return Err(Error::Truncated {
+                name: name.to_owned(),
+                expected: HEADER_SIZE as u64,
+                found: facts.size,
+            });
+        }
+        let len = usize::try_from(facts.size).map_err(|_| Error::Truncated {
+            name: name.to_owned(),
+            expected: facts.size,
+            found: usize::MAX as u64,
+        })?;
+        let file = File::from(fd);
+        let map = MmapOptions::new()
+            .len(len)
+            .map_raw(&file)
+            .map_err(|e| Error::os(name, "mmap", e))?;
+        let mut snapshot = [0u8; HEADER_SIZE];
+        // SAFETY: the mapping is `len >= HEADER_SIZE` bytes; `snapshot` is ours.
+        unsafe { racy::load(map.as_ptr(), snapshot.as_mut_ptr(), HEADER_SIZE) };
+        if snapshot[..6] != shmipc_core::header::MAGIC {
+            let mut found = [0u8; 6];
+            found.copy_from_slice(&snapshot[..6]);
+            return Err(Error::NotShmipc {
+                name: name.to_owned(),
+                found,
+            });
+        }
+        // SAFETY: offset 8 of a page-aligned mapping of >= 64 bytes is a valid,
+        // aligned u32, accessed by every process only atomically.
+        let state = unsafe { &*map.as_ptr().add(STATE_OFFSET).cast::<AtomicU32>() };
+        if state.load(Ordering::Acquire) != STATE_READY {
+            return Ok(None);
+        }
+        // Re-read after the Acquire so the snapshot is the creator's final header.
+        // SAFETY: as above.
+        unsafe { racy::load(map.as_ptr(), snapshot.as_mut_ptr(), HEADER_SIZE) };
+        let header = Header::decode(&snapshot, facts.size).map_err(|e| header_error(name, e))?;
+        if header.kind != kind.code() {
+            return Err(Error::KindMismatch {
+                name: name.to_owned(),
+                expected: kind,
+                found: header.kind,
+            });
+        }
+        if header.fingerprint != fingerprint {
+            return Err(Error::TypeMismatch {
+                name: name.to_owned(),
+                expected_type,
+                expected: fingerprint,
+                found: header.fingerprint,
+            });
+        }
+        Ok(Some(Segment {
+            map,
+            name: name.into(),
+            header,
+            file: (facts.dev, facts.ino),
+            unlink_on_drop: false,
+        }))
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// (device, inode): the identity of the file behind the name.
+    pub(crate) fn file_id(&self) -> (u64, u64) {
+        self.file
+    }
+
+    fn state(&self) -> &AtomicU32 {
+        // SAFETY: see `try_open`: an aligned u32 inside the mapping, only ever
+        // accessed atomically.
+        unsafe { &*self.map.as_ptr().add(STATE_OFFSET).cast::<AtomicU32>() }
+    }
+
+    /// A pointer `offset` bytes into the segment, valid for `len` bytes.
+    ///
+    /// Checks the range against the size the validated header declares (which
+    /// is never more than the mapping), so a caller cannot step outside.
+    pub(crate) fn at(&self, offset: usize, len: usize) -> Result<NonNull<u8>> {
+        let end = offset
+            .checked_add(len)
+            .filter(|&end| end as u64 <= self.header.total_size && end <= self.map.len());
+        if end.is_none() {
+            return Err(Error::corrupt(
+                &self.name,
+                format!(
+                    "expected bytes {offset}..{} inside the segment, found it {} bytes long",
+                    offset.saturating_add(len),
+                    self.header.total_size
+                ),
+            ));
+        }
+        // SAFETY: `offset + len` lies inside the mapping, checked above.
+        let ptr = unsafe { self.map.as_mut_ptr().add(offset) };
+        NonNull::new(ptr).ok_or_else(|| Error::corrupt(&self.name, "null mapping"))
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if !self.unlink_on_drop {
+            return;
+        }
+        // Remove the name only if it still names our file: someone may have
+        // unlinked it and created another object under the same name.
+        if let Ok(f) = sys::stat_path(&sys::dev_shm_path(&self.name)) {
+            if (f.dev, f.ino) == self.file {
+                let _ = sys::shm_unlink(&sys::os_name(&self.name));
+            }
+        }
+    }
+}
+
+fn header_error(name: &str, e: HeaderError) -> Error {
+    let name = name.to_owned();
+    match e {
+        HeaderError::Truncated { expected, found } => Error::Truncated {
+            name,
+            expected,
+            found,
+        },
+        HeaderError::BadMagic { found } => Error::NotShmipc { name, found },
+        HeaderError::Version { expected, found } => Error::VersionMismatch {
+            name,
+            expected,
+            found,
+        },
+        e @ (HeaderError::Checksum { .. } | HeaderError::BadField { .. }) => Error::Corrupt {
+            name,
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Removes the name of a shmipc object, as `shm_unlink` does: processes that
+/// have it open keep using it; new `open`s fail with [`Error::NotFound`].
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// let name = format!("doc-unlink-{}", std::process::id());
+/// let lock = shmipc::Lock::create_with(&name, &shmipc::Options::new().persist(true))?;
+/// drop(lock);
+/// shmipc::unlink(&name)?;
+/// assert!(matches!(shmipc::Lock::open(&name), Err(shmipc::Error::NotFound { .. })));
+/// # Ok::<(), shmipc::Error>(())
+/// ```
+pub fn unlink(name: &str) -> Result<()> {
+    checked_name(name)?;
+    sys::shm_unlink(&sys::os_name(name)).map_err(|e| map_open_error(name, "shm_unlink", e))
+}

@@ -1,0 +1,97 @@
+//! Thin, checked wrappers over the libc calls shmipc makes. Every `unsafe` libc
+//! call in the crate lives here or in `futex.rs`.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// What every shmipc segment name starts with in `/dev/shm`, so that tools
+/// (and `shmipc list`) can tell ours from anyone else's.
+pub const OS_PREFIX: &str = "shmipc.";
+
+/// The `shm_open` name for a validated user name.
+pub(crate) fn os_name(name: &str) -> CString {
+    // A validated name holds no NUL byte, so this cannot fail; fall back to a
+    // name that can never exist rather than panic.
+    CString::new(format!("/{OS_PREFIX}{name}")).unwrap_or_default()
+}
+
+/// Where glibc keeps POSIX shared memory objects.
+pub(crate) fn dev_shm_path(name: &str) -> String {
+    format!("/dev/shm/{OS_PREFIX}{name}")
+}
+
+pub(crate) fn shm_open(os_name: &CString, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    // SAFETY: `os_name` is a valid NUL-terminated string for the duration of the call.
+    let fd = unsafe { libc::shm_open(os_name.as_ptr(), flags, mode as libc::mode_t) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `shm_open` returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub(crate) fn shm_unlink(os_name: &CString) -> io::Result<()> {
+    // SAFETY: `os_name` is a valid NUL-terminated string.
+    if unsafe { libc::shm_unlink(os_name.as_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The facts of a file that shmipc cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileFacts {
+    pub mode: u32,
+    pub size: u64,
+    pub dev: u64,
+    pub ino: u64,
+}
+
+fn facts(st: &libc::stat) -> FileFacts {
+    FileFacts {
+        mode: st.st_mode as u32 & 0o7777,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+    }
+}
+
+pub(crate) fn fstat(fd: &impl AsRawFd) -> io::Result<FileFacts> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is valid for writes of one `stat`; the fd is open.
+    if unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded, so it initialised `st`.
+    Ok(facts(unsafe { &st.assume_init() }))
+}
+
+pub(crate) fn stat_path(path: &str) -> io::Result<FileFacts> {
+    let c = CString::new(path).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `c` is NUL-terminated; `st` is valid for writes of one `stat`.
+    if unsafe { libc::stat(c.as_ptr(), st.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: stat succeeded, so it initialised `st`.
+    Ok(facts(unsafe { &st.assume_init() }))
+}
+
+pub(crate) fn fchmod(fd: &impl AsRawFd, mode: u32) -> io::Result<()> {
+    // SAFETY: plain syscall on an open descriptor.
+    if unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+pub(crate) fn ftruncate(fd: &impl AsRawFd, len: u64) -> io::Result<()> {
+    let len =
+        libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: plain syscall on an open descriptor.
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
