@@ -40,3 +40,8 @@
 #![warn(missing_docs)]
 
 pub use shmipc_shm::*;
+
+/// The README's example, compiled by `cargo test` so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -289,6 +289,7 @@ fn garbage_never_panics_or_hangs() {
 #[test]
 fn another_uid_is_refused_a_0600_segment_but_not_a_0666_one() {
     if role().as_deref() == Some("nobody") {
+        // SAFETY: geteuid has no preconditions.
         assert_eq!(unsafe { libc::geteuid() }, 65534);
         match Lock::open(&name("private")) {
             Err(Error::PermissionDenied { name: n }) => assert_eq!(n, name("private")),

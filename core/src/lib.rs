@@ -20,6 +20,8 @@
 #![warn(missing_docs)]
 
 pub mod fingerprint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hash;
 pub mod header;
 pub mod layout;

@@ -12,7 +12,7 @@
 //! | thread identity and liveness | `identity` |
 //! | Lock | [`lock`] |
 //! | plain-data bounds | [`plain`] |
-//! | Value, Array, RawValue, RawArray | [`value`], [`array`], [`raw_value`], [`raw_array`] |
+//! | Value, Array, RawValue, RawArray | [`value`], [`array`](mod@array), [`raw_value`], [`raw_array`] |
 #![warn(missing_docs)]
 
 pub mod array;

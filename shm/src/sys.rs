@@ -48,12 +48,14 @@ pub(crate) struct FileFacts {
     pub ino: u64,
 }
 
+// `stat` field widths differ between targets; the conversions are identities on x86_64 only.
+#[allow(clippy::useless_conversion)]
 fn facts(st: &libc::stat) -> FileFacts {
     FileFacts {
-        mode: st.st_mode as u32 & 0o7777,
+        mode: u32::from(st.st_mode) & 0o7777,
         size: u64::try_from(st.st_size).unwrap_or(0),
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
+        dev: u64::from(st.st_dev),
+        ino: u64::from(st.st_ino),
     }
 }
 
