@@ -10,7 +10,7 @@ use std::time::Duration;
 use shmipc_core::header::Kind;
 
 use crate::cells::{CellLock, Cells, Init};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lock::{
     map_result, map_try, Guard, GuardSealed, Lock, LockGuard, LockResult, TryAcquireError,
 };
@@ -32,6 +32,7 @@ use crate::plain::Plain;
 /// ```
 pub struct Array<T: Plain> {
     cells: Cells<T>,
+    lock: Lock,
 }
 
 impl<T: Plain> Array<T> {
@@ -48,7 +49,7 @@ impl<T: Plain> Array<T> {
         opts: &Options,
     ) -> Result<Array<T>> {
         let cells = Cells::create(name, Kind::Array, Init::Zeroed(len), Some(lock), opts)?;
-        Ok(Array { cells })
+        Array::from_cells(cells)
     }
 
     /// Creates an array holding a copy of `items`, with a lock of its own.
@@ -64,7 +65,7 @@ impl<T: Plain> Array<T> {
         opts: &Options,
     ) -> Result<Array<T>> {
         let cells = Cells::create(name, Kind::Array, Init::Copy(items), Some(lock), opts)?;
-        Ok(Array { cells })
+        Array::from_cells(cells)
     }
 
     /// Opens the array named `name`; fails with [`Error::TypeMismatch`] if its
@@ -75,9 +76,7 @@ impl<T: Plain> Array<T> {
 
     /// Opens the array named `name` with `opts`.
     pub fn open_with(name: &str, opts: &Options) -> Result<Array<T>> {
-        Ok(Array {
-            cells: Cells::open(name, Kind::Array, opts)?,
-        })
+        Array::from_cells(Cells::open(name, Kind::Array, opts)?)
     }
 
     /// The array's name.
@@ -97,9 +96,7 @@ impl<T: Plain> Array<T> {
 
     /// The lock that guards the array (Python's `get_lock()`).
     pub fn get_lock(&self) -> &Lock {
-        self.cells
-            .lock()
-            .unwrap_or_else(|| unreachable!("an Array always has a lock"))
+        &self.lock
     }
 
     /// Locks the array; the guard derefs to `[T]`.
@@ -125,17 +122,15 @@ impl<T: Plain> Array<T> {
     /// The elements, through a guard of the array's (shared) lock acquired
     /// elsewhere. Fails with [`Error::InvalidArgument`] if `guard` holds another lock.
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut [T]> {
-        if !guard.lock().same_lock(self.get_lock()) {
-            return Err(Error::invalid(format!(
-                "array '{}' is guarded by lock '{}', the guard holds lock '{}'",
-                self.name(),
-                self.get_lock().name(),
-                guard.lock().name()
-            )));
-        }
+        self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the array's lock; the `&mut`
         // borrow of the guard keeps other access through it away for 'g.
         Ok(unsafe { std::slice::from_raw_parts_mut(self.cells.data().as_ptr(), self.cells.len()) })
+    }
+
+    fn from_cells(cells: Cells<T>) -> Result<Array<T>> {
+        let (cells, lock) = cells.into_locked()?;
+        Ok(Array { cells, lock })
     }
 
     fn wrap<'a>(&'a self, guard: LockGuard<'a>) -> ArrayGuard<'a, T> {

@@ -12,7 +12,7 @@ use shmipc_core::name::MAX_NAME_LEN;
 use shmipc_core::racy;
 
 use crate::error::{Error, Result};
-use crate::lock::Lock;
+use crate::lock::{Guard, Lock, LockGuard};
 use crate::options::Options;
 use crate::plain::Plain;
 use crate::segment::{checked_name, Segment, Spec};
@@ -210,9 +210,30 @@ impl<T: Plain> Cells<T> {
         self.data
     }
 
-    /// The lock; `Value` and `Array` always have one (checked at open/create).
-    pub(crate) fn lock(&self) -> Option<&Lock> {
-        self.lock.as_ref()
+    /// Splits off the lock of a locked kind (Value, Array). Their layouts always
+    /// have one (checked at create and open); a missing one is reported, not assumed.
+    pub(crate) fn into_locked(mut self) -> Result<(Cells<T>, Lock)> {
+        match self.lock.take() {
+            Some(lock) => Ok((self, lock)),
+            None => Err(Error::corrupt(
+                self.name(),
+                "expected a lock for this object, found none",
+            )),
+        }
+    }
+
+    /// Checks that `guard` holds `lock`, the lock of these cells, so that the
+    /// caller may hand out `&mut` access under it.
+    pub(crate) fn check_guard(&self, lock: &Lock, guard: &LockGuard<'_>) -> Result<()> {
+        if guard.lock().same_lock(lock) {
+            return Ok(());
+        }
+        Err(Error::invalid(format!(
+            "'{}' is guarded by lock '{}', the guard holds lock '{}'",
+            self.name(),
+            lock.name(),
+            guard.lock().name()
+        )))
     }
 
     pub(crate) fn check_index(&self, index: usize) -> Result<()> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use shmipc_core::header::Kind;
 
 use crate::cells::{CellLock, Cells, Init};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lock::{
     map_result, map_try, Guard, GuardSealed, Lock, LockGuard, LockResult, TryAcquireError,
 };
@@ -34,6 +34,7 @@ use crate::plain::Plain;
 /// ```
 pub struct Value<T: Plain> {
     cells: Cells<T>,
+    lock: Lock,
 }
 
 impl<T: Plain> Value<T> {
@@ -50,7 +51,7 @@ impl<T: Plain> Value<T> {
         opts: &Options,
     ) -> Result<Value<T>> {
         let cells = Cells::create(name, Kind::Value, Init::Copy(&[initial]), Some(lock), opts)?;
-        Ok(Value { cells })
+        Value::from_cells(cells)
     }
 
     /// Opens the value named `name`; fails with [`Error::TypeMismatch`] if it
@@ -61,9 +62,7 @@ impl<T: Plain> Value<T> {
 
     /// Opens the value named `name` with `opts`.
     pub fn open_with(name: &str, opts: &Options) -> Result<Value<T>> {
-        Ok(Value {
-            cells: Cells::open(name, Kind::Value, opts)?,
-        })
+        Value::from_cells(Cells::open(name, Kind::Value, opts)?)
     }
 
     /// The value's name.
@@ -73,10 +72,7 @@ impl<T: Plain> Value<T> {
 
     /// The lock that guards the value (Python's `get_lock()`).
     pub fn get_lock(&self) -> &Lock {
-        // Checked at create and open: a Value always has a lock.
-        self.cells
-            .lock()
-            .unwrap_or_else(|| unreachable!("a Value always has a lock"))
+        &self.lock
     }
 
     /// Locks the value; the guard derefs to `T`.
@@ -103,17 +99,15 @@ impl<T: Plain> Value<T> {
     /// several cells are updated under one acquisition. Fails with
     /// [`Error::InvalidArgument`] if `guard` holds another lock.
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut T> {
-        if !guard.lock().same_lock(self.get_lock()) {
-            return Err(Error::invalid(format!(
-                "value '{}' is guarded by lock '{}', the guard holds lock '{}'",
-                self.name(),
-                self.get_lock().name(),
-                guard.lock().name()
-            )));
-        }
+        self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the value's lock, and the
         // `&mut` borrow of the guard keeps any other access through it away for 'g.
         Ok(unsafe { &mut *self.cells.data().as_ptr() })
+    }
+
+    fn from_cells(cells: Cells<T>) -> Result<Value<T>> {
+        let (cells, lock) = cells.into_locked()?;
+        Ok(Value { cells, lock })
     }
 
     fn wrap<'a>(&'a self, guard: LockGuard<'a>) -> ValueGuard<'a, T> {
