@@ -54,6 +54,18 @@ pub enum Kind {
     Array,
     /// A `RawArray<T>`: `len` values, no lock.
     RawArray,
+    /// An `RLock`.
+    RLock,
+    /// A `Semaphore`.
+    Semaphore,
+    /// A `BoundedSemaphore`.
+    BoundedSemaphore,
+    /// An `Event`.
+    Event,
+    /// A `Condition`.
+    Condition,
+    /// A `Barrier`.
+    Barrier,
 }
 
 impl Kind {
@@ -65,6 +77,12 @@ impl Kind {
             Kind::RawValue => 3,
             Kind::Array => 4,
             Kind::RawArray => 5,
+            Kind::RLock => 6,
+            Kind::Semaphore => 7,
+            Kind::BoundedSemaphore => 8,
+            Kind::Event => 9,
+            Kind::Condition => 10,
+            Kind::Barrier => 11,
         }
     }
 
@@ -76,6 +94,12 @@ impl Kind {
             3 => Kind::RawValue,
             4 => Kind::Array,
             5 => Kind::RawArray,
+            6 => Kind::RLock,
+            7 => Kind::Semaphore,
+            8 => Kind::BoundedSemaphore,
+            9 => Kind::Event,
+            10 => Kind::Condition,
+            11 => Kind::Barrier,
             _ => return None,
         })
     }
@@ -88,6 +112,12 @@ impl Kind {
             Kind::RawValue => "RawValue",
             Kind::Array => "Array",
             Kind::RawArray => "RawArray",
+            Kind::RLock => "RLock",
+            Kind::Semaphore => "Semaphore",
+            Kind::BoundedSemaphore => "BoundedSemaphore",
+            Kind::Event => "Event",
+            Kind::Condition => "Condition",
+            Kind::Barrier => "Barrier",
         }
     }
 }

@@ -14,6 +14,12 @@
 //! | offsets inside a segment | [`layout`] |
 //! | what blocking algorithms need from the OS | [`park`] |
 //! | the owner-recording lock | [`raw_lock`] |
+//! | the re-entrant lock | [`raw_rlock`] |
+//! | counting semaphore with an exact bound | [`raw_semaphore`] |
+//! | event flag | [`raw_event`] |
+//! | condition variable with exact `notify(n)` | [`raw_condition`] |
+//! | barrier (generations, action, abort, reset) | [`raw_barrier`] |
+//! | spin-then-yield before parking | [`spin`] |
 //! | race-tolerant copies of plain data | [`racy`] |
 //! | the atomics facade that loom swaps | [`primitives`] |
 #![no_std]
@@ -30,4 +36,10 @@ pub mod park;
 pub mod primitives;
 #[cfg(not(loom))]
 pub mod racy;
+pub mod raw_barrier;
+pub mod raw_condition;
+pub mod raw_event;
 pub mod raw_lock;
+pub mod raw_rlock;
+pub mod raw_semaphore;
+pub mod spin;

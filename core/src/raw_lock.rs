@@ -28,22 +28,14 @@
 //! then yields a few times, and only then parks.
 
 use crate::park::{Liveness, Owner, Park, Parked, Unpark};
-use crate::primitives::{spin_loop, AtomicU32, AtomicU64, Ordering};
+use crate::primitives::{AtomicU32, AtomicU64, Ordering};
+use crate::spin::spin_then_yield;
 
 /// Set in the state word when a waiter may be parked on it.
 pub const WAITERS: u32 = 1 << 31;
 /// The bits of the state word that hold the thread id. Linux thread ids are
 /// below 2^22 (`PID_MAX_LIMIT`), so bit 30 and 31 are free.
 pub const TID_MASK: u32 = (1 << 30) - 1;
-
-#[cfg(not(loom))]
-const SPIN_ROUNDS: u32 = 10;
-#[cfg(loom)]
-const SPIN_ROUNDS: u32 = 1;
-#[cfg(not(loom))]
-const YIELD_ROUNDS: u32 = 4;
-#[cfg(loom)]
-const YIELD_ROUNDS: u32 = 0;
 
 /// How an acquisition went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +64,9 @@ pub struct RawLock {
     owner_pid: AtomicU32,
     /// 0 when consistent; otherwise the pid of a holder that died holding it.
     poisoned: AtomicU32,
+    /// Recursion depth, used by [`RawRLock`](crate::raw_rlock::RawRLock) only;
+    /// read and written only by the holder.
+    depth: AtomicU64,
 }
 
 #[cfg(not(loom))]
@@ -92,6 +87,7 @@ impl RawLock {
             owner_start: AtomicU64::new(0),
             owner_pid: AtomicU32::new(0),
             poisoned: AtomicU32::new(0),
+            depth: AtomicU64::new(0),
         }
     }
 
@@ -132,22 +128,15 @@ impl RawLock {
             return Ok(acquired);
         }
         let tid = me.tid & TID_MASK;
-        for round in 0..SPIN_ROUNDS {
-            for _ in 0..(1u32 << round) {
-                spin_loop();
-            }
-            if self.state.load(Ordering::Relaxed) == 0 {
-                if let Some(acquired) = self.try_lock_fast(me) {
-                    return Ok(acquired);
-                }
-            }
-        }
-        for _ in 0..YIELD_ROUNDS {
-            park.yield_now();
-            if self.state.load(Ordering::Relaxed) == 0 {
-                if let Some(acquired) = self.try_lock_fast(me) {
-                    return Ok(acquired);
-                }
+        let mut spun = None;
+        if spin_then_yield(park, || {
+            spun = (self.state.load(Ordering::Relaxed) == 0)
+                .then(|| self.try_lock_fast(me))
+                .flatten();
+            spun.is_some()
+        }) {
+            if let Some(acquired) = spun {
+                return Ok(acquired);
             }
         }
         loop {
@@ -227,6 +216,20 @@ impl RawLock {
             return None;
         }
         Some(self.record_for(tid))
+    }
+
+    /// Whether `me` holds the lock: the word names its thread and the record its
+    /// pid and start time (so a recycled thread id is not mistaken for the holder).
+    pub fn is_held_by(&self, me: &Owner) -> bool {
+        let tid = me.tid & TID_MASK;
+        self.state.load(Ordering::Relaxed) & TID_MASK == tid
+            && self.owner_tid.load(Ordering::Relaxed) == tid
+            && self.owner_pid.load(Ordering::Relaxed) == me.pid
+            && self.owner_start.load(Ordering::Relaxed) == me.start
+    }
+
+    pub(crate) fn depth(&self) -> &AtomicU64 {
+        &self.depth
     }
 
     /// The pid of a holder that died, while the lock is marked inconsistent.

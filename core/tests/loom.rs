@@ -13,7 +13,12 @@ use loom::thread;
 
 use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};
 use shmipc_core::primitives::{AtomicU32, Ordering};
+use shmipc_core::raw_barrier::RawBarrier;
+use shmipc_core::raw_condition::RawCondition;
+use shmipc_core::raw_event::RawEvent;
 use shmipc_core::raw_lock::{Acquired, RawLock};
+use shmipc_core::raw_rlock::RawRLock;
+use shmipc_core::raw_semaphore::RawSemaphore;
 
 #[derive(Default)]
 struct Futex {
@@ -31,6 +36,29 @@ impl Unpark for Futex {
 }
 
 struct LoomPark<'a>(&'a Futex);
+
+impl Unpark for LoomPark<'_> {
+    fn unpark(&self, word: &AtomicU32, count: u32) {
+        self.0.unpark(word, count);
+    }
+}
+
+/// A park whose deadline has always just passed: it never sleeps.
+struct ExpiredPark;
+
+impl Park for ExpiredPark {
+    fn park(&mut self, _word: &AtomicU32, _expected: u32) -> Parked {
+        Parked::DeadlineReached
+    }
+
+    fn yield_now(&mut self) {
+        thread::yield_now();
+    }
+
+    fn liveness(&mut self, _owner: &Owner) -> Liveness {
+        Liveness::Alive
+    }
+}
 
 impl Park for LoomPark<'_> {
     fn park(&mut self, word: &AtomicU32, expected: u32) -> Parked {
@@ -214,5 +242,214 @@ fn a_dead_holder_is_taken_over_by_exactly_one_waiter() {
                 Ok(Acquired::Clean)
             );
         }
+    });
+}
+
+#[test]
+fn semaphore_release_wakes_every_blocked_acquirer() {
+    model(|| {
+        let sem = Arc::new((RawSemaphore::new(0), Futex::default()));
+        let waiter = |sem: Arc<(RawSemaphore, Futex)>| {
+            thread::spawn(move || sem.0.acquire(&mut LoomPark(&sem.1)).unwrap())
+        };
+        let a = waiter(sem.clone());
+        let b = waiter(sem.clone());
+        sem.0.release(1, Some(2), &sem.1).unwrap();
+        sem.0.release(1, Some(2), &sem.1).unwrap();
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(sem.0.value(), 0);
+    });
+}
+
+#[test]
+fn bounded_semaphore_over_release_is_exact_under_races() {
+    model(|| {
+        let sem = Arc::new((RawSemaphore::new(1), Futex::default()));
+        let t = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.0.release(1, Some(2), &sem.1).is_ok())
+        };
+        let here = sem.0.release(1, Some(2), &sem.1).is_ok();
+        let there = t.join().unwrap();
+        // Exactly one of two racing releases fits under the bound.
+        assert!(here ^ there);
+        assert_eq!(sem.0.value(), 2);
+    });
+}
+
+#[test]
+fn event_set_wakes_a_waiter() {
+    model(|| {
+        let ev = Arc::new((RawEvent::new(), Futex::default()));
+        let t = {
+            let ev = ev.clone();
+            thread::spawn(move || ev.0.wait(&mut LoomPark(&ev.1)))
+        };
+        ev.0.set(&ev.1);
+        assert!(t.join().unwrap());
+        assert!(ev.0.is_set());
+    });
+}
+
+struct Cond {
+    lock: RawLock,
+    cond: RawCondition,
+    futex: Futex,
+}
+
+fn cond() -> Arc<Cond> {
+    Arc::new(Cond {
+        lock: RawLock::new(),
+        cond: RawCondition::new(),
+        futex: Futex::default(),
+    })
+}
+
+/// A full condition wait: enqueue under the lock, wait unlocked, relock.
+fn cond_wait<P: Park>(c: &Cond, tid: u32, park: &mut P) -> bool {
+    c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
+    c.cond.enqueue();
+    c.lock.unlock(&c.futex);
+    let mut notified = c.cond.wait_for_token(park);
+    c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
+    if !notified {
+        notified = c.cond.abandon();
+    }
+    c.lock.unlock(&c.futex);
+    notified
+}
+
+/// Notifies under the lock until `n` waiters have been released.
+fn notify_until(c: &Cond, tid: u32, mut n: u32) {
+    while n > 0 {
+        c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
+        n -= c.cond.notify(n, &c.futex);
+        c.lock.unlock(&c.futex);
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn condition_notify_never_loses_a_waiter() {
+    model(|| {
+        let c = cond();
+        let t = {
+            let c = c.clone();
+            thread::spawn(move || {
+                let c2 = c.clone();
+                assert!(cond_wait(&c, 1, &mut LoomPark(&c2.futex)));
+            })
+        };
+        notify_until(&c, 3, 1);
+        t.join().unwrap();
+        assert_eq!(c.cond.waiting(), 0);
+    });
+}
+
+#[test]
+fn condition_timed_out_waiter_neither_loses_nor_doubles_a_notification() {
+    model(|| {
+        let c = cond();
+        let t = {
+            let c = c.clone();
+            thread::spawn(move || {
+                let c2 = c.clone();
+                cond_wait(&c2, 1, &mut ExpiredPark)
+            })
+        };
+        // One notify, racing with the waiter's timeout.
+        c.lock.lock(&me(2), &mut LoomPark(&c.futex)).unwrap();
+        let released = c.cond.notify(1, &c.futex);
+        c.lock.unlock(&c.futex);
+        let notified = t.join().unwrap();
+        // The waiter reports a notification exactly when one was issued to it,
+        // and nothing is left over either way.
+        assert_eq!(notified, released == 1);
+        assert_eq!(c.cond.waiting(), 0);
+        c.lock.lock(&me(2), &mut LoomPark(&c.futex)).unwrap();
+        assert_eq!(c.cond.notify(1, &c.futex), 0);
+        c.lock.unlock(&c.futex);
+    });
+}
+
+#[test]
+fn barrier_rounds_give_distinct_indices_and_run_the_action_once() {
+    model(|| {
+        let b = Arc::new((RawBarrier::new(), Futex::default(), AtomicU32::new(0)));
+        let party = |tid: u32| {
+            let b = b.clone();
+            thread::spawn(move || {
+                let mut indices = [0u32; 2];
+                for (round, slot) in indices.iter_mut().enumerate() {
+                    let actions = &b.2;
+                    let mut action = || {
+                        actions.fetch_add(1, Ordering::SeqCst);
+                        true
+                    };
+                    *slot =
+                        b.0.wait(2, &me(tid), &mut LoomPark(&b.1), &mut action)
+                            .unwrap();
+                    // The action of this round ran before anyone left it.
+                    assert!(actions.load(Ordering::SeqCst) > round as u32);
+                }
+                indices
+            })
+        };
+        let x = party(1);
+        let y = party(2);
+        let (x, y) = (x.join().unwrap(), y.join().unwrap());
+        for round in 0..2 {
+            assert_eq!(x[round] + y[round], 1, "indices 0 and 1 in round {round}");
+        }
+        assert_eq!(b.2.load(Ordering::SeqCst), 2);
+        assert!(!b.0.is_broken());
+    });
+}
+
+#[test]
+fn barrier_abort_releases_a_waiter_broken() {
+    model(|| {
+        let b = Arc::new((RawBarrier::new(), Futex::default()));
+        let t = {
+            let b = b.clone();
+            thread::spawn(move || b.0.wait(2, &me(1), &mut LoomPark(&b.1), &mut || true))
+        };
+        b.0.abort(&me(2), &mut LoomPark(&b.1));
+        assert!(t.join().unwrap().is_err());
+        assert!(b.0.is_broken());
+        b.0.reset(&me(2), &mut LoomPark(&b.1));
+        assert!(!b.0.is_broken());
+    });
+}
+
+#[test]
+fn rlock_reenters_and_excludes_other_threads() {
+    model(|| {
+        let s = Arc::new((RawRLock::new(), Futex::default(), UnsafeCell::new(0u32)));
+        let t = {
+            let s = s.clone();
+            thread::spawn(move || {
+                s.0.lock(&me(1), &mut LoomPark(&s.1)).unwrap();
+                s.0.lock(&me(1), &mut LoomPark(&s.1)).unwrap();
+                // SAFETY: held (twice).
+                s.2.with_mut(|p| unsafe { *p += 1 });
+                s.0.unlock(&me(1), &s.1).unwrap();
+                // SAFETY: still held once.
+                s.2.with_mut(|p| unsafe { *p += 1 });
+                s.0.unlock(&me(1), &s.1).unwrap();
+            })
+        };
+        s.0.lock(&me(2), &mut LoomPark(&s.1)).unwrap();
+        assert_eq!(
+            s.0.unlock(&me(1), &s.1),
+            Err(shmipc_core::raw_rlock::RLockError::NotOwner)
+        );
+        // SAFETY: held.
+        s.2.with_mut(|p| unsafe { *p += 1 });
+        s.0.unlock(&me(2), &s.1).unwrap();
+        t.join().unwrap();
+        // SAFETY: joined.
+        s.2.with(|p| assert_eq!(unsafe { *p }, 3));
     });
 }

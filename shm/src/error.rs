@@ -136,6 +136,43 @@ pub enum Error {
         /// Process id of the holder that died.
         pid: u32,
     },
+    /// A release would take a bounded semaphore past its initial value.
+    OverRelease {
+        /// The semaphore's name.
+        name: String,
+        /// Permits available at the time.
+        value: u32,
+        /// Permits the release tried to add.
+        adding: u32,
+        /// The bound (the initial value).
+        bound: u32,
+    },
+    /// A barrier wait failed: the barrier is broken, was reset or aborted, timed
+    /// out, lost a participant, or its action failed.
+    BrokenBarrier {
+        /// The barrier's name.
+        name: String,
+        /// Why, e.g. `"aborted or reset"`, `"timed out after 50ms"`.
+        reason: String,
+    },
+    /// A lock of the other kind (Lock vs RLock) guards the object.
+    LockKindMismatch {
+        /// The object's name.
+        name: String,
+        /// The lock type asked for.
+        expected: &'static str,
+        /// The lock type the object was created with.
+        found: &'static str,
+    },
+    /// A guard of another lock was passed where the object's own lock is needed.
+    WrongLock {
+        /// The object's name.
+        name: String,
+        /// The object's lock.
+        expected: String,
+        /// The lock the guard holds.
+        found: String,
+    },
     /// An index past the end of an array.
     IndexOutOfBounds {
         /// The object's name.
@@ -175,6 +212,10 @@ impl Error {
             | Error::TimedOut { name, .. }
             | Error::OwnerDied { name, .. }
             | Error::IndexOutOfBounds { name, .. }
+            | Error::OverRelease { name, .. }
+            | Error::BrokenBarrier { name, .. }
+            | Error::LockKindMismatch { name, .. }
+            | Error::WrongLock { name, .. }
             | Error::Os { name, .. } => Some(name),
             Error::InvalidArgument { .. } => None,
         }
@@ -278,6 +319,25 @@ impl fmt::Display for Error {
                 "index {index} out of bounds for '{name}' of length {len}"
             ),
             Error::Os { name, op, source } => write!(f, "{op} failed for '{name}': {source}"),
+            Error::OverRelease {
+                name,
+                value,
+                adding,
+                bound,
+            } => write!(
+                f,
+                "releasing {adding} permit(s) of bounded semaphore '{name}' would pass its bound {bound} (value {value})"
+            ),
+            Error::BrokenBarrier { name, reason } => write!(f, "barrier '{name}' is broken: {reason}"),
+            Error::LockKindMismatch {
+                name,
+                expected,
+                found,
+            } => write!(f, "'{name}' is guarded by an {found}, opened as guarded by a {expected}"),
+            Error::WrongLock { name, expected, found } => write!(
+                f,
+                "'{name}' is guarded by lock '{expected}', the guard holds lock '{found}'"
+            ),
         }
     }
 }

@@ -75,6 +75,12 @@ pub(crate) struct FutexPark {
 }
 
 impl FutexPark {
+    /// A park that gives up after `timeout` from now (never, if `None`, or if
+    /// the deadline would lie past what `Instant` can represent).
+    pub(crate) fn timeout(timeout: Option<std::time::Duration>) -> FutexPark {
+        FutexPark::new(timeout.and_then(|t| Instant::now().checked_add(t)))
+    }
+
     /// A park that gives up at `deadline` (never, if `None`).
     pub(crate) fn new(deadline: Option<Instant>) -> FutexPark {
         FutexPark {
@@ -92,6 +98,13 @@ impl FutexPark {
             return Some(Parked::PollDue);
         }
         None
+    }
+}
+
+impl Unpark for FutexPark {
+    #[inline]
+    fn unpark(&self, word: &AtomicU32, count: u32) {
+        wake(word, count);
     }
 }
 

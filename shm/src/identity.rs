@@ -164,7 +164,10 @@ mod tests {
         // does this test, within a generous bound.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while liveness(&child) != Liveness::Dead {
-            assert!(std::time::Instant::now() < deadline, "exited thread still alive");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "exited thread still alive"
+            );
             std::thread::yield_now();
         }
         let recycled = Owner {

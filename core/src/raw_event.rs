@@ -1,0 +1,97 @@
+//! An event flag: set, clear, and wait until set.
+//!
+//! The word holds the flag in bit 0 and a generation above it, bumped by every
+//! `set` that changes the flag. A waiter returns `true` if the flag is set or if
+//! the generation moved while it waited, so a `set` followed at once by a `clear`
+//! still releases everyone who was waiting (as Python's `threading.Event` does).
+
+use crate::park::{Park, Parked, Unpark};
+use crate::primitives::{fence, AtomicU32, Ordering};
+use crate::spin::spin_then_yield;
+
+const SET: u32 = 1;
+
+/// An event in shared memory. All-zero bytes are a clear event.
+#[repr(C, align(64))]
+pub struct RawEvent {
+    word: AtomicU32,
+    sleepers: AtomicU32,
+}
+
+impl Default for RawEvent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RawEvent {
+    /// A clear event.
+    pub fn new() -> RawEvent {
+        RawEvent {
+            word: AtomicU32::new(0),
+            sleepers: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether the flag is set (a snapshot).
+    pub fn is_set(&self) -> bool {
+        self.word.load(Ordering::SeqCst) & SET != 0
+    }
+
+    /// Sets the flag and wakes every waiter.
+    pub fn set<U: Unpark>(&self, unpark: &U) {
+        let mut w = self.word.load(Ordering::Relaxed);
+        loop {
+            if w & SET != 0 {
+                return;
+            }
+            let next = (w & !SET).wrapping_add(2) | SET;
+            match self
+                .word
+                .compare_exchange_weak(w, next, Ordering::SeqCst, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => w = now,
+            }
+        }
+        // Pairs with the fence in `wait`: either this sees the sleeper, or the
+        // sleeper's re-check sees the new word.
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            unpark.unpark(&self.word, u32::MAX);
+        }
+    }
+
+    /// Clears the flag.
+    pub fn clear(&self) {
+        self.word.fetch_and(!SET, Ordering::SeqCst);
+    }
+
+    /// Waits until the flag is set (or was set during the wait), as long as
+    /// `park` lets it. Returns whether it was.
+    pub fn wait<P: Park>(&self, park: &mut P) -> bool {
+        let start = self.word.load(Ordering::SeqCst);
+        if start & SET != 0 {
+            return true;
+        }
+        let signalled = || {
+            let w = self.word.load(Ordering::SeqCst);
+            w & SET != 0 || w != start
+        };
+        if spin_then_yield(park, signalled) {
+            return true;
+        }
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let result = loop {
+            if signalled() {
+                break true;
+            }
+            if park.park(&self.word, start) == Parked::DeadlineReached {
+                break signalled();
+            }
+        };
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+}
