@@ -56,6 +56,16 @@ impl RawRLock {
         acquired
     }
 
+    /// Re-enters, or takes a free lock, without waiting and without asking
+    /// whether a holder is alive: the uncontended path.
+    #[inline]
+    pub fn try_lock_fast(&self, me: &Owner) -> Option<Acquired> {
+        if let Some(Ok(acquired)) = self.reenter(me) {
+            return Some(acquired);
+        }
+        self.0.try_lock_fast(me).map(|a| self.entered(a))
+    }
+
     /// Takes the lock without waiting (re-entering if `me` holds it already).
     /// `Ok(None)` means another holder has it.
     pub fn try_lock<P: Park>(

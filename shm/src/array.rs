@@ -12,7 +12,7 @@ use shmipc_core::header::Kind;
 use crate::cells::{CellLock, Cells, Init};
 use crate::error::Result;
 use crate::lock::{
-    map_result, map_try, Guard, GuardSealed, Lock, LockGuard, LockResult, TryAcquireError,
+    delegate_guard, map_result, map_try, Lock, LockGuard, LockResult, TryAcquireError,
 };
 use crate::options::Options;
 use crate::plain::Plain;
@@ -172,13 +172,7 @@ impl<T: Plain> ArrayGuard<'_, T> {
     }
 }
 
-impl<T: Plain> GuardSealed for ArrayGuard<'_, T> {}
-
-impl<T: Plain> Guard for ArrayGuard<'_, T> {
-    fn lock(&self) -> &Lock {
-        self.guard.lock()
-    }
-}
+delegate_guard!(ArrayGuard<'_, T>, guard, T: Plain);
 
 impl<T: Plain> Deref for ArrayGuard<'_, T> {
     type Target = [T];

@@ -12,13 +12,13 @@ use shmipc_core::name::MAX_NAME_LEN;
 use shmipc_core::racy;
 
 use crate::error::{Error, Result};
-use crate::lock::{Guard, Lock, LockGuard};
+use crate::lock::{Guard, Lock, LockKind};
 use crate::options::Options;
 use crate::plain::Plain;
 use crate::segment::{checked_name, Segment, Spec};
 
-/// Which lock guards a [`Value`](crate::Value) or an [`Array`](crate::Array),
-/// chosen when it is created (Python's `lock=` argument).
+/// Which lock guards a [`Value`](crate::Value), an [`Array`](crate::Array) or a
+/// [`Condition`](crate::Condition), chosen when it is created (Python's `lock=` argument).
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -35,14 +35,27 @@ use crate::segment::{checked_name, Segment, Spec};
 /// *asks.access(&mut guard)? += 1;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub enum CellLock<'a> {
-    /// A lock of its own, inside the cell's segment (the default).
-    #[default]
+#[derive(Debug)]
+pub enum CellLock<'a, L: LockKind = Lock> {
+    /// A lock of its own, inside the object's segment (the default).
     Own,
-    /// An existing [`Lock`], shared with other cells. Openers open it by name,
+    /// An existing lock, shared with other objects. Openers open it by name,
     /// so it must still be linked when they do.
-    Shared(&'a Lock),
+    Shared(&'a L),
+}
+
+impl<L: LockKind> Clone for CellLock<'_, L> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L: LockKind> Copy for CellLock<'_, L> {}
+
+impl<L: LockKind> Default for CellLock<'_, L> {
+    fn default() -> Self {
+        CellLock::Own
+    }
 }
 
 /// How a new cell's elements start out.
@@ -102,13 +115,9 @@ impl<T: Plain> Cells<T> {
         };
         let segment = Segment::create(name, &spec, opts, |base| {
             if let (Some(CellLock::Shared(shared)), Some(at)) = (lock, layout.lock_offset) {
-                let lock_name = shared.name().as_bytes();
-                let mut record = [0u8; LOCK_NAME_SIZE];
-                record[..4].copy_from_slice(&(lock_name.len() as u32).to_ne_bytes());
-                record[4..4 + lock_name.len()].copy_from_slice(lock_name);
                 // SAFETY: the layout reserved LOCK_NAME_SIZE bytes at `at`, inside
                 // the fresh mapping that no other process can use yet.
-                unsafe { racy::store(record.as_ptr(), base.as_ptr().add(at), LOCK_NAME_SIZE) };
+                unsafe { write_lock_name(base.as_ptr().add(at), shared.name()) };
             }
             if let Init::Copy(items) = init {
                 // SAFETY: the layout reserved `len * size_of::<T>()` bytes at the
@@ -224,16 +233,8 @@ impl<T: Plain> Cells<T> {
 
     /// Checks that `guard` holds `lock`, the lock of these cells, so that the
     /// caller may hand out `&mut` access under it.
-    pub(crate) fn check_guard(&self, lock: &Lock, guard: &LockGuard<'_>) -> Result<()> {
-        if guard.lock().same_lock(lock) {
-            return Ok(());
-        }
-        Err(Error::invalid(format!(
-            "'{}' is guarded by lock '{}', the guard holds lock '{}'",
-            self.name(),
-            lock.name(),
-            guard.lock().name()
-        )))
+    pub(crate) fn check_guard<L: LockKind, G: Guard>(&self, lock: &L, guard: &G) -> Result<()> {
+        check_guard(self.name(), lock, guard)
     }
 
     pub(crate) fn check_index(&self, index: usize) -> Result<()> {
@@ -295,7 +296,22 @@ impl<T: Plain> Cells<T> {
     }
 }
 
-fn read_lock_name(segment: &Segment, at: usize) -> Result<String> {
+/// Writes the record naming a shared lock.
+///
+/// # Safety
+/// `to` is valid for [`LOCK_NAME_SIZE`] bytes.
+pub(crate) unsafe fn write_lock_name(to: *mut u8, name: &str) {
+    let bytes = name.as_bytes();
+    let len = bytes.len().min(MAX_NAME_LEN);
+    let mut record = [0u8; LOCK_NAME_SIZE];
+    record[..4].copy_from_slice(&(len as u32).to_ne_bytes());
+    record[4..4 + len].copy_from_slice(&bytes[..len]);
+    // SAFETY: forwarded from the caller.
+    unsafe { racy::store(record.as_ptr(), to, LOCK_NAME_SIZE) };
+}
+
+/// Reads and validates the record naming a shared lock.
+pub(crate) fn read_lock_name(segment: &Segment, at: usize) -> Result<String> {
     let ptr = segment.at(at, LOCK_NAME_SIZE)?;
     let mut record = [0u8; LOCK_NAME_SIZE];
     // SAFETY: `at..at + LOCK_NAME_SIZE` is inside the segment (checked by `at`).
@@ -311,4 +327,16 @@ fn read_lock_name(segment: &Segment, at: usize) -> Result<String> {
         .map_err(|_| bad("the shared lock's name is not UTF-8".to_owned()))?;
     checked_name(name).map_err(|e| bad(format!("the shared lock's name is invalid: {e}")))?;
     Ok(name.to_owned())
+}
+
+/// Checks that `guard` holds `lock`, the lock of object `name`.
+pub(crate) fn check_guard<L: LockKind, G: Guard>(name: &str, lock: &L, guard: &G) -> Result<()> {
+    if guard.lock_id() == lock.id() {
+        return Ok(());
+    }
+    Err(Error::WrongLock {
+        name: name.to_owned(),
+        expected: lock.lock_name().to_owned(),
+        found: guard.lock_name().to_owned(),
+    })
 }

@@ -16,28 +16,39 @@
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod barrier;
 mod cells;
+pub mod condition;
 pub mod error;
+pub mod event;
 mod futex;
 mod identity;
 pub mod lock;
+mod object;
 pub mod options;
 pub mod plain;
 pub mod raw_array;
 pub mod raw_value;
+pub mod rlock;
 mod segment;
+pub mod semaphore;
 mod sys;
 pub mod value;
 
 pub use array::{Array, ArrayGuard};
+pub use barrier::Barrier;
 pub use cells::CellLock;
+pub use condition::{Condition, WaitError, WaitTimeoutResult};
 pub use error::{Error, Result};
-pub use lock::{Guard, Lock, LockGuard, LockResult, OwnerDied, TryAcquireError};
+pub use event::Event;
+pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
 pub use raw_array::RawArray;
 pub use raw_value::RawValue;
+pub use rlock::{RLock, RLockGuard};
 pub use segment::unlink;
+pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use sys::OS_PREFIX;
 pub use value::{Value, ValueGuard};
 

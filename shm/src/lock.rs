@@ -49,7 +49,7 @@ impl<G: Guard> OwnerDied<G> {
     /// The guard, after marking the data consistent again: later acquirers get
     /// the lock without an `OwnerDied`.
     pub fn recover(self) -> G {
-        self.guard.lock().raw().mark_consistent();
+        sealed::Sealed::raw_lock(&self.guard).mark_consistent();
         self.guard
     }
 
@@ -65,6 +65,10 @@ impl<G: Guard> OwnerDied<G> {
 }
 
 impl<G: Guard> OwnerDied<G> {
+    pub(crate) fn new(guard: G, pid: u32) -> OwnerDied<G> {
+        OwnerDied { guard, pid }
+    }
+
     /// The same report around another guard (a cell's guard around a lock's).
     pub(crate) fn map<H: Guard>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
         OwnerDied {
@@ -103,7 +107,7 @@ pub(crate) fn map_try<G: Guard, H: Guard>(
 impl<G: Guard> fmt::Debug for OwnerDied<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnerDied")
-            .field("lock", &self.guard.lock().name())
+            .field("lock", &self.guard.lock_name())
             .field("pid", &self.pid)
             .finish_non_exhaustive()
     }
@@ -114,7 +118,7 @@ impl<G: Guard> fmt::Display for OwnerDied<G> {
         write!(
             f,
             "the holder of lock '{}' (pid {}) died holding it",
-            self.guard.lock().name(),
+            self.guard.lock_name(),
             self.pid
         )
     }
@@ -125,7 +129,7 @@ impl<G: Guard> std::error::Error for OwnerDied<G> {}
 impl<G: Guard> From<OwnerDied<G>> for Error {
     fn from(e: OwnerDied<G>) -> Error {
         Error::OwnerDied {
-            name: e.guard.lock().name().to_owned(),
+            name: e.guard.lock_name().to_owned(),
             pid: e.pid,
         }
     }
@@ -188,42 +192,62 @@ impl<G: Guard> From<TryAcquireError<G>> for Error {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    use shmipc_core::raw_lock::{Acquired, RawLock};
+
+    /// Identity of a lock: the file behind its segment and its offset in it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LockId {
+        pub file: (u64, u64),
+        pub offset: usize,
+    }
+
+    /// What the crate needs from a guard, out of users' reach.
+    pub trait Sealed {
+        fn lock_id(&self) -> LockId;
+        fn raw_lock(&self) -> &RawLock;
+        /// Releases the lock completely for a condition wait; returns what
+        /// `relock_after_wait` needs to restore (the recursion depth).
+        fn unlock_for_wait(&self) -> u64;
+        /// Takes the lock again after a condition wait, never timing out.
+        fn relock_after_wait(&self, depth: u64) -> Acquired;
+    }
+
+    /// What the crate needs from a lock type, out of users' reach. (Sealed
+    /// traits may name crate-private types: nobody outside can call them.)
+    #[allow(private_interfaces)]
+    pub trait SealedKind: Sized {
+        const REENTRANT: bool;
+        fn at(
+            segment: std::sync::Arc<crate::segment::Segment>,
+            offset: usize,
+        ) -> crate::Result<Self>;
+        fn open_named(name: &str, opts: &crate::Options) -> crate::Result<Self>;
+        fn id(&self) -> LockId;
+    }
 }
 
-/// A guard of a shmipc lock: [`LockGuard`], and the guards of cells behind a lock.
+use sealed::LockId;
+
+/// A guard of a shmipc lock: [`LockGuard`], [`RLockGuard`](crate::RLockGuard),
+/// and the guards of cells behind a lock. Sealed.
 pub trait Guard: sealed::Sealed {
-    /// The lock this guard holds.
-    fn lock(&self) -> &Lock;
+    /// The name of the lock this guard holds.
+    fn lock_name(&self) -> &str;
 }
 
-/// A mutual-exclusion lock shared by processes, like Python's
-/// `multiprocessing.Lock`, that survives the death of its holder.
-///
-/// - No syscall when uncontended: one compare-and-swap to acquire, one swap to
-///   release.
-/// - Under contention it spins, then yields, then parks on a futex.
-/// - If the holder dies holding it, the next acquirer gets it within about
-///   10 ms (the liveness poll) with [`OwnerDied`], which it cannot ignore by accident.
-///
-/// Not re-entrant: acquiring it again from the thread that holds it waits
-/// forever, as with [`std::sync::Mutex`].
-///
-/// ```
-/// # extern crate shmipc_shm as shmipc;
-/// # fn main() -> Result<(), shmipc::Error> {
-/// let name = format!("doc-lock-{}", std::process::id());
-/// let lock = shmipc::Lock::create(&name)?;    // unlinked when `lock` drops
-/// let other = shmipc::Lock::open(&name)?;      // as another process would
-/// {
-///     let _guard = lock.acquire()?;
-///     assert!(other.try_acquire().is_err());
-/// }
-/// assert!(other.try_acquire().is_ok());
-/// # Ok(()) }
-/// ```
-pub struct Lock {
+/// The two lock types, [`Lock`] and [`RLock`](crate::RLock), for the objects
+/// that take either (cells, [`Condition`](crate::Condition)). Sealed.
+pub trait LockKind: sealed::SealedKind + Clone + Send + Sync + 'static {
+    /// `"Lock"` or `"RLock"`, for messages.
+    const NAME: &'static str;
+    /// The lock's name.
+    fn lock_name(&self) -> &str;
+}
+
+/// The segment and position of a lock, shared by [`Lock`] and [`RLock`](crate::RLock).
+#[derive(Clone)]
+pub(crate) struct LockCore {
     segment: Arc<Segment>,
     offset: usize,
     raw: NonNull<RawLock>,
@@ -232,41 +256,14 @@ pub struct Lock {
 
 // SAFETY: the lock is a set of atomics in a mapping that `segment` keeps alive;
 // every access goes through those atomics, so any thread may use it.
-unsafe impl Send for Lock {}
-// SAFETY: as above; `&Lock` only ever reads or atomically updates shared memory.
-unsafe impl Sync for Lock {}
+unsafe impl Send for LockCore {}
+// SAFETY: as above; `&LockCore` only ever reads or atomically updates shared memory.
+unsafe impl Sync for LockCore {}
 
-impl Clone for Lock {
-    /// Another handle to the same lock (never the owner of its name).
-    fn clone(&self) -> Lock {
-        Lock {
-            segment: self.segment.clone(),
-            offset: self.offset,
-            raw: self.raw,
-            name: self.name.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for Lock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock")
-            .field("name", &self.name)
-            .field("locked", &self.is_locked())
-            .finish()
-    }
-}
-
-impl Lock {
-    /// Creates a lock named `name`, with default [`Options`].
-    pub fn create(name: &str) -> Result<Lock> {
-        Lock::create_with(name, &Options::default())
-    }
-
-    /// Creates a lock named `name`.
-    pub fn create_with(name: &str, opts: &Options) -> Result<Lock> {
+impl LockCore {
+    pub(crate) fn create(name: &str, kind: Kind, opts: &Options) -> Result<LockCore> {
         let spec = Spec {
-            kind: Kind::Lock,
+            kind,
             flags: 0,
             fingerprint: Fingerprint::NONE,
             param: 0,
@@ -274,22 +271,15 @@ impl Lock {
             total_size: LOCK_SEGMENT_SIZE,
         };
         let segment = Segment::create(name, &spec, opts, |_| {})?;
-        Lock::at(Arc::new(segment), LOCK_OFFSET)
+        LockCore::at(Arc::new(segment), LOCK_OFFSET)
     }
 
-    /// Opens the lock named `name`, created by any process.
-    pub fn open(name: &str) -> Result<Lock> {
-        Lock::open_with(name, &Options::default())
+    pub(crate) fn open(name: &str, kind: Kind, opts: &Options) -> Result<LockCore> {
+        let segment = Segment::open(name, kind, Fingerprint::NONE, kind.name(), opts)?;
+        LockCore::at(Arc::new(segment), LOCK_OFFSET)
     }
 
-    /// Opens the lock named `name`, waiting at most `opts.ready_timeout` for its creator.
-    pub fn open_with(name: &str, opts: &Options) -> Result<Lock> {
-        let segment = Segment::open(name, Kind::Lock, Fingerprint::NONE, "Lock", opts)?;
-        Lock::at(Arc::new(segment), LOCK_OFFSET)
-    }
-
-    /// A lock that lives at `offset` inside `segment` (a cell's own lock).
-    pub(crate) fn at(segment: Arc<Segment>, offset: usize) -> Result<Lock> {
+    pub(crate) fn at(segment: Arc<Segment>, offset: usize) -> Result<LockCore> {
         let ptr = segment.at(offset, std::mem::size_of::<RawLock>())?;
         if ptr.as_ptr() as usize % std::mem::align_of::<RawLock>() != 0 {
             return Err(Error::corrupt(
@@ -298,7 +288,7 @@ impl Lock {
             ));
         }
         let name = Arc::from(segment.name());
-        Ok(Lock {
+        Ok(LockCore {
             raw: ptr.cast(),
             offset,
             segment,
@@ -313,9 +303,126 @@ impl Lock {
         unsafe { self.raw.as_ref() }
     }
 
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        self.name.clone()
+    }
+
+    pub(crate) fn id(&self) -> LockId {
+        LockId {
+            file: self.segment.file_id(),
+            offset: self.offset,
+        }
+    }
+
+    pub(crate) fn holder_pid(&self) -> Option<u32> {
+        self.raw().owner().map(|o| o.pid).filter(|&pid| pid != 0)
+    }
+}
+
+/// A mutual-exclusion lock shared by processes, like Python's
+/// `multiprocessing.Lock`, that survives the death of its holder.
+///
+/// - No syscall when uncontended: one compare-and-swap to acquire, one swap to
+///   release.
+/// - Under contention it spins, then yields, then parks on a futex.
+/// - If the holder dies holding it, the next acquirer gets it within about
+///   10 ms (the liveness poll) with [`OwnerDied`], which it cannot ignore by accident.
+///
+/// Not re-entrant: acquiring it again from the thread that holds it waits
+/// forever, as with [`std::sync::Mutex`]; see [`RLock`](crate::RLock).
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-lock-{}", std::process::id());
+/// let lock = shmipc::Lock::create(&name)?;    // unlinked when `lock` drops
+/// let other = shmipc::Lock::open(&name)?;      // as another process would
+/// {
+///     let _guard = lock.acquire()?;
+///     assert!(other.try_acquire().is_err());
+/// }
+/// assert!(other.try_acquire().is_ok());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Lock {
+    core: LockCore,
+}
+
+impl fmt::Debug for Lock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock")
+            .field("name", &self.name())
+            .field("locked", &self.is_locked())
+            .finish()
+    }
+}
+
+#[allow(private_interfaces)]
+impl sealed::SealedKind for Lock {
+    const REENTRANT: bool = false;
+    fn at(segment: Arc<Segment>, offset: usize) -> Result<Lock> {
+        Ok(Lock {
+            core: LockCore::at(segment, offset)?,
+        })
+    }
+    fn open_named(name: &str, opts: &Options) -> Result<Lock> {
+        Lock::open_with(name, opts)
+    }
+    fn id(&self) -> LockId {
+        self.core.id()
+    }
+}
+
+impl LockKind for Lock {
+    const NAME: &'static str = "Lock";
+    fn lock_name(&self) -> &str {
+        self.name()
+    }
+}
+
+impl Lock {
+    /// Creates a lock named `name`, with default [`Options`].
+    pub fn create(name: &str) -> Result<Lock> {
+        Lock::create_with(name, &Options::default())
+    }
+
+    /// Creates a lock named `name`.
+    pub fn create_with(name: &str, opts: &Options) -> Result<Lock> {
+        Ok(Lock {
+            core: LockCore::create(name, Kind::Lock, opts)?,
+        })
+    }
+
+    /// Opens the lock named `name`, created by any process.
+    pub fn open(name: &str) -> Result<Lock> {
+        Lock::open_with(name, &Options::default())
+    }
+
+    /// Opens the lock named `name`, waiting at most `opts.ready_timeout` for its creator.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Lock> {
+        Ok(Lock {
+            core: LockCore::open(name, Kind::Lock, opts)?,
+        })
+    }
+
+    /// A lock that lives at `offset` inside `segment` (a cell's own lock).
+    pub(crate) fn at(segment: Arc<Segment>, offset: usize) -> Result<Lock> {
+        <Lock as sealed::SealedKind>::at(segment, offset)
+    }
+
+    #[inline]
+    pub(crate) fn raw(&self) -> &RawLock {
+        self.core.raw()
+    }
+
     /// The name the lock was created or opened with.
     pub fn name(&self) -> &str {
-        &self.name
+        self.core.name()
     }
 
     /// Acquires the lock, waiting as long as it takes.
@@ -325,7 +432,9 @@ impl Lock {
         let me = identity::current();
         let acquired = match self.raw().try_lock_fast(&me) {
             Some(acquired) => acquired,
-            None => self.acquire_slow(&me, None).unwrap_or(Acquired::Clean),
+            None => {
+                acquire_slow(None, |park| self.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
+            }
         };
         self.guard(acquired)
     }
@@ -335,10 +444,14 @@ impl Lock {
         &self,
     ) -> std::result::Result<LockGuard<'_>, TryAcquireError<LockGuard<'_>>> {
         let me = identity::current();
-        match self.raw().try_lock(&me, &mut FutexPark::new(None)) {
+        let acquired = self
+            .raw()
+            .try_lock_fast(&me)
+            .or_else(|| self.raw().try_lock(&me, &mut FutexPark::new(None)));
+        match acquired {
             Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
             None => Err(TryAcquireError::WouldBlock {
-                name: self.name.clone(),
+                name: self.core.shared_name(),
             }),
         }
     }
@@ -351,34 +464,14 @@ impl Lock {
         let me = identity::current();
         let acquired = match self.raw().try_lock_fast(&me) {
             Some(acquired) => Some(acquired),
-            None => self.acquire_slow(&me, Some(timeout)),
+            None => acquire_slow(Some(timeout), |park| self.raw().lock(&me, park)),
         };
         match acquired {
             Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
             None => Err(TryAcquireError::TimedOut {
-                name: self.name.clone(),
+                name: self.core.shared_name(),
                 after: timeout,
             }),
-        }
-    }
-
-    /// `None` only if `timeout` ran out.
-    #[cold]
-    fn acquire_slow(
-        &self,
-        me: &shmipc_core::park::Owner,
-        timeout: Option<Duration>,
-    ) -> Option<Acquired> {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut park = FutexPark::new(deadline);
-        loop {
-            match self.raw().lock(me, &mut park) {
-                Ok(acquired) => return Some(acquired),
-                // Without a deadline (none given, or one past the end of time)
-                // the park never reports one; keep waiting whatever happens.
-                Err(_) if deadline.is_none() => continue,
-                Err(_) => return None,
-            }
         }
     }
 
@@ -407,7 +500,7 @@ impl Lock {
     /// The pid of the current holder, if the lock is held and the holder has
     /// recorded itself.
     pub fn holder_pid(&self) -> Option<u32> {
-        self.raw().owner().map(|o| o.pid).filter(|&pid| pid != 0)
+        self.core.holder_pid()
     }
 
     /// Whether some waiter is parked on the lock. For tests and diagnostics.
@@ -419,7 +512,26 @@ impl Lock {
     /// Whether `self` and `other` are the same lock (the same segment file and
     /// offset), however each was opened.
     pub fn same_lock(&self, other: &Lock) -> bool {
-        self.segment.file_id() == other.segment.file_id() && self.offset == other.offset
+        self.core.id() == other.core.id()
+    }
+}
+
+/// The slow path of every blocking acquisition: runs `attempt` (which waits as
+/// long as the park lets it) until it succeeds or `timeout` runs out (`None`).
+#[cold]
+pub(crate) fn acquire_slow<E>(
+    timeout: Option<Duration>,
+    mut attempt: impl FnMut(&mut FutexPark) -> std::result::Result<Acquired, E>,
+) -> Option<Acquired> {
+    let mut park = FutexPark::timeout(timeout);
+    let forever = timeout.is_none_or(|t| Instant::now().checked_add(t).is_none());
+    loop {
+        match attempt(&mut park) {
+            Ok(acquired) => return Some(acquired),
+            // Without a deadline the park never reports one; keep waiting.
+            Err(_) if forever => continue,
+            Err(_) => return None,
+        }
     }
 }
 
@@ -444,11 +556,33 @@ impl LockGuard<'_> {
     }
 }
 
-impl sealed::Sealed for LockGuard<'_> {}
+impl LockGuard<'_> {
+    /// The lock this guard holds.
+    pub fn lock(&self) -> &Lock {
+        self.lock
+    }
+}
+
+impl sealed::Sealed for LockGuard<'_> {
+    fn lock_id(&self) -> LockId {
+        self.lock.core.id()
+    }
+    fn raw_lock(&self) -> &RawLock {
+        self.lock.raw()
+    }
+    fn unlock_for_wait(&self) -> u64 {
+        self.lock.raw().unlock(&FutexWake);
+        1
+    }
+    fn relock_after_wait(&self, _depth: u64) -> Acquired {
+        let me = identity::current();
+        acquire_slow(None, |park| self.lock.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
+    }
+}
 
 impl Guard for LockGuard<'_> {
-    fn lock(&self) -> &Lock {
-        self.lock
+    fn lock_name(&self) -> &str {
+        self.lock.name()
     }
 }
 
@@ -467,4 +601,28 @@ impl Drop for LockGuard<'_> {
     }
 }
 
-pub(crate) use sealed::Sealed as GuardSealed;
+/// Implements [`Guard`] for a guard type that wraps another guard in a field.
+macro_rules! delegate_guard {
+    ($ty:ty, $field:ident $(, $($bound:tt)*)?) => {
+        impl$(<$($bound)*>)? $crate::lock::sealed::Sealed for $ty {
+            fn lock_id(&self) -> $crate::lock::sealed::LockId {
+                self.$field.lock_id()
+            }
+            fn raw_lock(&self) -> &shmipc_core::raw_lock::RawLock {
+                self.$field.raw_lock()
+            }
+            fn unlock_for_wait(&self) -> u64 {
+                self.$field.unlock_for_wait()
+            }
+            fn relock_after_wait(&self, depth: u64) -> shmipc_core::raw_lock::Acquired {
+                self.$field.relock_after_wait(depth)
+            }
+        }
+        impl$(<$($bound)*>)? $crate::lock::Guard for $ty {
+            fn lock_name(&self) -> &str {
+                self.$field.lock_name()
+            }
+        }
+    };
+}
+pub(crate) use delegate_guard;

@@ -65,7 +65,9 @@ impl<R> Object<R> {
         };
         let segment = Segment::create(name, &seg_spec, opts, |base| {
             let raw = base.as_ptr().wrapping_add(HEADER_SIZE).cast::<R>();
-            let extra = base.as_ptr().wrapping_add(HEADER_SIZE + std::mem::size_of::<R>());
+            let extra = base
+                .as_ptr()
+                .wrapping_add(HEADER_SIZE + std::mem::size_of::<R>());
             // SAFETY: the fresh mapping spans `total_size` bytes: `R` at
             // HEADER_SIZE (page-aligned base + 64, which satisfies `R`'s alignment
             // of at most 64), then `extra` bytes. Zero bytes are a valid `R`.
@@ -93,7 +95,9 @@ impl<R> Object<R> {
 
     fn assemble(segment: Arc<Segment>) -> Result<Object<R>> {
         const { assert!(std::mem::align_of::<R>() <= 64) };
-        let raw = segment.at(HEADER_SIZE, std::mem::size_of::<R>())?.cast::<R>();
+        let raw = segment
+            .at(HEADER_SIZE, std::mem::size_of::<R>())?
+            .cast::<R>();
         Ok(Object {
             segment,
             raw,
@@ -115,10 +119,6 @@ impl<R> Object<R> {
 
     pub(crate) fn name(&self) -> &str {
         self.segment.name()
-    }
-
-    pub(crate) fn segment(&self) -> &Arc<Segment> {
-        &self.segment
     }
 
     pub(crate) fn param(&self) -> u64 {

@@ -11,7 +11,7 @@ use shmipc_core::header::Kind;
 use crate::cells::{CellLock, Cells, Init};
 use crate::error::Result;
 use crate::lock::{
-    map_result, map_try, Guard, GuardSealed, Lock, LockGuard, LockResult, TryAcquireError,
+    delegate_guard, map_result, map_try, Lock, LockGuard, LockResult, TryAcquireError,
 };
 use crate::options::Options;
 use crate::plain::Plain;
@@ -146,13 +146,7 @@ impl<T: Plain> ValueGuard<'_, T> {
     }
 }
 
-impl<T: Plain> GuardSealed for ValueGuard<'_, T> {}
-
-impl<T: Plain> Guard for ValueGuard<'_, T> {
-    fn lock(&self) -> &Lock {
-        self.guard.lock()
-    }
-}
+delegate_guard!(ValueGuard<'_, T>, guard, T: Plain);
 
 impl<T: Plain> Deref for ValueGuard<'_, T> {
     type Target = T;

@@ -1,0 +1,106 @@
+//! `Event`: a flag processes wait on (Python's `multiprocessing.Event`).
+
+use std::fmt;
+use std::time::Duration;
+
+use shmipc_core::header::Kind;
+use shmipc_core::raw_event::RawEvent;
+
+use crate::error::Result;
+use crate::futex::{FutexPark, FutexWake};
+use crate::object::{Object, ObjectSpec};
+use crate::options::Options;
+
+const EVENT: ObjectSpec = ObjectSpec {
+    kind: Kind::Event,
+    extra: 0,
+};
+
+/// An event flag shared by processes, like Python's `multiprocessing.Event`.
+///
+/// `set` wakes every waiter, even one that would find the flag cleared again by
+/// the time it runs: a waiter returns `true` if the flag was set at any moment
+/// of its wait. No syscall on `set` when nobody waits.
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-event-{}", std::process::id());
+/// let ready = shmipc::Event::create(&name)?;
+/// assert!(!ready.wait_timeout(std::time::Duration::from_millis(1)));
+/// shmipc::Event::open(&name)?.set();
+/// assert!(ready.wait_timeout(std::time::Duration::from_secs(1)));
+/// # Ok(()) }
+/// ```
+pub struct Event {
+    object: Object<RawEvent>,
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.name())
+            .field("set", &self.is_set())
+            .finish()
+    }
+}
+
+impl Event {
+    /// Creates a clear event named `name`.
+    pub fn create(name: &str) -> Result<Event> {
+        Event::create_with(name, &Options::default())
+    }
+
+    /// Creates a clear event named `name`, with `opts`.
+    pub fn create_with(name: &str, opts: &Options) -> Result<Event> {
+        Ok(Event {
+            object: Object::create(name, &EVENT, 0, opts, |_: &RawEvent, _| {})?,
+        })
+    }
+
+    /// Opens the event named `name`.
+    pub fn open(name: &str) -> Result<Event> {
+        Event::open_with(name, &Options::default())
+    }
+
+    /// Opens the event named `name` with `opts`.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Event> {
+        Ok(Event {
+            object: Object::open(name, &EVENT, opts)?,
+        })
+    }
+
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        self.object.name()
+    }
+
+    /// Sets the flag and wakes every waiter.
+    pub fn set(&self) {
+        self.object.raw().set(&FutexWake);
+    }
+
+    /// Clears the flag.
+    pub fn clear(&self) {
+        self.object.raw().clear();
+    }
+
+    /// Whether the flag is set (a snapshot; also the `try_` form of `wait`).
+    pub fn is_set(&self) -> bool {
+        self.object.raw().is_set()
+    }
+
+    /// Waits until the flag is set. Always returns `true`, as Python's does.
+    pub fn wait(&self) -> bool {
+        let mut park = FutexPark::new(None);
+        while !self.object.raw().wait(&mut park) {}
+        true
+    }
+
+    /// Waits at most `timeout`; returns whether the flag was set.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.object
+            .raw()
+            .wait(&mut FutexPark::timeout(Some(timeout)))
+    }
+}
