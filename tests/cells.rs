@@ -144,7 +144,7 @@ fn cells_sharing_a_named_lock_see_the_same_lock_in_another_process() {
     let mut wrong = other.acquire().unwrap();
     assert!(matches!(
         a.access(&mut wrong),
-        Err(shmipc::Error::InvalidArgument { .. })
+        Err(shmipc::Error::WrongLock { .. })
     ));
 }
 
