@@ -166,3 +166,56 @@ fn from_slice_len_zero_and_raw_copies() {
     let opened = RawArray::<f32>::open(&name("raw-slice")).unwrap();
     assert_eq!(opened.load(3).unwrap(), 9.5);
 }
+
+#[test]
+fn cells_behind_one_shared_rlock_nest_across_processes() {
+    use shmipc::RLock;
+    const PER_CHILD: u32 = 10_000;
+    if role().as_deref() == Some("nested") {
+        let total = Value::<u64, RLock>::open_with(&name("r-total"), &Options::new()).unwrap();
+        let hist = Array::<u32, RLock>::open_with(&name("r-hist"), &Options::new()).unwrap();
+        assert!(total.get_lock().same_lock(hist.get_lock()));
+        for i in 0..PER_CHILD {
+            // Re-entrant: the array's guard nests inside the value's, same RLock.
+            let t = total.lock().unwrap();
+            let h = hist.lock().unwrap();
+            let slot = (i % 4) as usize;
+            h.store(slot, h.load(slot).unwrap() + 1).unwrap();
+            t.update(|v| v + 1);
+        }
+        return;
+    }
+    let _cleanup = Cleanup::new(&["r-lock", "r-total", "r-hist"]);
+    let rlock = RLock::create(&name("r-lock")).unwrap();
+    let opts = Options::new();
+    let total =
+        Value::create_with(&name("r-total"), 0u64, CellLock::Shared(&rlock), &opts).unwrap();
+    let hist =
+        Array::<u32, RLock>::create_with(&name("r-hist"), 4, CellLock::Shared(&rlock), &opts)
+            .unwrap();
+    let kids: Vec<_> = (0..3)
+        .map(|_| {
+            spawn(
+                "cells_behind_one_shared_rlock_nest_across_processes",
+                "nested",
+                &[],
+            )
+        })
+        .collect();
+    for k in kids {
+        k.assert_success();
+    }
+    let t = total.lock().unwrap();
+    let h = hist.lock().unwrap();
+    assert_eq!(t.get(), 3 * u64::from(PER_CHILD));
+    assert_eq!(h.to_vec(), vec![3 * PER_CHILD / 4; 4]);
+    assert!(h.load(4).is_err());
+    drop((h, t));
+    // Opened as guarded by the other lock type: refused with a clear error.
+    match Value::<u64>::open(&name("r-total")) {
+        Err(shmipc::Error::LockKindMismatch {
+            expected, found, ..
+        }) => assert_eq!((expected, found), ("Lock", "RLock")),
+        other => panic!("expected LockKindMismatch, got {other:?}"),
+    }
+}

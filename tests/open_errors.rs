@@ -112,7 +112,7 @@ fn another_layout_version_is_refused() {
 #[test]
 fn a_flipped_header_byte_is_corrupt() {
     let _cleanup = Cleanup::new(&["flip"]);
-    drop(Value::create_with(&name("flip"), 5u32, Default::default(), &persist()).unwrap());
+    drop(Value::<u32>::create_with(&name("flip"), 5u32, Default::default(), &persist()).unwrap());
     overwrite("flip", 41, &[0x7f]);
     let e = Value::<u32>::open(&name("flip")).unwrap_err();
     assert!(matches!(e, Error::Corrupt { .. }), "{e}");
@@ -143,7 +143,10 @@ fn an_inconsistent_but_checksummed_layout_is_corrupt() {
         "{e}"
     );
 
-    drop(Value::create_with(&name("layout-value"), 1u8, Default::default(), &persist()).unwrap());
+    drop(
+        Value::<u8>::create_with(&name("layout-value"), 1u8, Default::default(), &persist())
+            .unwrap(),
+    );
     rewrite_header("layout-value", |h| h.param = 2);
     let e = Value::<u8>::open(&name("layout-value")).unwrap_err();
     assert!(
@@ -257,7 +260,8 @@ fn garbage_never_panics_or_hangs() {
         seed
     };
     let good = {
-        let v = Value::create_with(&name("garbage"), 7u64, Default::default(), &persist()).unwrap();
+        let v = Value::<u64>::create_with(&name("garbage"), 7u64, Default::default(), &persist())
+            .unwrap();
         drop(v);
         std::fs::read(path("garbage")).unwrap()
     };

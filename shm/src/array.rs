@@ -12,13 +12,17 @@ use shmipc_core::header::Kind;
 use crate::cells::{CellLock, Cells, Init};
 use crate::error::Result;
 use crate::lock::{
-    delegate_guard, map_result, map_try, Lock, LockGuard, LockResult, TryAcquireError,
+    delegate_guard, map_result, map_try, Lock, LockGuard, LockKind, LockResult, TryAcquireError,
 };
 use crate::options::Options;
 use crate::plain::Plain;
+use crate::rlock::RLock;
+use crate::shared_guard::SharedGuard;
 
 /// `len` values of `T` in shared memory, behind a lock, like Python's
-/// `multiprocessing.Array`. For an array with no lock, see [`RawArray`](crate::RawArray).
+/// `multiprocessing.Array`: a [`Lock`] (the default; the guard derefs to `[T]`)
+/// or an [`RLock`] (`Array<T, RLock>`; the guard copies elements in and out).
+/// For an array with no lock, see [`RawArray`](crate::RawArray).
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -30,53 +34,45 @@ use crate::plain::Plain;
 /// assert_eq!(&*prices.lock()?, &[1.0, 20.0, 3.0]);
 /// # Ok(()) }
 /// ```
-pub struct Array<T: Plain> {
-    cells: Cells<T>,
-    lock: Lock,
+pub struct Array<T: Plain, L: LockKind = Lock> {
+    cells: Cells<T, L>,
+    lock: L,
 }
 
-impl<T: Plain> Array<T> {
-    /// Creates an array of `len` zeroed elements with a lock of its own.
-    pub fn create(name: &str, len: usize) -> Result<Array<T>> {
-        Array::create_with(name, len, CellLock::Own, &Options::default())
-    }
-
-    /// Creates an array of `len` zeroed elements guarded by `lock`.
+impl<T: Plain, L: LockKind> Array<T, L> {
+    /// Creates an array of `len` zeroed elements guarded by `lock` (its own
+    /// lock of type `L`, or a shared one).
     pub fn create_with(
         name: &str,
         len: usize,
-        lock: CellLock<'_>,
+        lock: CellLock<'_, L>,
         opts: &Options,
-    ) -> Result<Array<T>> {
+    ) -> Result<Array<T, L>> {
         let cells = Cells::create(name, Kind::Array, Init::Zeroed(len), Some(lock), opts)?;
         Array::from_cells(cells)
-    }
-
-    /// Creates an array holding a copy of `items`, with a lock of its own.
-    pub fn from_slice(name: &str, items: &[T]) -> Result<Array<T>> {
-        Array::from_slice_with(name, items, CellLock::Own, &Options::default())
     }
 
     /// Creates an array holding a copy of `items`, guarded by `lock`.
     pub fn from_slice_with(
         name: &str,
         items: &[T],
-        lock: CellLock<'_>,
+        lock: CellLock<'_, L>,
         opts: &Options,
-    ) -> Result<Array<T>> {
+    ) -> Result<Array<T, L>> {
         let cells = Cells::create(name, Kind::Array, Init::Copy(items), Some(lock), opts)?;
         Array::from_cells(cells)
     }
 
-    /// Opens the array named `name`; fails with [`Error::TypeMismatch`] if its
-    /// elements are of another type.
-    pub fn open(name: &str) -> Result<Array<T>> {
-        Array::open_with(name, &Options::default())
+    /// Opens the array named `name` with `opts`. Fails with
+    /// [`Error::TypeMismatch`](crate::Error::TypeMismatch) if its elements are of
+    /// another type, [`Error::LockKindMismatch`](crate::Error::LockKindMismatch) if another lock type guards it.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Array<T, L>> {
+        Array::from_cells(Cells::open(name, Kind::Array, opts)?)
     }
 
-    /// Opens the array named `name` with `opts`.
-    pub fn open_with(name: &str, opts: &Options) -> Result<Array<T>> {
-        Array::from_cells(Cells::open(name, Kind::Array, opts)?)
+    fn from_cells(cells: Cells<T, L>) -> Result<Array<T, L>> {
+        let (cells, lock) = cells.into_locked()?;
+        Ok(Array { cells, lock })
     }
 
     /// The array's name.
@@ -95,20 +91,37 @@ impl<T: Plain> Array<T> {
     }
 
     /// The lock that guards the array (Python's `get_lock()`).
-    pub fn get_lock(&self) -> &Lock {
+    pub fn get_lock(&self) -> &L {
         &self.lock
+    }
+}
+
+impl<T: Plain> Array<T> {
+    /// Creates an array of `len` zeroed elements with a [`Lock`] of its own.
+    pub fn create(name: &str, len: usize) -> Result<Array<T>> {
+        Array::create_with(name, len, CellLock::Own, &Options::default())
+    }
+
+    /// Creates an array holding a copy of `items`, with a [`Lock`] of its own.
+    pub fn from_slice(name: &str, items: &[T]) -> Result<Array<T>> {
+        Array::from_slice_with(name, items, CellLock::Own, &Options::default())
+    }
+
+    /// Opens the array named `name` (guarded by a [`Lock`]).
+    pub fn open(name: &str) -> Result<Array<T>> {
+        Array::open_with(name, &Options::default())
     }
 
     /// Locks the array; the guard derefs to `[T]`.
     pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
-        map_result(self.get_lock().acquire(), |g| self.wrap(g))
+        map_result(self.lock.acquire(), |g| self.wrap(g))
     }
 
     /// Locks the array if its lock is free, without waiting.
     pub fn try_lock(
         &self,
     ) -> std::result::Result<ArrayGuard<'_, T>, TryAcquireError<ArrayGuard<'_, T>>> {
-        map_try(self.get_lock().try_acquire(), |g| self.wrap(g))
+        map_try(self.lock.try_acquire(), |g| self.wrap(g))
     }
 
     /// Locks the array, waiting at most `timeout`.
@@ -116,21 +129,16 @@ impl<T: Plain> Array<T> {
         &self,
         timeout: Duration,
     ) -> std::result::Result<ArrayGuard<'_, T>, TryAcquireError<ArrayGuard<'_, T>>> {
-        map_try(self.get_lock().acquire_timeout(timeout), |g| self.wrap(g))
+        map_try(self.lock.acquire_timeout(timeout), |g| self.wrap(g))
     }
 
     /// The elements, through a guard of the array's (shared) lock acquired
-    /// elsewhere. Fails with [`Error::InvalidArgument`] if `guard` holds another lock.
+    /// elsewhere. Fails with [`Error::WrongLock`](crate::Error::WrongLock) if `guard` holds another lock.
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut [T]> {
         self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the array's lock; the `&mut`
         // borrow of the guard keeps other access through it away for 'g.
         Ok(unsafe { std::slice::from_raw_parts_mut(self.cells.data().as_ptr(), self.cells.len()) })
-    }
-
-    fn from_cells(cells: Cells<T>) -> Result<Array<T>> {
-        let (cells, lock) = cells.into_locked()?;
-        Ok(Array { cells, lock })
     }
 
     fn wrap<'a>(&'a self, guard: LockGuard<'a>) -> ArrayGuard<'a, T> {
@@ -143,12 +151,39 @@ impl<T: Plain> Array<T> {
     }
 }
 
-impl<T: Plain> fmt::Debug for Array<T> {
+impl<T: Plain> Array<T, RLock> {
+    /// Locks the array (again, if this thread holds its RLock); the guard
+    /// copies elements in and out.
+    pub fn lock(&self) -> LockResult<SharedGuard<'_, T>> {
+        map_result(self.lock.acquire(), |g| SharedGuard::new(g, &self.cells))
+    }
+
+    /// Locks the array without waiting.
+    pub fn try_lock(
+        &self,
+    ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
+        map_try(self.lock.try_acquire(), |g| {
+            SharedGuard::new(g, &self.cells)
+        })
+    }
+
+    /// Locks the array, waiting at most `timeout`.
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
+        map_try(self.lock.acquire_timeout(timeout), |g| {
+            SharedGuard::new(g, &self.cells)
+        })
+    }
+}
+
+impl<T: Plain, L: LockKind> fmt::Debug for Array<T, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Array")
             .field("name", &self.name())
             .field("len", &self.len())
-            .field("lock", &self.get_lock().name())
+            .field("lock", &self.lock.lock_name())
             .finish()
     }
 }

@@ -11,6 +11,7 @@ use shmipc_core::layout::{CellLayout, LockPlacement, LOCK_NAME_SIZE};
 use shmipc_core::name::MAX_NAME_LEN;
 use shmipc_core::racy;
 
+use crate::condition::REENTRANT_FLAG;
 use crate::error::{Error, Result};
 use crate::lock::{Guard, Lock, LockKind};
 use crate::options::Options;
@@ -52,6 +53,8 @@ impl<L: LockKind> Clone for CellLock<'_, L> {
 
 impl<L: LockKind> Copy for CellLock<'_, L> {}
 
+// Not derived: the derive would demand `L: Default`, which no lock type is.
+#[allow(clippy::derivable_impls)]
 impl<L: LockKind> Default for CellLock<'_, L> {
     fn default() -> Self {
         CellLock::Own
@@ -73,29 +76,29 @@ impl<T> Init<'_, T> {
     }
 }
 
-pub(crate) struct Cells<T> {
+pub(crate) struct Cells<T, L = Lock> {
     segment: Arc<Segment>,
     data: NonNull<T>,
     len: usize,
-    lock: Option<Lock>,
+    lock: Option<L>,
     _marker: PhantomData<T>,
 }
 
 // SAFETY: elements are plain data (`Plain: Send + Sync`) in a mapping that
 // `segment` keeps alive; the wrappers hand out `&mut` only under a lock guard and
 // otherwise access the memory only atomically.
-unsafe impl<T: Plain> Send for Cells<T> {}
+unsafe impl<T: Plain, L: LockKind> Send for Cells<T, L> {}
 // SAFETY: as above.
-unsafe impl<T: Plain> Sync for Cells<T> {}
+unsafe impl<T: Plain, L: LockKind> Sync for Cells<T, L> {}
 
-impl<T: Plain> Cells<T> {
+impl<T: Plain, L: LockKind> Cells<T, L> {
     pub(crate) fn create(
         name: &str,
         kind: Kind,
         init: Init<'_, T>,
-        lock: Option<CellLock<'_>>,
+        lock: Option<CellLock<'_, L>>,
         opts: &Options,
-    ) -> Result<Cells<T>> {
+    ) -> Result<Cells<T, L>> {
         checked_name(name)?;
         let placement = match lock {
             None => LockPlacement::None,
@@ -108,7 +111,7 @@ impl<T: Plain> Cells<T> {
             .map_err(|e| Error::invalid(e.to_string()))?;
         let spec = Spec {
             kind,
-            flags: placement.flags(),
+            flags: placement.flags() | reentrant_flag::<L>(placement),
             fingerprint,
             param: len as u64,
             total_size: layout.total_size,
@@ -117,7 +120,7 @@ impl<T: Plain> Cells<T> {
             if let (Some(CellLock::Shared(shared)), Some(at)) = (lock, layout.lock_offset) {
                 // SAFETY: the layout reserved LOCK_NAME_SIZE bytes at `at`, inside
                 // the fresh mapping that no other process can use yet.
-                unsafe { write_lock_name(base.as_ptr().add(at), shared.name()) };
+                unsafe { write_lock_name(base.as_ptr().add(at), shared.lock_name()) };
             }
             if let Init::Copy(items) = init {
                 // SAFETY: the layout reserved `len * size_of::<T>()` bytes at the
@@ -134,7 +137,7 @@ impl<T: Plain> Cells<T> {
         let segment = Arc::new(segment);
         let lock = match lock {
             None => None,
-            Some(CellLock::Own) => Some(Lock::at(
+            Some(CellLock::Own) => Some(L::at(
                 segment.clone(),
                 layout.lock_offset.unwrap_or_default(),
             )?),
@@ -143,16 +146,25 @@ impl<T: Plain> Cells<T> {
         Cells::assemble(segment, layout, lock)
     }
 
-    pub(crate) fn open(name: &str, kind: Kind, opts: &Options) -> Result<Cells<T>> {
+    pub(crate) fn open(name: &str, kind: Kind, opts: &Options) -> Result<Cells<T, L>> {
         let fingerprint = Fingerprint::of::<T>();
         let segment = Segment::open(name, kind, fingerprint, std::any::type_name::<T>(), opts)?;
         let header = *segment.header();
-        let placement = LockPlacement::from_flags(header.flags).ok_or_else(|| {
-            Error::corrupt(
-                name,
-                format!("unknown lock placement flags {}", header.flags),
-            )
-        })?;
+        let reentrant = header.flags & REENTRANT_FLAG != 0;
+        let placement =
+            LockPlacement::from_flags(header.flags & !REENTRANT_FLAG).ok_or_else(|| {
+                Error::corrupt(
+                    name,
+                    format!("unknown lock placement flags {}", header.flags),
+                )
+            })?;
+        if placement != LockPlacement::None && reentrant != L::REENTRANT {
+            return Err(Error::LockKindMismatch {
+                name: name.to_owned(),
+                expected: L::NAME,
+                found: if reentrant { "RLock" } else { "Lock" },
+            });
+        }
         let wants_lock = matches!(kind, Kind::Value | Kind::Array);
         if wants_lock == (placement == LockPlacement::None) {
             return Err(Error::corrupt(
@@ -182,17 +194,17 @@ impl<T: Plain> Cells<T> {
         }
         let segment = Arc::new(segment);
         let lock = match (placement, layout.lock_offset) {
-            (LockPlacement::Inline, Some(at)) => Some(Lock::at(segment.clone(), at)?),
+            (LockPlacement::Inline, Some(at)) => Some(L::at(segment.clone(), at)?),
             (LockPlacement::Named, Some(at)) => {
                 let lock_name = read_lock_name(&segment, at)?;
-                Some(Lock::open_with(&lock_name, opts)?)
+                Some(L::open_named(&lock_name, opts)?)
             }
             _ => None,
         };
         Cells::assemble(segment, layout, lock)
     }
 
-    fn assemble(segment: Arc<Segment>, layout: CellLayout, lock: Option<Lock>) -> Result<Cells<T>> {
+    fn assemble(segment: Arc<Segment>, layout: CellLayout, lock: Option<L>) -> Result<Cells<T, L>> {
         let bytes = layout
             .len
             .checked_mul(std::mem::size_of::<T>())
@@ -221,7 +233,7 @@ impl<T: Plain> Cells<T> {
 
     /// Splits off the lock of a locked kind (Value, Array). Their layouts always
     /// have one (checked at create and open); a missing one is reported, not assumed.
-    pub(crate) fn into_locked(mut self) -> Result<(Cells<T>, Lock)> {
+    pub(crate) fn into_locked(mut self) -> Result<(Cells<T, L>, L)> {
         match self.lock.take() {
             Some(lock) => Ok((self, lock)),
             None => Err(Error::corrupt(
@@ -233,7 +245,7 @@ impl<T: Plain> Cells<T> {
 
     /// Checks that `guard` holds `lock`, the lock of these cells, so that the
     /// caller may hand out `&mut` access under it.
-    pub(crate) fn check_guard<L: LockKind, G: Guard>(&self, lock: &L, guard: &G) -> Result<()> {
+    pub(crate) fn check_guard<G: Guard>(&self, lock: &L, guard: &G) -> Result<()> {
         check_guard(self.name(), lock, guard)
     }
 
@@ -339,4 +351,13 @@ pub(crate) fn check_guard<L: LockKind, G: Guard>(name: &str, lock: &L, guard: &G
         expected: lock.lock_name().to_owned(),
         found: guard.lock_name().to_owned(),
     })
+}
+
+/// The header flag that records an RLock, for objects that have a lock.
+fn reentrant_flag<L: LockKind>(placement: LockPlacement) -> u16 {
+    if L::REENTRANT && placement != LockPlacement::None {
+        REENTRANT_FLAG
+    } else {
+        0
+    }
 }

@@ -32,6 +32,7 @@ pub mod raw_value;
 pub mod rlock;
 mod segment;
 pub mod semaphore;
+pub mod shared_guard;
 mod sys;
 pub mod value;
 
@@ -49,6 +50,7 @@ pub use raw_value::RawValue;
 pub use rlock::{RLock, RLockGuard};
 pub use segment::unlink;
 pub use semaphore::{BoundedSemaphore, Semaphore};
+pub use shared_guard::SharedGuard;
 pub use sys::OS_PREFIX;
 pub use value::{Value, ValueGuard};
 

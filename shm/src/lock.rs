@@ -410,11 +410,6 @@ impl Lock {
         })
     }
 
-    /// A lock that lives at `offset` inside `segment` (a cell's own lock).
-    pub(crate) fn at(segment: Arc<Segment>, offset: usize) -> Result<Lock> {
-        <Lock as sealed::SealedKind>::at(segment, offset)
-    }
-
     #[inline]
     pub(crate) fn raw(&self) -> &RawLock {
         self.core.raw()

@@ -11,15 +11,19 @@ use shmipc_core::header::Kind;
 use crate::cells::{CellLock, Cells, Init};
 use crate::error::Result;
 use crate::lock::{
-    delegate_guard, map_result, map_try, Lock, LockGuard, LockResult, TryAcquireError,
+    delegate_guard, map_result, map_try, Lock, LockGuard, LockKind, LockResult, TryAcquireError,
 };
 use crate::options::Options;
 use crate::plain::Plain;
+use crate::rlock::RLock;
+use crate::shared_guard::SharedGuard;
 
 /// One `T` in shared memory, behind a lock, like Python's `multiprocessing.Value`.
 ///
-/// The lock is its own (the default) or one shared with other cells
-/// ([`CellLock::Shared`]); for a value with no lock, see [`RawValue`](crate::RawValue).
+/// The lock is a [`Lock`] (the default; the guard derefs to `T`) or an
+/// [`RLock`] (`Value<T, RLock>`; the guard copies values in and out), its own or
+/// one shared with other objects ([`CellLock::Shared`]). For a value with no
+/// lock, see [`RawValue`](crate::RawValue).
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -32,37 +36,34 @@ use crate::plain::Plain;
 /// assert_eq!(*counter.lock()?, 42);
 /// # Ok(()) }
 /// ```
-pub struct Value<T: Plain> {
-    cells: Cells<T>,
-    lock: Lock,
+pub struct Value<T: Plain, L: LockKind = Lock> {
+    cells: Cells<T, L>,
+    lock: L,
 }
 
-impl<T: Plain> Value<T> {
-    /// Creates a value named `name` holding `initial`, with a lock of its own.
-    pub fn create(name: &str, initial: T) -> Result<Value<T>> {
-        Value::create_with(name, initial, CellLock::Own, &Options::default())
-    }
-
-    /// Creates a value named `name` holding `initial`, guarded by `lock`.
+impl<T: Plain, L: LockKind> Value<T, L> {
+    /// Creates a value named `name` holding `initial`, guarded by `lock` (its
+    /// own lock of type `L`, or a shared one).
     pub fn create_with(
         name: &str,
         initial: T,
-        lock: CellLock<'_>,
+        lock: CellLock<'_, L>,
         opts: &Options,
-    ) -> Result<Value<T>> {
+    ) -> Result<Value<T, L>> {
         let cells = Cells::create(name, Kind::Value, Init::Copy(&[initial]), Some(lock), opts)?;
         Value::from_cells(cells)
     }
 
-    /// Opens the value named `name`; fails with [`Error::TypeMismatch`] if it
-    /// holds another type.
-    pub fn open(name: &str) -> Result<Value<T>> {
-        Value::open_with(name, &Options::default())
+    /// Opens the value named `name` with `opts`. Fails with
+    /// [`Error::TypeMismatch`](crate::Error::TypeMismatch) if it holds another
+    /// type, [`Error::LockKindMismatch`](crate::Error::LockKindMismatch) if another lock type guards it.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Value<T, L>> {
+        Value::from_cells(Cells::open(name, Kind::Value, opts)?)
     }
 
-    /// Opens the value named `name` with `opts`.
-    pub fn open_with(name: &str, opts: &Options) -> Result<Value<T>> {
-        Value::from_cells(Cells::open(name, Kind::Value, opts)?)
+    fn from_cells(cells: Cells<T, L>) -> Result<Value<T, L>> {
+        let (cells, lock) = cells.into_locked()?;
+        Ok(Value { cells, lock })
     }
 
     /// The value's name.
@@ -71,20 +72,32 @@ impl<T: Plain> Value<T> {
     }
 
     /// The lock that guards the value (Python's `get_lock()`).
-    pub fn get_lock(&self) -> &Lock {
+    pub fn get_lock(&self) -> &L {
         &self.lock
+    }
+}
+
+impl<T: Plain> Value<T> {
+    /// Creates a value named `name` holding `initial`, with a [`Lock`] of its own.
+    pub fn create(name: &str, initial: T) -> Result<Value<T>> {
+        Value::create_with(name, initial, CellLock::Own, &Options::default())
+    }
+
+    /// Opens the value named `name` (guarded by a [`Lock`]).
+    pub fn open(name: &str) -> Result<Value<T>> {
+        Value::open_with(name, &Options::default())
     }
 
     /// Locks the value; the guard derefs to `T`.
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
-        map_result(self.get_lock().acquire(), |g| self.wrap(g))
+        map_result(self.lock.acquire(), |g| self.wrap(g))
     }
 
     /// Locks the value if its lock is free, without waiting.
     pub fn try_lock(
         &self,
     ) -> std::result::Result<ValueGuard<'_, T>, TryAcquireError<ValueGuard<'_, T>>> {
-        map_try(self.get_lock().try_acquire(), |g| self.wrap(g))
+        map_try(self.lock.try_acquire(), |g| self.wrap(g))
     }
 
     /// Locks the value, waiting at most `timeout`.
@@ -92,22 +105,17 @@ impl<T: Plain> Value<T> {
         &self,
         timeout: Duration,
     ) -> std::result::Result<ValueGuard<'_, T>, TryAcquireError<ValueGuard<'_, T>>> {
-        map_try(self.get_lock().acquire_timeout(timeout), |g| self.wrap(g))
+        map_try(self.lock.acquire_timeout(timeout), |g| self.wrap(g))
     }
 
     /// The value, through a guard of its (shared) lock acquired elsewhere: how
     /// several cells are updated under one acquisition. Fails with
-    /// [`Error::InvalidArgument`] if `guard` holds another lock.
+    /// [`Error::WrongLock`](crate::Error::WrongLock) if `guard` holds another lock.
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut T> {
         self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the value's lock, and the
         // `&mut` borrow of the guard keeps any other access through it away for 'g.
         Ok(unsafe { &mut *self.cells.data().as_ptr() })
-    }
-
-    fn from_cells(cells: Cells<T>) -> Result<Value<T>> {
-        let (cells, lock) = cells.into_locked()?;
-        Ok(Value { cells, lock })
     }
 
     fn wrap<'a>(&'a self, guard: LockGuard<'a>) -> ValueGuard<'a, T> {
@@ -119,16 +127,44 @@ impl<T: Plain> Value<T> {
     }
 }
 
-impl<T: Plain + fmt::Debug> fmt::Debug for Value<T> {
+impl<T: Plain> Value<T, RLock> {
+    /// Locks the value (again, if this thread holds its RLock); the guard
+    /// copies the value in and out.
+    pub fn lock(&self) -> LockResult<SharedGuard<'_, T>> {
+        map_result(self.lock.acquire(), |g| SharedGuard::new(g, &self.cells))
+    }
+
+    /// Locks the value without waiting.
+    pub fn try_lock(
+        &self,
+    ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
+        map_try(self.lock.try_acquire(), |g| {
+            SharedGuard::new(g, &self.cells)
+        })
+    }
+
+    /// Locks the value, waiting at most `timeout`.
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
+        map_try(self.lock.acquire_timeout(timeout), |g| {
+            SharedGuard::new(g, &self.cells)
+        })
+    }
+}
+
+impl<T: Plain, L: LockKind> fmt::Debug for Value<T, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Value")
             .field("name", &self.name())
-            .field("lock", &self.get_lock().name())
+            .field("lock", &self.lock.lock_name())
+            .field("lock_kind", &L::NAME)
             .finish_non_exhaustive()
     }
 }
 
-/// Exclusive access to a [`Value`]'s `T` while its lock is held.
+/// Exclusive access to a [`Value`]'s `T` while its [`Lock`] is held.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ValueGuard<'a, T: Plain> {
     guard: LockGuard<'a>,
