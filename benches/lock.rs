@@ -11,93 +11,16 @@
 //!
 //! `cargo bench --bench lock` (add `-- --quick` for a fast pass).
 
-use std::ffi::CString;
 use std::hint::black_box;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use shmipc::{Lock, RawArray, Value};
+use shmipc::{Lock, Value};
+
+mod common;
+use common::{child_loop, child_spec, RawPage, TwoProcesses, PAGE};
 
 const CHILD_ENV: &str = "SHMIPC_BENCH_CHILD";
-const READY: usize = 0;
-const GO: usize = 1;
-const DONE: usize = 2;
-
-/// A page of POSIX shared memory holding a pthread mutex or a sem_t at offset 0
-/// and a counter at offset 64: what the alternatives to shmipc's lock need.
-struct RawPage {
-    ptr: *mut u8,
-    name: CString,
-    owner: bool,
-}
-
-const PAGE: usize = 4096;
-
-impl RawPage {
-    fn create(name: &str) -> RawPage {
-        RawPage::map(name, true)
-    }
-
-    fn open(name: &str) -> RawPage {
-        RawPage::map(name, false)
-    }
-
-    fn map(name: &str, create: bool) -> RawPage {
-        let c = CString::new(format!("/{}{name}", shmipc::OS_PREFIX)).unwrap();
-        let flags = if create {
-            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL
-        } else {
-            libc::O_RDWR
-        };
-        // SAFETY: `c` is NUL-terminated; the fd is checked before use.
-        let fd = unsafe { libc::shm_open(c.as_ptr(), flags, 0o600) };
-        assert!(
-            fd >= 0,
-            "shm_open {name}: {}",
-            std::io::Error::last_os_error()
-        );
-        // SAFETY: `fd` is open; a page-sized MAP_SHARED mapping of it is checked.
-        let ptr = unsafe {
-            if create {
-                assert_eq!(libc::ftruncate(fd, PAGE as libc::off_t), 0);
-            }
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                PAGE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd,
-                0,
-            );
-            libc::close(fd);
-            assert_ne!(p, libc::MAP_FAILED);
-            p.cast::<u8>()
-        };
-        RawPage {
-            ptr,
-            name: c,
-            owner: create,
-        }
-    }
-
-    fn counter(&self) -> *mut u64 {
-        // SAFETY: offset 64 is inside the page and 8-aligned.
-        unsafe { self.ptr.add(64).cast() }
-    }
-}
-
-impl Drop for RawPage {
-    fn drop(&mut self) {
-        // SAFETY: `ptr` is our PAGE-byte mapping; `name` is NUL-terminated.
-        unsafe {
-            libc::munmap(self.ptr.cast(), PAGE);
-            if self.owner {
-                libc::shm_unlink(self.name.as_ptr());
-            }
-        }
-    }
-}
 
 /// The lock mechanisms compared.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -301,67 +224,9 @@ fn uncontended(c: &mut Criterion) {
     g.finish();
 }
 
-fn child(spec: &str) {
-    let mut parts = spec.split_whitespace();
-    let m = parts
-        .next()
-        .and_then(Mechanism::from_code)
-        .expect("mechanism");
-    let scope: u32 = parts.next().and_then(|p| p.parse().ok()).expect("scope");
-    let n: u64 = parts.next().and_then(|p| p.parse().ok()).expect("count");
-    let ctl = RawArray::<u64>::open(&format!("bench-{scope}-ctl")).unwrap();
-    let counter = Counter::open(m, scope);
-    ctl.fetch_add(READY, 1).unwrap();
-    while ctl.fetch_add(GO, 0).unwrap() == 0 {
-        std::hint::spin_loop();
-    }
-    for _ in 0..n {
-        counter.increment();
-    }
-    ctl.fetch_add(DONE, 1).unwrap();
-}
-
-/// Runs `per_process` increments in this process and in a child at once;
-/// returns the wall time of the increments alone (not the child's start-up).
-fn two_processes(
-    m: Mechanism,
-    scope: u32,
-    counter: &Counter,
-    ctl: &RawArray<u64>,
-    per_process: u64,
-) -> Duration {
-    for i in [READY, GO, DONE] {
-        ctl.store(i, 0).unwrap();
-    }
-    let before = counter.total();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD_ENV, format!("{} {scope} {per_process}", m.code()))
-        .spawn()
-        .unwrap();
-    while ctl.fetch_add(READY, 0).unwrap() == 0 {
-        std::thread::yield_now();
-    }
-    let started = Instant::now();
-    ctl.store(GO, 1).unwrap();
-    for _ in 0..per_process {
-        counter.increment();
-    }
-    while ctl.fetch_add(DONE, 0).unwrap() == 0 {
-        std::hint::spin_loop();
-    }
-    let took = started.elapsed();
-    assert!(child.wait().unwrap().success());
-    assert_eq!(
-        counter.total() - before,
-        2 * per_process,
-        "{m:?} lost increments"
-    );
-    took
-}
-
 fn contended(c: &mut Criterion) {
     let scope = std::process::id();
-    let ctl = RawArray::<u64>::create(&format!("bench-{scope}-ctl"), 3).unwrap();
+    let pair = TwoProcesses::new(CHILD_ENV);
     let mut g = c.benchmark_group("lock/two-process-increments");
     g.throughput(Throughput::Elements(1));
     g.sample_size(20);
@@ -372,7 +237,11 @@ fn contended(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 // One iteration is one increment by either process.
                 let per = (iters / 2).max(1);
-                let took = two_processes(m, scope, &counter, &ctl, per);
+                let before = counter.total();
+                let took = pair.run(&format!("{}:{scope}", m.code()), per, || {
+                    counter.increment()
+                });
+                assert_eq!(counter.total() - before, 2 * per, "{m:?} lost increments");
                 took.mul_f64(iters as f64 / (2 * per) as f64)
             })
         });
@@ -399,8 +268,11 @@ fn contended(c: &mut Criterion) {
 }
 
 fn main() {
-    if let Ok(spec) = std::env::var(CHILD_ENV) {
-        child(&spec);
+    if let Some((role, ctl, iters)) = child_spec(CHILD_ENV) {
+        let (code, scope) = role.split_once(':').expect("mechanism:scope");
+        let m = Mechanism::from_code(code).expect("mechanism");
+        let counter = Counter::open(m, scope.parse().expect("scope"));
+        child_loop(&ctl, iters, || counter.increment());
         return;
     }
     let mut c = Criterion::default().configure_from_args();

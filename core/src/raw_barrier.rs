@@ -2,28 +2,60 @@
 //! (`threading.Barrier`): arrival indices, an action run once per round by the
 //! last party before anyone leaves, abort, reset, and breaking on timeout.
 //!
-//! The state lives behind an internal [`RawLock`] (so the death of a party in
-//! the middle of an update is noticed: the barrier breaks). Waiting happens on
-//! `phase`, a futex word bumped by every state change; `sleepers` spares the
-//! wake-up syscall when nobody sleeps.
+//! # One word
 //!
-//! States, as in CPython: `FILLING` (parties arriving), `DRAINING` (released,
-//! parties leaving; new arrivals wait), `RESETTING` (waiters leave broken, then
-//! it refills), `BROKEN` (every wait fails until `reset`).
+//! The whole state is one 64-bit word, changed only by compare-and-swap:
+//! `count` (parties present in this round), `generation`, and two flags,
+//! `BROKEN` and `RESETTING`. A party arrives by incrementing `count`. The last
+//! one claims the release by setting `count = parties` (so nobody else can
+//! arrive or break the round by timing out), runs the action, then swaps in the
+//! next generation with `count = 0`. Waiters leave when they see the generation
+//! move, so the action has run before any party leaves. A round takes about
+//! one cache-line round trip between two parties, instead of the several
+//! lock hand-offs of CPython's condition-variable design.
+//!
+//! A broken barrier keeps `count` until its waiters have left, each taking
+//! itself out. `reset` with waiters present sets `RESETTING` too: the last
+//! waiter to leave clears both flags, and arrivals wait for that, as in CPython.
+//!
+//! # Waiting
+//!
+//! Waiters spin on the word, then park on `phase`, a futex word bumped after
+//! every release, break or reset; `sleepers` spares the wake-up syscall when
+//! nobody sleeps.
+//!
+//! # Dead participants
 //!
 //! A table of participant processes (pid, start time) lets waiters notice a
-//! participant that died before arriving: a parked waiter checks the table at
-//! every poll and breaks the barrier if one is gone, instead of waiting forever.
+//! participant that died: a parked waiter checks it at every poll and breaks
+//! the barrier, instead of waiting forever for a party that will never come
+//! (or for a releaser that died in its action).
 
 use crate::park::{Liveness, Owner, Park, Parked, Unpark};
 use crate::primitives::{fence, AtomicU32, AtomicU64, Ordering};
-use crate::raw_lock::{Acquired, RawLock};
 use crate::spin::spin_then_yield;
 
-const FILLING: u32 = 0;
-const DRAINING: u32 = 1;
-const RESETTING: u32 = 2;
-const BROKEN: u32 = 3;
+const COUNT_MASK: u64 = 0xffff_ffff;
+const GEN_SHIFT: u32 = 32;
+const GEN_MASK: u64 = (1 << 30) - 1;
+const BROKEN: u64 = 1 << 62;
+const RESETTING: u64 = 1 << 63;
+
+fn count(w: u64) -> u32 {
+    (w & COUNT_MASK) as u32
+}
+
+fn generation(w: u64) -> u64 {
+    (w >> GEN_SHIFT) & GEN_MASK
+}
+
+fn with_count(w: u64, count: u32) -> u64 {
+    (w & !COUNT_MASK) | u64::from(count)
+}
+
+fn next_generation(w: u64) -> u64 {
+    ((generation(w) + 1) & GEN_MASK) << GEN_SHIFT
+}
 
 /// How many participant processes a barrier tracks for death detection.
 #[cfg(not(loom))]
@@ -58,11 +90,10 @@ struct Slot {
 /// A barrier in shared memory. All-zero bytes are an empty, unbroken barrier.
 #[repr(C, align(64))]
 pub struct RawBarrier {
-    lock: RawLock,
-    count: AtomicU32,
-    state: AtomicU32,
+    word: AtomicU64,
     phase: AtomicU32,
     sleepers: AtomicU32,
+    _line: [u8; 48],
     slots: [Slot; PARTICIPANT_SLOTS],
 }
 
@@ -76,11 +107,10 @@ impl RawBarrier {
     /// An empty, unbroken barrier.
     pub fn new() -> RawBarrier {
         RawBarrier {
-            lock: RawLock::new(),
-            count: AtomicU32::new(0),
-            state: AtomicU32::new(FILLING),
+            word: AtomicU64::new(0),
             phase: AtomicU32::new(0),
             sleepers: AtomicU32::new(0),
+            _line: [0; 48],
             slots: core::array::from_fn(|_| Slot {
                 pid: AtomicU32::new(0),
                 _pad: AtomicU32::new(0),
@@ -113,66 +143,6 @@ impl RawBarrier {
         }
     }
 
-    fn state(&self) -> u32 {
-        match self.state.load(Ordering::Relaxed) {
-            s @ (FILLING | DRAINING | RESETTING) => s,
-            _ => BROKEN,
-        }
-    }
-
-    fn notify_all<U: Unpark>(&self, unpark: &U) {
-        self.phase.fetch_add(1, Ordering::SeqCst);
-        // Pairs with the fence in `wait_phase`: either this sees the sleeper, or
-        // the sleeper's re-check sees the new phase.
-        fence(Ordering::SeqCst);
-        if self.sleepers.load(Ordering::SeqCst) != 0 {
-            unpark.unpark(&self.phase, u32::MAX);
-        }
-    }
-
-    fn break_barrier<U: Unpark>(&self, unpark: &U) {
-        self.state.store(BROKEN, Ordering::Relaxed);
-        self.notify_all(unpark);
-    }
-
-    /// Takes the internal lock. The deadline does not apply to this short
-    /// critical section; a party that died inside it breaks the barrier.
-    fn enter<P: Park + Unpark>(&self, me: &Owner, park: &mut P) {
-        loop {
-            match self.lock.lock(me, park) {
-                Ok(Acquired::Clean) => return,
-                Ok(Acquired::OwnerDied { .. }) => {
-                    self.break_barrier(park);
-                    self.lock.mark_consistent();
-                    return;
-                }
-                Err(_) => continue,
-            }
-        }
-    }
-
-    /// Releases the internal lock, waits for the phase to move, takes it again.
-    fn wait_phase<P: Park + Unpark>(&self, me: &Owner, park: &mut P) -> Parked {
-        let seen = self.phase.load(Ordering::SeqCst);
-        self.lock.unlock(park);
-        let moved = || self.phase.load(Ordering::SeqCst) != seen;
-        let parked = if spin_then_yield(park, moved) {
-            Parked::Woken
-        } else {
-            self.sleepers.fetch_add(1, Ordering::SeqCst);
-            fence(Ordering::SeqCst);
-            let parked = if moved() {
-                Parked::Woken
-            } else {
-                park.park(&self.phase, seen)
-            };
-            self.sleepers.fetch_sub(1, Ordering::SeqCst);
-            parked
-        };
-        self.enter(me, park);
-        parked
-    }
-
     fn dead_participant<P: Park>(&self, park: &mut P) -> Option<u32> {
         for slot in &self.slots {
             let pid = slot.pid.load(Ordering::SeqCst);
@@ -194,123 +164,238 @@ impl RawBarrier {
         None
     }
 
+    /// Wakes everyone waiting for the word to move; call after changing it.
+    fn bump_phase<U: Unpark>(&self, unpark: &U) {
+        // Pairs with the fence in `park_until_moved`: either this sees the
+        // sleeper, or the sleeper's re-check of the word sees the change, so the
+        // phase (the futex word) only needs to move when somebody may sleep.
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            self.phase.fetch_add(1, Ordering::SeqCst);
+            unpark.unpark(&self.phase, u32::MAX);
+        }
+    }
+
+    /// Waits for the word to differ from `seen` (read after `phase` was `seen_phase`).
+    fn park_until_moved<P: Park>(&self, seen_phase: u32, seen: u64, park: &mut P) -> Parked {
+        let moved = || self.word.load(Ordering::SeqCst) != seen;
+        if spin_then_yield(park, moved) {
+            return Parked::Woken;
+        }
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let parked = if moved() {
+            Parked::Woken
+        } else {
+            park.park(&self.phase, seen_phase)
+        };
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        parked
+    }
+
+    /// Applies `f` to the word until it sticks; returns the word it replaced.
+    fn update(&self, mut f: impl FnMut(u64) -> Option<u64>) -> Result<u64, u64> {
+        self.word
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, &mut f)
+    }
+
+    /// Takes a party out of a broken round; the last one out of a reset clears it.
+    fn leave_broken<U: Unpark>(&self, unpark: &U) {
+        let _ = self.update(|w| {
+            let left = count(w).saturating_sub(1);
+            let w = with_count(w, left);
+            Some(if left == 0 && w & RESETTING != 0 {
+                w & !(BROKEN | RESETTING)
+            } else {
+                w
+            })
+        });
+        self.bump_phase(unpark);
+    }
+
+    /// Breaks round `gen` if it is still filling (or, with `even_releasing`,
+    /// being released). `false` if the round moved on first.
+    fn break_round<U: Unpark>(
+        &self,
+        gen: u64,
+        parties: u32,
+        even_releasing: bool,
+        unpark: &U,
+    ) -> bool {
+        let broke = self
+            .update(|w| {
+                let same_round = generation(w) == gen && w & (BROKEN | RESETTING) == 0;
+                (same_round && (even_releasing || count(w) < parties)).then_some(w | BROKEN)
+            })
+            .is_ok();
+        if broke {
+            self.bump_phase(unpark);
+        }
+        broke
+    }
+
     /// Waits for all `parties` to arrive. Returns this party's arrival index
-    /// (0 for the first). The last to arrive runs `action` before anyone leaves;
-    /// if it returns `false` the barrier breaks.
+    /// (0 for the first). The last to arrive runs `action` (if any) before
+    /// anyone leaves; if it returns `false` the barrier breaks.
     pub fn wait<P: Park + Unpark>(
         &self,
         parties: u32,
-        me: &Owner,
         park: &mut P,
-        action: &mut dyn FnMut() -> bool,
+        mut action: Option<&mut dyn FnMut() -> bool>,
     ) -> Result<u32, BarrierError> {
         if parties == 0 {
             return Err(BarrierError::Broken);
         }
-        self.enter(me, park);
-        // A previous round may still be draining, or a reset completing.
-        while matches!(self.state(), DRAINING | RESETTING) {
-            self.wait_phase(me, park);
-        }
-        if self.state() != FILLING {
-            self.lock.unlock(park);
-            return Err(BarrierError::Broken);
-        }
-        let index = self.count.load(Ordering::Relaxed);
-        if index >= parties {
-            // More arrivals than parties: the segment was tampered with.
-            self.break_barrier(park);
-            self.lock.unlock(park);
-            return Err(BarrierError::Broken);
-        }
-        self.count.store(index + 1, Ordering::Relaxed);
-        let result = if index + 1 == parties {
-            if action() {
-                self.state.store(DRAINING, Ordering::Relaxed);
-                self.notify_all(park);
-                Ok(index)
-            } else {
-                self.break_barrier(park);
-                Err(BarrierError::ActionFailed)
+        loop {
+            let seen_phase = self.phase.load(Ordering::SeqCst);
+            let w = self.word.load(Ordering::SeqCst);
+            if w & RESETTING != 0 || (w & BROKEN == 0 && count(w) >= parties) {
+                // A reset is completing, or the round is being released: wait
+                // for that to finish (CPython waits the same way, untimed).
+                match self.park_until_moved(seen_phase, w, park) {
+                    Parked::PollDue | Parked::DeadlineReached => {
+                        if let Some(pid) = self.dead_participant(park) {
+                            if self.break_round(generation(w), parties, true, park) {
+                                return Err(BarrierError::PartyDied { pid });
+                            }
+                        }
+                        park.yield_now();
+                    }
+                    Parked::Woken => {}
+                }
+                continue;
             }
-        } else {
-            self.wait_released(index, me, park)
-        };
-        let left = self.count.load(Ordering::Relaxed).saturating_sub(1);
-        self.count.store(left, Ordering::Relaxed);
-        if left == 0 && matches!(self.state(), DRAINING | RESETTING) {
-            self.state.store(FILLING, Ordering::Relaxed);
-            self.notify_all(park);
+            if w & BROKEN != 0 {
+                return Err(BarrierError::Broken);
+            }
+            let index = count(w);
+            if index + 1 < parties {
+                if self
+                    .word
+                    .compare_exchange(
+                        w,
+                        with_count(w, index + 1),
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    )
+                    .is_ok()
+                {
+                    return self.wait_released(generation(w), parties, index, park);
+                }
+                continue;
+            }
+            // Last to arrive. With an action, first claim the release, so no one
+            // can break the round by timing out while the action runs.
+            let claimed = match action.as_mut() {
+                None => w,
+                Some(action) => {
+                    let claimed = with_count(w, parties);
+                    if self
+                        .word
+                        .compare_exchange(w, claimed, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    if !action() {
+                        let _ = self.update(|w| Some(w | BROKEN));
+                        self.leave_broken(park);
+                        return Err(BarrierError::ActionFailed);
+                    }
+                    claimed
+                }
+            };
+            // Release, unless an abort, a death or (without a claim) another
+            // arrival got in first.
+            let released = self
+                .word
+                .compare_exchange(
+                    claimed,
+                    next_generation(claimed),
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok();
+            if released {
+                self.bump_phase(park);
+                return Ok(index);
+            }
+            if action.is_none() {
+                continue;
+            }
+            self.leave_broken(park);
+            return Err(BarrierError::Broken);
         }
-        self.lock.unlock(park);
-        result
     }
 
     fn wait_released<P: Park + Unpark>(
         &self,
+        gen: u64,
+        parties: u32,
         index: u32,
-        me: &Owner,
         park: &mut P,
     ) -> Result<u32, BarrierError> {
-        while self.state() == FILLING {
-            match self.wait_phase(me, park) {
-                Parked::Woken => {}
-                Parked::DeadlineReached => {
-                    if self.state() == FILLING {
-                        self.break_barrier(park);
-                        return Err(BarrierError::TimedOut);
-                    }
+        loop {
+            let seen_phase = self.phase.load(Ordering::SeqCst);
+            let w = self.word.load(Ordering::SeqCst);
+            if generation(w) != gen {
+                return Ok(index);
+            }
+            if w & (BROKEN | RESETTING) != 0 {
+                self.leave_broken(park);
+                return Err(BarrierError::Broken);
+            }
+            let failure = match self.park_until_moved(seen_phase, w, park) {
+                Parked::Woken => None,
+                // The round is being released: a timeout no longer breaks it.
+                Parked::DeadlineReached if count(w) < parties => {
+                    Some((BarrierError::TimedOut, false))
                 }
-                Parked::PollDue => {
-                    if self.state() == FILLING {
-                        if let Some(pid) = self.dead_participant(park) {
-                            self.break_barrier(park);
-                            return Err(BarrierError::PartyDied { pid });
-                        }
-                    }
+                Parked::DeadlineReached | Parked::PollDue => self
+                    .dead_participant(park)
+                    .map(|pid| (BarrierError::PartyDied { pid }, true)),
+            };
+            if let Some((error, even_releasing)) = failure {
+                if self.break_round(gen, parties, even_releasing, park) {
+                    self.leave_broken(park);
+                    return Err(error);
                 }
             }
-        }
-        if self.state() == DRAINING {
-            Ok(index)
-        } else {
-            Err(BarrierError::Broken)
         }
     }
 
     /// Breaks the barrier: current and future waits fail until [`RawBarrier::reset`].
-    pub fn abort<P: Park + Unpark>(&self, me: &Owner, park: &mut P) {
-        self.enter(me, park);
-        self.break_barrier(park);
-        self.lock.unlock(park);
+    pub fn abort<U: Unpark>(&self, unpark: &U) {
+        let _ = self.update(|w| Some(w | BROKEN));
+        self.bump_phase(unpark);
     }
 
     /// Returns the barrier to empty and unbroken; current waiters fail with
-    /// [`BarrierError::Broken`].
-    pub fn reset<P: Park + Unpark>(&self, me: &Owner, park: &mut P) {
-        self.enter(me, park);
-        if self.count.load(Ordering::Relaxed) > 0 {
-            if matches!(self.state(), FILLING | BROKEN) {
-                self.state.store(RESETTING, Ordering::Relaxed);
-            }
-        } else {
-            self.state.store(FILLING, Ordering::Relaxed);
-        }
-        self.notify_all(park);
-        self.lock.unlock(park);
+    /// [`BarrierError::Broken`] (the barrier refills once they have left).
+    pub fn reset<U: Unpark>(&self, unpark: &U) {
+        let _ = self.update(|w| {
+            Some(if count(w) > 0 {
+                w | BROKEN | RESETTING
+            } else {
+                w & !(BROKEN | RESETTING)
+            })
+        });
+        self.bump_phase(unpark);
     }
 
     /// Whether the barrier is broken (a snapshot).
     pub fn is_broken(&self) -> bool {
-        self.state() == BROKEN
+        let w = self.word.load(Ordering::SeqCst);
+        w & BROKEN != 0 && w & RESETTING == 0
     }
 
     /// Parties waiting in the current round (a snapshot).
-    pub fn n_waiting(&self) -> u32 {
-        if self.state() == FILLING {
-            self.count.load(Ordering::Relaxed)
-        } else {
+    pub fn n_waiting(&self, parties: u32) -> u32 {
+        let w = self.word.load(Ordering::SeqCst);
+        if w & (BROKEN | RESETTING) != 0 || count(w) >= parties {
             0
+        } else {
+            count(w)
         }
     }
 }

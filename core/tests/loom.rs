@@ -377,7 +377,7 @@ fn condition_timed_out_waiter_neither_loses_nor_doubles_a_notification() {
 fn barrier_rounds_give_distinct_indices_and_run_the_action_once() {
     model(|| {
         let b = Arc::new((RawBarrier::new(), Futex::default(), AtomicU32::new(0)));
-        let party = |tid: u32| {
+        let party = || {
             let b = b.clone();
             thread::spawn(move || {
                 let mut indices = [0u32; 2];
@@ -387,17 +387,15 @@ fn barrier_rounds_give_distinct_indices_and_run_the_action_once() {
                         actions.fetch_add(1, Ordering::SeqCst);
                         true
                     };
-                    *slot =
-                        b.0.wait(2, &me(tid), &mut LoomPark(&b.1), &mut action)
-                            .unwrap();
+                    *slot = b.0.wait(2, &mut LoomPark(&b.1), Some(&mut action)).unwrap();
                     // The action of this round ran before anyone left it.
                     assert!(actions.load(Ordering::SeqCst) > round as u32);
                 }
                 indices
             })
         };
-        let x = party(1);
-        let y = party(2);
+        let x = party();
+        let y = party();
         let (x, y) = (x.join().unwrap(), y.join().unwrap());
         for round in 0..2 {
             assert_eq!(x[round] + y[round], 1, "indices 0 and 1 in round {round}");
@@ -413,12 +411,12 @@ fn barrier_abort_releases_a_waiter_broken() {
         let b = Arc::new((RawBarrier::new(), Futex::default()));
         let t = {
             let b = b.clone();
-            thread::spawn(move || b.0.wait(2, &me(1), &mut LoomPark(&b.1), &mut || true))
+            thread::spawn(move || b.0.wait(2, &mut LoomPark(&b.1), None))
         };
-        b.0.abort(&me(2), &mut LoomPark(&b.1));
+        b.0.abort(&b.1);
         assert!(t.join().unwrap().is_err());
         assert!(b.0.is_broken());
-        b.0.reset(&me(2), &mut LoomPark(&b.1));
+        b.0.reset(&b.1);
         assert!(!b.0.is_broken());
     });
 }
@@ -451,5 +449,29 @@ fn rlock_reenters_and_excludes_other_threads() {
         t.join().unwrap();
         // SAFETY: joined.
         s.2.with(|p| assert_eq!(unsafe { *p }, 3));
+    });
+}
+
+#[test]
+fn barrier_rounds_without_an_action_release_in_one_step() {
+    model(|| {
+        let b = Arc::new((RawBarrier::new(), Futex::default()));
+        let party = || {
+            let b = b.clone();
+            thread::spawn(move || {
+                let mut indices = [0u32; 2];
+                for slot in indices.iter_mut() {
+                    *slot = b.0.wait(2, &mut LoomPark(&b.1), None).unwrap();
+                }
+                indices
+            })
+        };
+        let x = party();
+        let y = party();
+        let (x, y) = (x.join().unwrap(), y.join().unwrap());
+        for round in 0..2 {
+            assert_eq!(x[round] + y[round], 1, "indices 0 and 1 in round {round}");
+        }
+        assert_eq!(b.0.n_waiting(2), 0);
     });
 }

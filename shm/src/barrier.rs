@@ -11,7 +11,7 @@ use shmipc_core::racy;
 use shmipc_core::raw_barrier::{BarrierError, RawBarrier};
 
 use crate::error::{Error, Result};
-use crate::futex::FutexPark;
+use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::object::{Object, ObjectSpec};
 use crate::options::Options;
@@ -184,12 +184,10 @@ impl Barrier {
     }
 
     fn wait_inner(&self, timeout: Option<Duration>) -> Result<u32> {
-        let me = identity::current();
         let mut park = FutexPark::timeout(timeout);
         let mut panicked = None;
         let result = {
-            let mut action = || match &self.action {
-                None => true,
+            let mut run = || match &self.action {
                 Some(f) => match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(()) => true,
                     Err(payload) => {
@@ -197,10 +195,13 @@ impl Barrier {
                         false
                     }
                 },
+                None => true,
             };
-            self.object
-                .raw()
-                .wait(self.parties, &me, &mut park, &mut action)
+            let action: Option<&mut dyn FnMut() -> bool> = match self.action {
+                Some(_) => Some(&mut run),
+                None => None,
+            };
+            self.object.raw().wait(self.parties, &mut park, action)
         };
         if let Some(payload) = panicked {
             resume_unwind(payload);
@@ -221,16 +222,12 @@ impl Barrier {
 
     /// Breaks the barrier: waiters and later waits fail until [`Barrier::reset`].
     pub fn abort(&self) {
-        self.object
-            .raw()
-            .abort(&identity::current(), &mut FutexPark::new(None));
+        self.object.raw().abort(&FutexWake);
     }
 
     /// Returns the barrier to its empty, unbroken state; current waiters fail.
     pub fn reset(&self) {
-        self.object
-            .raw()
-            .reset(&identity::current(), &mut FutexPark::new(None));
+        self.object.raw().reset(&FutexWake);
     }
 
     /// Whether the barrier is broken (a snapshot).
@@ -240,7 +237,7 @@ impl Barrier {
 
     /// Parties waiting in the current round (a snapshot).
     pub fn n_waiting(&self) -> u32 {
-        self.object.raw().n_waiting()
+        self.object.raw().n_waiting(self.parties)
     }
 }
 
