@@ -1,8 +1,8 @@
 //! # shmipc
 //!
-//! What Python's `multiprocessing` gives Python, for Rust processes: locks, typed
-//! shared values and arrays (and, as the crate grows, semaphores, events,
-//! barriers, queues and pipes), each living in its own named shared-memory
+//! What Python's `multiprocessing` gives Python, for Rust processes: locks,
+//! semaphores, events, conditions, barriers and typed shared values and arrays
+//! (queues and pipes are next), each living in its own named shared-memory
 //! segment that any process can open by name.
 //!
 //! - **Fast**: no syscall on uncontended paths; contended waits spin before they park.
@@ -26,10 +26,21 @@
 //! | Python `multiprocessing` | here |
 //! |---|---|
 //! | `Lock()` | [`Lock`] |
+//! | `RLock()` | [`RLock`] |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)`, `get_value()` | [`Semaphore`], [`BoundedSemaphore`], [`Semaphore::value`] |
+//! | `Event()` | [`Event`] |
+//! | `Condition(lock)`, `wait`, `wait_for`, `notify(n)`, `notify_all` | [`Condition`] (`wait_while` is `wait_for` negated) |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`], [`Barrier::with_action`] |
 //! | `Value(typecode, v)`, `get_lock()` | [`Value`], [`Value::get_lock`] |
 //! | `Value(..., lock=my_lock)` | [`Value::create_with`] with [`CellLock::Shared`] |
+//! | `Value(..., lock=RLock())` (Python's default) | `Value<T, RLock>` and its [`SharedGuard`] |
 //! | `RawValue`, `Value(..., lock=False)` | [`RawValue`] |
 //! | `Array(typecode, n)` / `RawArray` | [`Array`] / [`RawArray`] |
+//!
+//! Every blocking call has a blocking, a `try_` and a `_timeout` form where
+//! Python has one; timeouts use the monotonic clock and survive signals; waits
+//! spin briefly before they park, because waking a parked process costs ~200
+//! cache-line round trips.
 //!
 //! Segments appear in `/dev/shm` as [`OS_PREFIX`] followed by the name. The
 //! handle that creates an object removes its name on drop unless

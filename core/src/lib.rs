@@ -20,17 +20,23 @@
 //! | condition variable with exact `notify(n)` | [`raw_condition`] |
 //! | barrier (generations, action, abort, reset) | [`raw_barrier`] |
 //! | spin-then-yield before parking | [`spin`] |
+//! | eventcount: wait for a condition checked elsewhere | [`eventcount`] |
+//! | rings: slot storage and errors | [`ring`] |
+//! | single-producer single-consumer ring | [`spsc`] |
+//! | multi-producer multi-consumer ring (per-slot sequences) | [`mpmc`] |
 //! | race-tolerant copies of plain data | [`racy`] |
 //! | the atomics facade that loom swaps | [`primitives`] |
 #![no_std]
 #![warn(missing_docs)]
 
+pub mod eventcount;
 pub mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hash;
 pub mod header;
 pub mod layout;
+pub mod mpmc;
 pub mod name;
 pub mod park;
 pub mod primitives;
@@ -42,4 +48,6 @@ pub mod raw_event;
 pub mod raw_lock;
 pub mod raw_rlock;
 pub mod raw_semaphore;
+pub mod ring;
 pub mod spin;
+pub mod spsc;

@@ -33,7 +33,7 @@
 
 use crate::park::{Liveness, Owner, Park, Parked, Unpark};
 use crate::primitives::{fence, AtomicU32, AtomicU64, Ordering};
-use crate::spin::spin_then_yield;
+use crate::spin::poll_then_yield;
 
 const COUNT_MASK: u64 = 0xffff_ffff;
 const GEN_SHIFT: u32 = 32;
@@ -179,7 +179,7 @@ impl RawBarrier {
     /// Waits for the word to differ from `seen` (read after `phase` was `seen_phase`).
     fn park_until_moved<P: Park>(&self, seen_phase: u32, seen: u64, park: &mut P) -> Parked {
         let moved = || self.word.load(Ordering::SeqCst) != seen;
-        if spin_then_yield(park, moved) {
+        if poll_then_yield(park, moved) {
             return Parked::Woken;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);

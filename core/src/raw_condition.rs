@@ -15,7 +15,7 @@
 
 use crate::park::{Park, Parked, Unpark};
 use crate::primitives::{fence, AtomicU32, Ordering};
-use crate::spin::spin_then_yield;
+use crate::spin::poll_then_yield;
 
 /// A condition variable in shared memory. All-zero bytes are one with no waiters.
 #[repr(C, align(64))]
@@ -69,7 +69,7 @@ impl RawCondition {
     /// lets it. `true` if notified; after `false`, call [`RawCondition::abandon`]
     /// once the lock is held again.
     pub fn wait_for_token<P: Park>(&self, park: &mut P) -> bool {
-        if self.take_token() || spin_then_yield(park, || self.take_token()) {
+        if self.take_token() || poll_then_yield(park, || self.take_token()) {
             return true;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);

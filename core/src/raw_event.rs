@@ -7,7 +7,7 @@
 
 use crate::park::{Park, Parked, Unpark};
 use crate::primitives::{fence, AtomicU32, Ordering};
-use crate::spin::spin_then_yield;
+use crate::spin::poll_then_yield;
 
 const SET: u32 = 1;
 
@@ -78,7 +78,7 @@ impl RawEvent {
             let w = self.word.load(Ordering::SeqCst);
             w & SET != 0 || w != start
         };
-        if spin_then_yield(park, signalled) {
+        if poll_then_yield(park, signalled) {
             return true;
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);

@@ -11,7 +11,7 @@
 use crate::park::{Park, Parked, Unpark};
 use crate::primitives::{fence, AtomicU32, Ordering};
 use crate::raw_lock::TimedOut;
-use crate::spin::spin_then_yield;
+use crate::spin::poll_then_yield;
 
 /// A release that would pass the bound (or overflow `u32`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl RawSemaphore {
 
     /// Takes a permit, waiting as long as `park` lets it.
     pub fn acquire<P: Park>(&self, park: &mut P) -> Result<(), TimedOut> {
-        if self.try_acquire() || spin_then_yield(park, || self.try_acquire()) {
+        if self.try_acquire() || poll_then_yield(park, || self.try_acquire()) {
             return Ok(());
         }
         self.sleepers.fetch_add(1, Ordering::SeqCst);

@@ -11,7 +11,10 @@ use loom::sync::atomic::AtomicBool;
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
+use shmipc_core::eventcount::EventCount;
+use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};
+use shmipc_core::primitives::AtomicU64;
 use shmipc_core::primitives::{AtomicU32, Ordering};
 use shmipc_core::raw_barrier::RawBarrier;
 use shmipc_core::raw_condition::RawCondition;
@@ -19,6 +22,8 @@ use shmipc_core::raw_event::RawEvent;
 use shmipc_core::raw_lock::{Acquired, RawLock};
 use shmipc_core::raw_rlock::RawRLock;
 use shmipc_core::raw_semaphore::RawSemaphore;
+use shmipc_core::ring::{RingError, Slots};
+use shmipc_core::spsc::{ConsumerView, ProducerView, Spsc, SpscIndices};
 
 #[derive(Default)]
 struct Futex {
@@ -473,5 +478,138 @@ fn barrier_rounds_without_an_action_release_in_one_step() {
             assert_eq!(x[round] + y[round], 1, "indices 0 and 1 in round {round}");
         }
         assert_eq!(b.0.n_waiting(2), 0);
+    });
+}
+
+/// Slot storage for the ring models: loom's UnsafeCell flags any overlapping
+/// read and write, so the models check the slot hand-over, not just the indices.
+struct LoomSlots {
+    data: Vec<UnsafeCell<u32>>,
+    seqs: Vec<AtomicU64>,
+}
+
+impl LoomSlots {
+    fn new(capacity: usize) -> LoomSlots {
+        LoomSlots {
+            data: (0..capacity).map(|_| UnsafeCell::new(0)).collect(),
+            seqs: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl Slots<u32> for LoomSlots {
+    unsafe fn write(&self, index: usize, value: u32) {
+        // SAFETY: forwarded from the ring protocol; loom checks it.
+        self.data[index].with_mut(|p| unsafe { *p = value });
+    }
+    unsafe fn read(&self, index: usize) -> u32 {
+        // SAFETY: as above.
+        self.data[index].with(|p| unsafe { *p })
+    }
+}
+
+impl SequencedSlots<u32> for LoomSlots {
+    fn sequence(&self, index: usize) -> &AtomicU64 {
+        &self.seqs[index]
+    }
+}
+
+#[test]
+fn spsc_ring_keeps_order_without_loss_across_wraparound() {
+    model(|| {
+        let ring = Arc::new((SpscIndices::new(), LoomSlots::new(2)));
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let spsc = Spsc::new(&ring.0, &ring.1, 2);
+                let mut view = ProducerView::default();
+                let mut next = 0u32;
+                while next < 3 {
+                    match spsc.push(&mut view, next) {
+                        Ok(()) => next += 1,
+                        Err(RingError::WouldBlock) => thread::yield_now(),
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            })
+        };
+        let spsc = Spsc::new(&ring.0, &ring.1, 2);
+        let mut view = ConsumerView::default();
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            match spsc.pop::<u32>(&mut view) {
+                Ok(v) => got.push(v),
+                Err(RingError::WouldBlock) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, vec![0, 1, 2]);
+    });
+}
+
+#[test]
+fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
+    model(|| {
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4)));
+        Mpmc::new(&ring.0, &ring.1, 4).init::<u32>();
+        let producer = |base: u32| {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
+                for v in [base, base + 1] {
+                    while let Err(e) = mpmc.push(v) {
+                        assert_eq!(e, RingError::WouldBlock);
+                        thread::yield_now();
+                    }
+                }
+            })
+        };
+        let a = producer(10);
+        let b = producer(20);
+        let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match mpmc.pop::<u32>() {
+                Ok(v) => got.push(v),
+                Err(RingError::WouldBlock) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        let from = |base: u32| {
+            got.iter()
+                .copied()
+                .filter(|v| v / 10 == base / 10)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(from(10), vec![10, 11]);
+        assert_eq!(from(20), vec![20, 21]);
+    });
+}
+
+#[test]
+fn eventcount_never_loses_a_wake_up() {
+    model(|| {
+        let s = Arc::new((EventCount::new(), Futex::default(), AtomicU32::new(0)));
+        let waiter = {
+            let s = s.clone();
+            thread::spawn(move || loop {
+                if s.2.load(Ordering::SeqCst) != 0 {
+                    return;
+                }
+                let token = s.0.prepare();
+                if s.2.load(Ordering::SeqCst) != 0 {
+                    s.0.finish();
+                    return;
+                }
+                s.0.wait(token, &mut LoomPark(&s.1));
+                s.0.finish();
+            })
+        };
+        s.2.store(1, Ordering::SeqCst);
+        s.0.notify(&s.1, 1);
+        waiter.join().unwrap();
     });
 }

@@ -67,34 +67,62 @@ impl Unpark for FutexWake {
     }
 }
 
+/// When a blocking call gives up.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    Never,
+    At(Instant),
+    /// Resolved to `At` at the first real park: most waits end while spinning,
+    /// and reading the clock up front would cost every one of them.
+    After(Duration),
+}
+
 /// [`Park`] for one blocking call: futex waits bounded by the call's deadline
-/// and by the owner-liveness poll interval.
+/// and by the owner-liveness poll interval. Reads the clock only once it
+/// really parks.
 pub(crate) struct FutexPark {
-    deadline: Option<Instant>,
-    next_poll: Instant,
+    deadline: Deadline,
+    next_poll: Option<Instant>,
 }
 
 impl FutexPark {
-    /// A park that gives up after `timeout` from now (never, if `None`, or if
-    /// the deadline would lie past what `Instant` can represent).
-    pub(crate) fn timeout(timeout: Option<std::time::Duration>) -> FutexPark {
-        FutexPark::new(timeout.and_then(|t| Instant::now().checked_add(t)))
+    /// A park that gives up `timeout` after it first parks (never, if `None`).
+    /// Spinning comes first, so the wait is never shorter than `timeout`.
+    pub(crate) fn timeout(timeout: Option<Duration>) -> FutexPark {
+        FutexPark {
+            deadline: timeout.map_or(Deadline::Never, Deadline::After),
+            next_poll: None,
+        }
     }
 
     /// A park that gives up at `deadline` (never, if `None`).
     pub(crate) fn new(deadline: Option<Instant>) -> FutexPark {
         FutexPark {
-            deadline,
-            next_poll: Instant::now() + OWNER_POLL_INTERVAL,
+            deadline: deadline.map_or(Deadline::Never, Deadline::At),
+            next_poll: None,
         }
     }
 
+    /// The deadline and next poll, reading the clock the first time.
+    fn schedule(&mut self, now: Instant) -> (Option<Instant>, Instant) {
+        if let Deadline::After(d) = self.deadline {
+            self.deadline = now.checked_add(d).map_or(Deadline::Never, Deadline::At);
+        }
+        let next_poll = *self.next_poll.get_or_insert(now + OWNER_POLL_INTERVAL);
+        let deadline = match self.deadline {
+            Deadline::At(at) => Some(at),
+            _ => None,
+        };
+        (deadline, next_poll)
+    }
+
     fn classify(&mut self, now: Instant) -> Option<Parked> {
-        if self.deadline.is_some_and(|d| now >= d) {
+        let (deadline, next_poll) = self.schedule(now);
+        if deadline.is_some_and(|d| now >= d) {
             return Some(Parked::DeadlineReached);
         }
-        if now >= self.next_poll {
-            self.next_poll = now + OWNER_POLL_INTERVAL;
+        if now >= next_poll {
+            self.next_poll = Some(now + OWNER_POLL_INTERVAL);
             return Some(Parked::PollDue);
         }
         None
@@ -114,9 +142,10 @@ impl Park for FutexPark {
         if let Some(verdict) = self.classify(now) {
             return verdict;
         }
-        let until = match self.deadline {
-            Some(d) if d < self.next_poll => d,
-            _ => self.next_poll,
+        let (deadline, next_poll) = self.schedule(now);
+        let until = match deadline {
+            Some(d) if d < next_poll => d,
+            _ => next_poll,
         };
         wait(word, expected, Some(until.saturating_duration_since(now)));
         self.classify(Instant::now()).unwrap_or(Parked::Woken)

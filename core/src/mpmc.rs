@@ -1,0 +1,223 @@
+//! A multi-producer multi-consumer ring with a sequence number per slot
+//! (Dmitry Vyukov's bounded queue, as in crossbeam's `ArrayQueue`).
+//!
+//! Slot `i` starts with sequence `i`. A producer at position `p` may fill the
+//! slot when its sequence equals `p`: it claims `p` by a compare-and-swap of
+//! the tail, writes, and publishes with sequence `p + 1`. A consumer at `p` may
+//! empty it when the sequence is `p + 1`: it claims `p` on the head, reads, and
+//! frees the slot for the next lap with sequence `p + capacity`.
+//!
+//! Every slot index is a position masked by `capacity - 1`, so garbage in
+//! shared memory cannot make an access leave the ring. Sequences and positions
+//! that no run of the protocol can produce are reported as
+//! [`RingError::Corrupt`] instead of being retried forever.
+
+use crate::primitives::{AtomicU64, Ordering};
+use crate::ring::{RingError, Slots};
+
+/// Slots that also carry a sequence number each.
+pub trait SequencedSlots<T: Copy>: Slots<T> {
+    /// The sequence number of slot `index` (always `< capacity`).
+    fn sequence(&self, index: usize) -> &AtomicU64;
+}
+
+/// The shared positions. Not all-zero when empty: see [`Mpmc::init`].
+#[repr(C, align(64))]
+pub struct MpmcIndices {
+    tail: AtomicU64,
+    _tail_line: [u8; 56],
+    head: AtomicU64,
+    _head_line: [u8; 56],
+}
+
+impl Default for MpmcIndices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MpmcIndices {
+    /// Positions of an empty ring.
+    pub fn new() -> MpmcIndices {
+        MpmcIndices {
+            tail: AtomicU64::new(0),
+            _tail_line: [0; 56],
+            head: AtomicU64::new(0),
+            _head_line: [0; 56],
+        }
+    }
+
+    /// Items in the ring (a snapshot).
+    pub fn len(&self) -> u64 {
+        let head = self.head.load(Ordering::Acquire);
+        self.tail.load(Ordering::Acquire).wrapping_sub(head)
+    }
+
+    /// Whether the ring is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An MPMC ring over `indices` and `slots`, with `capacity` a power of two.
+pub struct Mpmc<'a, S> {
+    indices: &'a MpmcIndices,
+    slots: &'a S,
+    capacity: u64,
+}
+
+impl<'a, S> Mpmc<'a, S> {
+    /// The ring; `capacity` must be a power of two.
+    pub fn new(indices: &'a MpmcIndices, slots: &'a S, capacity: u64) -> Mpmc<'a, S> {
+        debug_assert!(capacity.is_power_of_two());
+        Mpmc {
+            indices,
+            slots,
+            capacity,
+        }
+    }
+
+    fn slot(&self, position: u64) -> usize {
+        (position & (self.capacity - 1)) as usize
+    }
+
+    fn corrupt(&self) -> RingError {
+        RingError::Corrupt {
+            tail: self.indices.tail.load(Ordering::Relaxed),
+            head: self.indices.head.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes the initial sequence numbers; the creator calls this once,
+    /// before anyone else can see the ring.
+    pub fn init<T: Copy>(&self)
+    where
+        S: SequencedSlots<T>,
+    {
+        for i in 0..self.capacity {
+            self.slots.sequence(i as usize).store(i, Ordering::Relaxed);
+        }
+    }
+
+    /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
+    pub fn push<T: Copy>(&self, value: T) -> Result<(), RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let mut pos = self.indices.tail.load(Ordering::Relaxed);
+        loop {
+            let index = self.slot(pos);
+            let seq = self.slots.sequence(index).load(Ordering::Acquire);
+            let diff = seq.wrapping_sub(pos) as i64;
+            if diff == 0 {
+                match self.indices.tail.compare_exchange_weak(
+                    pos,
+                    pos.wrapping_add(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: claiming `pos` on the tail while the slot's
+                        // sequence said "free for `pos`" gives us the slot alone.
+                        unsafe { self.slots.write(index, value) };
+                        self.slots
+                            .sequence(index)
+                            .store(pos.wrapping_add(1), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => pos = now,
+                }
+            } else if diff < 0 {
+                // The slot still holds an item from the previous lap: full.
+                let head = self.indices.head.load(Ordering::Acquire);
+                if pos.wrapping_sub(head) > self.capacity {
+                    return Err(self.corrupt());
+                }
+                return Err(RingError::WouldBlock);
+            } else {
+                // Another producer took `pos`; its sequence store, which we
+                // acquired, comes after its tail update, so the tail moved.
+                let now = self.indices.tail.load(Ordering::Relaxed);
+                if now == pos {
+                    return Err(self.corrupt());
+                }
+                pos = now;
+            }
+        }
+    }
+
+    /// Pops the oldest available item, or fails with [`RingError::WouldBlock`] if empty.
+    pub fn pop<T: Copy>(&self) -> Result<T, RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let mut pos = self.indices.head.load(Ordering::Relaxed);
+        loop {
+            let index = self.slot(pos);
+            let seq = self.slots.sequence(index).load(Ordering::Acquire);
+            let diff = seq.wrapping_sub(pos.wrapping_add(1)) as i64;
+            if diff == 0 {
+                match self.indices.head.compare_exchange_weak(
+                    pos,
+                    pos.wrapping_add(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the producer published the slot for `pos`
+                        // (sequence `pos + 1`, acquired) and we claimed `pos`.
+                        let value = unsafe { self.slots.read(index) };
+                        self.slots
+                            .sequence(index)
+                            .store(pos.wrapping_add(self.capacity), Ordering::Release);
+                        return Ok(value);
+                    }
+                    Err(now) => pos = now,
+                }
+            } else if diff < 0 {
+                // Not yet published for `pos`: empty.
+                let tail = self.indices.tail.load(Ordering::Acquire);
+                if tail.wrapping_sub(pos) > self.capacity {
+                    return Err(self.corrupt());
+                }
+                return Err(RingError::WouldBlock);
+            } else {
+                let now = self.indices.head.load(Ordering::Relaxed);
+                if now == pos {
+                    return Err(self.corrupt());
+                }
+                pos = now;
+            }
+        }
+    }
+
+    /// Pushes items from the front of `items` until one does not fit; returns how many.
+    pub fn push_slice<T: Copy>(&self, items: &[T]) -> Result<usize, RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        for (pushed, item) in items.iter().enumerate() {
+            match self.push(*item) {
+                Ok(()) => {}
+                Err(RingError::WouldBlock) => return Ok(pushed),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(items.len())
+    }
+
+    /// Pops into `out` until the ring is empty or `out` is full; returns how many.
+    pub fn pop_slice<T: Copy>(&self, out: &mut [T]) -> Result<usize, RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        for (popped, slot) in out.iter_mut().enumerate() {
+            match self.pop() {
+                Ok(v) => *slot = v,
+                Err(RingError::WouldBlock) => return Ok(popped),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out.len())
+    }
+}
