@@ -66,6 +66,8 @@ pub enum Kind {
     Condition,
     /// A `Barrier`.
     Barrier,
+    /// A `Queue<T>` or `JoinableQueue<T>`.
+    Queue,
 }
 
 impl Kind {
@@ -83,6 +85,7 @@ impl Kind {
             Kind::Event => 9,
             Kind::Condition => 10,
             Kind::Barrier => 11,
+            Kind::Queue => 12,
         }
     }
 
@@ -100,6 +103,7 @@ impl Kind {
             9 => Kind::Event,
             10 => Kind::Condition,
             11 => Kind::Barrier,
+            12 => Kind::Queue,
             _ => return None,
         })
     }
@@ -118,6 +122,7 @@ impl Kind {
             Kind::Event => "Event",
             Kind::Condition => "Condition",
             Kind::Barrier => "Barrier",
+            Kind::Queue => "Queue",
         }
     }
 }

@@ -76,6 +76,8 @@ pub enum LayoutError {
         /// Element alignment.
         align: u32,
     },
+    /// A ring capacity that is zero or not a power of two.
+    BadCapacity(u64),
     /// The segment would exceed [`MAX_TOTAL_SIZE`] or overflow.
     TooLarge {
         /// Number of elements asked for.
@@ -96,6 +98,12 @@ impl core::fmt::Display for LayoutError {
                 f,
                 "expected a size that is a multiple of the alignment {align}, found {size}"
             ),
+            LayoutError::BadCapacity(c) => {
+                write!(
+                    f,
+                    "expected a capacity that is a power of two (1, 2, 4, ...), found {c}"
+                )
+            }
             LayoutError::TooLarge { len, size } => write!(
                 f,
                 "{len} elements of {size} bytes exceed the {MAX_TOTAL_SIZE}-byte segment limit"
@@ -196,5 +204,110 @@ mod tests {
         let l = CellLayout::new(fp, 2, LockPlacement::Named).unwrap();
         assert_eq!(l.data_offset, 384);
         assert_eq!(l.total_size, 384 + 256);
+    }
+}
+
+/// How a queue's ring is shared; stored in the header's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueMode {
+    /// One producer, one consumer ([`crate::spsc`]).
+    Spsc,
+    /// Any number of each ([`crate::mpmc`]).
+    Mpmc,
+}
+
+/// Header flag bits of a queue.
+pub mod queue_flags {
+    /// Single-producer single-consumer.
+    pub const SPSC: u16 = 1;
+    /// Multi-producer multi-consumer.
+    pub const MPMC: u16 = 2;
+    /// Counts unfinished tasks (JoinableQueue).
+    pub const JOINABLE: u16 = 4;
+}
+
+/// Bytes of a queue's control block (closed flag, eventcounts, task count, role claims).
+pub const QUEUE_CONTROL_SIZE: usize = 128;
+/// Bytes of a ring's positions (two cache lines).
+pub const RING_INDICES_SIZE: usize = 128;
+
+/// Offsets of the parts of a queue segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLayout {
+    /// The control block.
+    pub control_offset: usize,
+    /// The ring positions.
+    pub indices_offset: usize,
+    /// Slot 0.
+    pub slots_offset: usize,
+    /// Bytes from one slot to the next.
+    pub slot_size: usize,
+    /// Where the item sits inside a slot (after the sequence number, for MPMC).
+    pub item_offset: usize,
+    /// Number of slots, a power of two.
+    pub capacity: u64,
+    /// Bytes the whole segment spans.
+    pub total_size: usize,
+}
+
+impl QueueLayout {
+    /// The layout of a queue of `capacity` items of type `item` in `mode`.
+    ///
+    /// ```
+    /// use shmipc_core::layout::{QueueLayout, QueueMode};
+    /// use shmipc_core::fingerprint::Fingerprint;
+    /// let l = QueueLayout::new(Fingerprint::of::<u64>(), 1024, QueueMode::Mpmc).unwrap();
+    /// assert_eq!((l.slot_size, l.item_offset), (16, 8));
+    /// assert!(QueueLayout::new(Fingerprint::of::<u64>(), 1000, QueueMode::Spsc).is_err());
+    /// ```
+    pub fn new(
+        item: Fingerprint,
+        capacity: u64,
+        mode: QueueMode,
+    ) -> Result<QueueLayout, LayoutError> {
+        let align = item.align;
+        if !align.is_power_of_two() || align > 64 {
+            return Err(LayoutError::BadAlign(align));
+        }
+        if item.size == 0 || item.size % align != 0 {
+            return Err(LayoutError::SizeNotMultipleOfAlign {
+                size: item.size,
+                align,
+            });
+        }
+        if capacity == 0 || !capacity.is_power_of_two() {
+            return Err(LayoutError::BadCapacity(capacity));
+        }
+        let size = item.size as usize;
+        let align = (align as usize).max(8);
+        let round = |n: usize, a: usize| (n + a - 1) & !(a - 1);
+        let (item_offset, slot_size) = match mode {
+            QueueMode::Spsc => (0, item.size as usize),
+            QueueMode::Mpmc => {
+                let item_offset = round(8, align);
+                (item_offset, round(item_offset + size, align))
+            }
+        };
+        let control_offset = HEADER_SIZE;
+        let indices_offset = control_offset + QUEUE_CONTROL_SIZE;
+        let slots_offset = indices_offset + RING_INDICES_SIZE;
+        let too_large = LayoutError::TooLarge {
+            len: capacity,
+            size: slot_size as u32,
+        };
+        let total = capacity
+            .checked_mul(slot_size as u64)
+            .and_then(|b| b.checked_add(slots_offset as u64))
+            .filter(|&t| t <= MAX_TOTAL_SIZE)
+            .ok_or(too_large)?;
+        Ok(QueueLayout {
+            control_offset,
+            indices_offset,
+            slots_offset,
+            slot_size,
+            item_offset,
+            capacity,
+            total_size: usize::try_from(total).map_err(|_| too_large)?,
+        })
     }
 }

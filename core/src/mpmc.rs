@@ -81,11 +81,42 @@ impl<'a, S> Mpmc<'a, S> {
         (position & (self.capacity - 1)) as usize
     }
 
-    fn corrupt(&self) -> RingError {
-        RingError::Corrupt {
-            tail: self.indices.tail.load(Ordering::Relaxed),
-            head: self.indices.head.load(Ordering::Relaxed),
+    /// Decides whether suspicious positions are really impossible, from the
+    /// latest values (read-modify-writes read the newest value; a plain load
+    /// may be stale, and a position read before a preemption may be laps old).
+    /// Reading head, tail, head in that order: the tail can never be behind the
+    /// first head, nor more than a capacity ahead of the second.
+    fn verify(&self) -> Result<(u64, u64), RingError> {
+        let head_before = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        let tail = self.indices.tail.fetch_add(0, Ordering::SeqCst);
+        let head_after = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        if tail < head_before || tail.saturating_sub(head_after) > self.capacity {
+            return Err(RingError::Corrupt {
+                tail,
+                head: head_after,
+            });
         }
+        Ok((tail, head_after))
+    }
+
+    /// A slot said someone is past `pos`, yet the position reads `pos`: read
+    /// its latest value; if it really has not moved, the slot's sequence is
+    /// impossible.
+    fn moved_on(&self, pos: u64, tail: bool) -> Result<u64, RingError> {
+        let position = if tail {
+            &self.indices.tail
+        } else {
+            &self.indices.head
+        };
+        let latest = position.fetch_add(0, Ordering::SeqCst);
+        if latest == pos {
+            let (tail, head) = (
+                self.indices.tail.load(Ordering::Relaxed),
+                self.indices.head.load(Ordering::Relaxed),
+            );
+            return Err(RingError::Corrupt { tail, head });
+        }
+        Ok(latest)
     }
 
     /// Writes the initial sequence numbers; the creator calls this once,
@@ -128,20 +159,22 @@ impl<'a, S> Mpmc<'a, S> {
                     Err(now) => pos = now,
                 }
             } else if diff < 0 {
-                // The slot still holds an item from the previous lap: full.
+                // The slot still holds an item from the previous lap: full,
+                // unless our position is stale (consumers already passed it).
                 let head = self.indices.head.load(Ordering::Acquire);
-                if pos.wrapping_sub(head) > self.capacity {
-                    return Err(self.corrupt());
+                if head <= pos && pos - head <= self.capacity {
+                    return Err(RingError::WouldBlock);
                 }
-                return Err(RingError::WouldBlock);
+                pos = self.verify()?.0;
             } else {
                 // Another producer took `pos`; its sequence store, which we
                 // acquired, comes after its tail update, so the tail moved.
                 let now = self.indices.tail.load(Ordering::Relaxed);
-                if now == pos {
-                    return Err(self.corrupt());
-                }
-                pos = now;
+                pos = if now != pos {
+                    now
+                } else {
+                    self.moved_on(pos, true)?
+                };
             }
         }
     }
@@ -175,18 +208,20 @@ impl<'a, S> Mpmc<'a, S> {
                     Err(now) => pos = now,
                 }
             } else if diff < 0 {
-                // Not yet published for `pos`: empty.
+                // Not yet published for `pos`: empty, unless our position is
+                // stale.
                 let tail = self.indices.tail.load(Ordering::Acquire);
-                if tail.wrapping_sub(pos) > self.capacity {
-                    return Err(self.corrupt());
+                if tail >= pos && tail - pos <= self.capacity {
+                    return Err(RingError::WouldBlock);
                 }
-                return Err(RingError::WouldBlock);
+                pos = self.verify()?.1;
             } else {
                 let now = self.indices.head.load(Ordering::Relaxed);
-                if now == pos {
-                    return Err(self.corrupt());
-                }
-                pos = now;
+                pos = if now != pos {
+                    now
+                } else {
+                    self.moved_on(pos, false)?
+                };
             }
         }
     }

@@ -173,6 +173,21 @@ pub enum Error {
         /// The lock the guard holds.
         found: String,
     },
+    /// A queue was closed: puts fail, and gets fail once it is drained.
+    Closed {
+        /// The queue's name.
+        name: String,
+    },
+    /// A single-producer (or single-consumer) queue already has a live
+    /// producer (consumer) in another thread or process.
+    RoleTaken {
+        /// The queue's name.
+        name: String,
+        /// `"producer"` or `"consumer"`.
+        role: &'static str,
+        /// The process that holds the role.
+        pid: u32,
+    },
     /// An index past the end of an array.
     IndexOutOfBounds {
         /// The object's name.
@@ -216,6 +231,8 @@ impl Error {
             | Error::BrokenBarrier { name, .. }
             | Error::LockKindMismatch { name, .. }
             | Error::WrongLock { name, .. }
+            | Error::Closed { name }
+            | Error::RoleTaken { name, .. }
             | Error::Os { name, .. } => Some(name),
             Error::InvalidArgument { .. } => None,
         }
@@ -327,6 +344,11 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "releasing {adding} permit(s) of bounded semaphore '{name}' would pass its bound {bound} (value {value})"
+            ),
+            Error::Closed { name } => write!(f, "queue '{name}' is closed"),
+            Error::RoleTaken { name, role, pid } => write!(
+                f,
+                "single-producer single-consumer queue '{name}' already has a {role} (pid {pid}); use an MPMC queue for more"
             ),
             Error::BrokenBarrier { name, reason } => write!(f, "barrier '{name}' is broken: {reason}"),
             Error::LockKindMismatch {

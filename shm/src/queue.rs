@@ -1,0 +1,1053 @@
+//! `Queue<T>` and `JoinableQueue<T>`: bounded queues of plain-data values
+//! between processes (Python's `multiprocessing.Queue` and `JoinableQueue`, for
+//! `Copy` data), over the lock-free rings of `shmipc-core`.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shmipc_core::eventcount::EventCount;
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::Kind;
+use shmipc_core::layout::{queue_flags, QueueLayout, QueueMode};
+use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
+use shmipc_core::park::{Liveness, Owner, Parked};
+use shmipc_core::racy;
+use shmipc_core::ring::{RingError, Slots};
+use shmipc_core::spin::poll_then_yield;
+use shmipc_core::spsc::{ConsumerView, ProducerView, Spsc, SpscIndices};
+
+use crate::error::{Error, Result};
+use crate::futex::{FutexPark, FutexWake};
+use crate::identity;
+use crate::options::Options;
+use crate::plain::Plain;
+use crate::segment::{Segment, Spec};
+
+/// How a blocked `put` or `get` waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitStrategy {
+    /// Never sleep: poll (yielding now and then). Lowest latency, burns a core.
+    Spin,
+    /// Sleep on a futex at once. Cheapest for the CPU, ~40 µs to wake here.
+    Park,
+    /// Poll for a few microseconds, then sleep (the default).
+    #[default]
+    SpinThenPark,
+}
+
+/// Who holds the producer or consumer role of an SPSC queue.
+#[repr(C)]
+struct Claim {
+    tid: AtomicU32,
+    pid: AtomicU32,
+    start: AtomicU64,
+}
+
+/// The control block after the header. All-zero bytes are an open queue with
+/// no waiters, no unfinished tasks and no role holders.
+#[repr(C, align(64))]
+struct Control {
+    closed: AtomicU32,
+    _pad: AtomicU32,
+    /// Consumers wait here for items; producers notify.
+    not_empty: EventCount,
+    /// Producers wait here for room; consumers notify.
+    not_full: EventCount,
+    /// JoinableQueue: items put and not yet marked done.
+    unfinished: AtomicU64,
+    /// JoinableQueue: `join` waits here.
+    all_done: EventCount,
+    producer: Claim,
+    consumer: Claim,
+}
+
+const _: () = assert!(std::mem::size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Producer,
+    Consumer,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Producer => "producer",
+            Role::Consumer => "consumer",
+        }
+    }
+}
+
+/// The slots of a queue segment, accessed with race-tolerant copies.
+struct ShmSlots<T> {
+    base: NonNull<u8>,
+    slot_size: usize,
+    item_offset: usize,
+    _marker: PhantomData<T>,
+}
+
+impl<T: Plain> ShmSlots<T> {
+    fn item(&self, index: usize) -> *mut u8 {
+        // `index < capacity` (the rings mask every position), and the layout
+        // spans `capacity * slot_size` bytes from `base`.
+        self.base
+            .as_ptr()
+            .wrapping_add(index * self.slot_size + self.item_offset)
+    }
+}
+
+impl<T: Plain> Slots<T> for ShmSlots<T> {
+    unsafe fn write(&self, index: usize, value: T) {
+        // SAFETY: the slot lies inside the segment (see `item`); racy copies
+        // tolerate a misbehaving peer touching it at the same time.
+        unsafe {
+            racy::store(
+                (&value as *const T).cast(),
+                self.item(index),
+                std::mem::size_of::<T>(),
+            )
+        };
+    }
+
+    unsafe fn read(&self, index: usize) -> T {
+        let mut value = T::zeroed();
+        // SAFETY: as in `write`; `value` is ours.
+        unsafe {
+            racy::load(
+                self.item(index),
+                (&mut value as *mut T).cast(),
+                std::mem::size_of::<T>(),
+            )
+        };
+        value
+    }
+}
+
+impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
+    fn sequence(&self, index: usize) -> &shmipc_core::primitives::AtomicU64 {
+        let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
+        // SAFETY: in MPMC mode each slot starts with an 8-byte-aligned sequence
+        // number inside the segment, only ever accessed atomically.
+        unsafe { &*p.cast::<shmipc_core::primitives::AtomicU64>() }
+    }
+}
+
+enum Ring {
+    Spsc(NonNull<SpscIndices>),
+    Mpmc(NonNull<MpmcIndices>),
+}
+
+/// Why a `put` did not enqueue; the item comes back in every case.
+#[derive(Debug)]
+pub enum PutError<T> {
+    /// `try_put` found the queue full.
+    Full {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// `put_timeout` waited its whole timeout.
+    TimedOut {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// The queue is closed.
+    Closed {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// Anything else: a corrupt ring, a taken SPSC role.
+    Failed {
+        /// The item, handed back.
+        item: T,
+        /// What went wrong.
+        error: Error,
+    },
+}
+
+impl<T> PutError<T> {
+    /// The item that was not enqueued.
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full { item, .. }
+            | PutError::TimedOut { item, .. }
+            | PutError::Closed { item, .. }
+            | PutError::Failed { item, .. } => item,
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full { queue, .. } => write!(f, "queue '{queue}' is full"),
+            PutError::TimedOut { queue, after, .. } => {
+                write!(
+                    f,
+                    "put_timeout on queue '{queue}' timed out after {after:?}"
+                )
+            }
+            PutError::Closed { queue, .. } => write!(f, "queue '{queue}' is closed"),
+            PutError::Failed { error, .. } => error.fmt(f),
+        }
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for PutError<T> {}
+
+impl<T> From<PutError<T>> for Error {
+    fn from(e: PutError<T>) -> Error {
+        match e {
+            PutError::Full { queue, .. } => Error::WouldBlock {
+                name: queue.to_string(),
+                op: "try_put",
+            },
+            PutError::TimedOut { queue, after, .. } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "put_timeout",
+                after,
+            },
+            PutError::Closed { queue, .. } => Error::Closed {
+                name: queue.to_string(),
+            },
+            PutError::Failed { error, .. } => error,
+        }
+    }
+}
+
+/// Why a `get` returned no item.
+#[derive(Debug)]
+pub enum GetError {
+    /// `try_get` found the queue empty.
+    Empty {
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// `get_timeout` waited its whole timeout.
+    TimedOut {
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// The queue is closed and drained.
+    Closed {
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// Anything else: a corrupt ring, a taken SPSC role.
+    Failed(Error),
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty { queue } => write!(f, "queue '{queue}' is empty"),
+            GetError::TimedOut { queue, after } => {
+                write!(
+                    f,
+                    "get_timeout on queue '{queue}' timed out after {after:?}"
+                )
+            }
+            GetError::Closed { queue } => write!(f, "queue '{queue}' is closed and drained"),
+            GetError::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+impl From<GetError> for Error {
+    fn from(e: GetError) -> Error {
+        match e {
+            GetError::Empty { queue } => Error::WouldBlock {
+                name: queue.to_string(),
+                op: "try_get",
+            },
+            GetError::TimedOut { queue, after } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "get_timeout",
+                after,
+            },
+            GetError::Closed { queue } => Error::Closed {
+                name: queue.to_string(),
+            },
+            GetError::Failed(error) => error,
+        }
+    }
+}
+
+/// A bounded queue of plain-data values shared by processes, like Python's
+/// `multiprocessing.Queue` for `Copy` data, without pickling, pipes or feeder
+/// threads: a lock-free ring in shared memory.
+///
+/// - [`Queue::create`] makes a multi-producer multi-consumer queue (Vyukov's
+///   per-slot sequences); [`Queue::create_spsc`] a faster single-producer
+///   single-consumer one, which refuses a second producer or consumer
+///   ([`Error::RoleTaken`]) while the first is alive.
+/// - `put`/`get` block, `try_` forms do not, `_timeout` forms wait at most a
+///   while; a failed put hands the item back ([`PutError::into_inner`]).
+/// - [`Queue::close`]: later puts fail; gets drain what is left, then fail.
+/// - Waiting spins, then parks ([`WaitStrategy`]); a put or get makes no
+///   syscall unless someone sleeps.
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-queue-{}", std::process::id());
+/// let q = shmipc::Queue::<u64>::create(&name, 1024)?;
+/// let same = shmipc::Queue::<u64>::open(&name)?;     // from any process
+/// q.put(7)?;
+/// q.try_put(8)?;
+/// assert_eq!(same.get()?, 7);
+/// assert_eq!(same.get_timeout(std::time::Duration::from_millis(10))?, 8);
+/// assert!(matches!(same.try_get(), Err(shmipc::GetError::Empty { .. })));
+/// # Ok(()) }
+/// ```
+pub struct Queue<T: Plain> {
+    /// Keeps the mapping (and so every pointer below) alive.
+    _segment: Arc<Segment>,
+    name: Arc<str>,
+    control: NonNull<Control>,
+    ring: Ring,
+    slots: ShmSlots<T>,
+    capacity: u64,
+    joinable: bool,
+    wait: WaitStrategy,
+    // SPSC only, and only touched by the thread that holds the role (checked
+    // on every operation): each side's cached view of the other's position.
+    producer_view: UnsafeCell<ProducerView>,
+    consumer_view: UnsafeCell<ConsumerView>,
+}
+
+// SAFETY: shared state is atomics and race-tolerant slot copies in a mapping
+// `segment` keeps alive; the SPSC views are only touched by the role holder.
+unsafe impl<T: Plain> Send for Queue<T> {}
+// SAFETY: as above.
+unsafe impl<T: Plain> Sync for Queue<T> {}
+
+impl<T: Plain> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.name)
+            .field(
+                "mode",
+                &if matches!(self.ring, Ring::Spsc(_)) {
+                    "SPSC"
+                } else {
+                    "MPMC"
+                },
+            )
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+fn mode_flags(mode: QueueMode) -> u16 {
+    match mode {
+        QueueMode::Spsc => queue_flags::SPSC,
+        QueueMode::Mpmc => queue_flags::MPMC,
+    }
+}
+
+impl<T: Plain> Queue<T> {
+    /// Creates a multi-producer multi-consumer queue of `capacity` items (a power of two).
+    pub fn create(name: &str, capacity: u64) -> Result<Queue<T>> {
+        Queue::create_with(name, capacity, QueueMode::Mpmc, &Options::default())
+    }
+
+    /// Creates a single-producer single-consumer queue of `capacity` items (a power of two).
+    pub fn create_spsc(name: &str, capacity: u64) -> Result<Queue<T>> {
+        Queue::create_with(name, capacity, QueueMode::Spsc, &Options::default())
+    }
+
+    /// Creates a queue in `mode`, with `opts`.
+    pub fn create_with(
+        name: &str,
+        capacity: u64,
+        mode: QueueMode,
+        opts: &Options,
+    ) -> Result<Queue<T>> {
+        Queue::make(name, capacity, mode, false, opts)
+    }
+
+    fn make(
+        name: &str,
+        capacity: u64,
+        mode: QueueMode,
+        joinable: bool,
+        opts: &Options,
+    ) -> Result<Queue<T>> {
+        let fingerprint = Fingerprint::of::<T>();
+        let layout = QueueLayout::new(fingerprint, capacity, mode)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let flags = mode_flags(mode) | if joinable { queue_flags::JOINABLE } else { 0 };
+        let spec = Spec {
+            kind: Kind::Queue,
+            flags,
+            fingerprint,
+            param: capacity,
+            total_size: layout.total_size,
+        };
+        let segment = Segment::create(name, &spec, opts, |base| {
+            if mode == QueueMode::Mpmc {
+                let slots = ShmSlots::<T> {
+                    // SAFETY: inside the fresh mapping (the layout says so).
+                    base: unsafe { NonNull::new_unchecked(base.as_ptr().add(layout.slots_offset)) },
+                    slot_size: layout.slot_size,
+                    item_offset: layout.item_offset,
+                    _marker: PhantomData,
+                };
+                // SAFETY: the indices sit at their layout offset in the mapping.
+                let indices = unsafe {
+                    &*base
+                        .as_ptr()
+                        .add(layout.indices_offset)
+                        .cast::<MpmcIndices>()
+                };
+                Mpmc::new(indices, &slots, capacity).init::<T>();
+            }
+        })?;
+        Queue::assemble(Arc::new(segment), layout, mode, joinable)
+    }
+
+    /// Opens the queue named `name`; fails with [`Error::TypeMismatch`] if its
+    /// items are of another type.
+    pub fn open(name: &str) -> Result<Queue<T>> {
+        Queue::open_with(name, &Options::default())
+    }
+
+    /// Opens the queue named `name` with `opts`.
+    pub fn open_with(name: &str, opts: &Options) -> Result<Queue<T>> {
+        let fingerprint = Fingerprint::of::<T>();
+        let segment = Segment::open(
+            name,
+            Kind::Queue,
+            fingerprint,
+            std::any::type_name::<T>(),
+            opts,
+        )?;
+        let header = *segment.header();
+        let mode = match header.flags & (queue_flags::SPSC | queue_flags::MPMC) {
+            queue_flags::SPSC => QueueMode::Spsc,
+            queue_flags::MPMC => QueueMode::Mpmc,
+            _ => {
+                return Err(Error::corrupt(
+                    name,
+                    format!("impossible queue flags {}", header.flags),
+                ))
+            }
+        };
+        let layout = QueueLayout::new(fingerprint, header.param, mode)
+            .map_err(|e| Error::corrupt(name, format!("capacity {}: {e}", header.param)))?;
+        if layout.total_size as u64 != header.total_size {
+            return Err(Error::corrupt(
+                name,
+                format!(
+                    "expected {} bytes for {} slots, found {}",
+                    layout.total_size, header.param, header.total_size
+                ),
+            ));
+        }
+        let joinable = header.flags & queue_flags::JOINABLE != 0;
+        Queue::assemble(Arc::new(segment), layout, mode, joinable)
+    }
+
+    fn assemble(
+        segment: Arc<Segment>,
+        layout: QueueLayout,
+        mode: QueueMode,
+        joinable: bool,
+    ) -> Result<Queue<T>> {
+        let control = segment
+            .at(layout.control_offset, std::mem::size_of::<Control>())?
+            .cast();
+        let ring = match mode {
+            QueueMode::Spsc => Ring::Spsc(
+                segment
+                    .at(layout.indices_offset, std::mem::size_of::<SpscIndices>())?
+                    .cast(),
+            ),
+            QueueMode::Mpmc => Ring::Mpmc(
+                segment
+                    .at(layout.indices_offset, std::mem::size_of::<MpmcIndices>())?
+                    .cast(),
+            ),
+        };
+        let slot_bytes = (layout.capacity as usize)
+            .checked_mul(layout.slot_size)
+            .ok_or_else(|| Error::corrupt(segment.name(), "slot bytes overflow"))?;
+        let slots = ShmSlots {
+            base: segment.at(layout.slots_offset, slot_bytes)?,
+            slot_size: layout.slot_size,
+            item_offset: layout.item_offset,
+            _marker: PhantomData,
+        };
+        Ok(Queue {
+            name: Arc::from(segment.name()),
+            _segment: segment,
+            control,
+            ring,
+            slots,
+            capacity: layout.capacity,
+            joinable,
+            wait: WaitStrategy::default(),
+            producer_view: UnsafeCell::new(ProducerView::default()),
+            consumer_view: UnsafeCell::new(ConsumerView::default()),
+        })
+    }
+
+    /// This handle, waiting with `strategy` from now on.
+    pub fn with_wait(mut self, strategy: WaitStrategy) -> Queue<T> {
+        self.wait = strategy;
+        self
+    }
+
+    fn mpmc(&self, indices: NonNull<MpmcIndices>) -> Mpmc<'_, ShmSlots<T>> {
+        // SAFETY: the indices are aligned, inside the mapping `_segment` keeps
+        // alive, and atomics only.
+        Mpmc::new(unsafe { indices.as_ref() }, &self.slots, self.capacity)
+    }
+
+    /// Runs `f` on the SPSC ring as its producer, with this handle's view of
+    /// the consumer, after checking that the calling thread holds the role.
+    fn as_producer<R>(
+        &self,
+        indices: NonNull<SpscIndices>,
+        f: impl FnOnce(&Spsc<'_, ShmSlots<T>>, &mut ProducerView) -> R,
+    ) -> Result<R> {
+        self.claim(Role::Producer)?;
+        // SAFETY: the indices are aligned, inside the mapping, atomics only.
+        // `claim` confirmed the calling thread is the one producer, the only
+        // thread that touches the view, and the `&mut` ends with `f`.
+        let (indices, view) = unsafe { (indices.as_ref(), &mut *self.producer_view.get()) };
+        Ok(f(&Spsc::new(indices, &self.slots, self.capacity), view))
+    }
+
+    /// As [`Queue::as_producer`], for the consumer.
+    fn as_consumer<R>(
+        &self,
+        indices: NonNull<SpscIndices>,
+        f: impl FnOnce(&Spsc<'_, ShmSlots<T>>, &mut ConsumerView) -> R,
+    ) -> Result<R> {
+        self.claim(Role::Consumer)?;
+        // SAFETY: as in `as_producer`, for the one consumer.
+        let (indices, view) = unsafe { (indices.as_ref(), &mut *self.consumer_view.get()) };
+        Ok(f(&Spsc::new(indices, &self.slots, self.capacity), view))
+    }
+
+    fn control(&self) -> &Control {
+        // SAFETY: aligned, inside the mapping `segment` keeps alive, atomics only.
+        unsafe { self.control.as_ref() }
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many items fit.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Items in the queue (a snapshot, as Python's `qsize`).
+    pub fn len(&self) -> u64 {
+        let len = match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix) => unsafe { ix.as_ref() }.len(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
+        };
+        len.min(self.capacity)
+    }
+
+    /// Whether the queue is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the queue is full (a snapshot).
+    pub fn is_full(&self) -> bool {
+        self.len() >= self.capacity
+    }
+
+    /// Whether the queue has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.control().closed.load(Ordering::SeqCst) != 0
+    }
+
+    /// Closes the queue for everyone: later puts fail with the item handed
+    /// back; gets take what is left, then fail with [`GetError::Closed`]. Wakes
+    /// every waiter.
+    pub fn close(&self) {
+        let c = self.control();
+        c.closed.store(1, Ordering::SeqCst);
+        c.not_empty.notify(&FutexWake, u32::MAX);
+        c.not_full.notify(&FutexWake, u32::MAX);
+    }
+
+    /// Checks (and if free, takes) an SPSC role for the calling thread.
+    fn claim(&self, role: Role) -> Result<()> {
+        let c = self.control();
+        let claim = match role {
+            Role::Producer => &c.producer,
+            Role::Consumer => &c.consumer,
+        };
+        let me = identity::current();
+        if claim.tid.load(Ordering::Relaxed) == me.tid
+            && claim.pid.load(Ordering::Relaxed) == me.pid
+            && claim.start.load(Ordering::Relaxed) == me.start
+        {
+            return Ok(());
+        }
+        self.claim_slow(claim, role, &me)
+    }
+
+    #[cold]
+    fn claim_slow(&self, claim: &Claim, role: Role, me: &Owner) -> Result<()> {
+        let holder_tid = claim.tid.load(Ordering::SeqCst);
+        if holder_tid != 0 {
+            let holder = Owner {
+                tid: holder_tid,
+                pid: claim.pid.load(Ordering::SeqCst),
+                start: claim.start.load(Ordering::SeqCst),
+            };
+            if identity::liveness(&holder) == Liveness::Alive {
+                return Err(Error::RoleTaken {
+                    name: self.name.to_string(),
+                    role: role.name(),
+                    pid: holder.pid,
+                });
+            }
+        }
+        if claim
+            .tid
+            .compare_exchange(holder_tid, me.tid, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(Error::RoleTaken {
+                name: self.name.to_string(),
+                role: role.name(),
+                pid: claim.pid.load(Ordering::SeqCst),
+            });
+        }
+        claim.pid.store(me.pid, Ordering::SeqCst);
+        claim.start.store(me.start, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn release_claims(&self) {
+        if !matches!(self.ring, Ring::Spsc(_)) {
+            return;
+        }
+        let me = identity::current();
+        let c = self.control();
+        for claim in [&c.producer, &c.consumer] {
+            if claim.pid.load(Ordering::SeqCst) == me.pid
+                && claim.start.load(Ordering::SeqCst) == me.start
+            {
+                let _ = claim
+                    .tid
+                    .compare_exchange(me.tid, 0, Ordering::SeqCst, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn corrupt(&self, e: RingError) -> Error {
+        match e {
+            RingError::Corrupt { tail, head } => Error::corrupt(
+                &self.name,
+                format!(
+                    "ring positions tail {tail} and head {head} are more than the capacity {} apart",
+                    self.capacity
+                ),
+            ),
+            RingError::WouldBlock => Error::WouldBlock {
+                name: self.name.to_string(),
+                op: "queue",
+            },
+        }
+    }
+
+    /// One attempt to push: `Ok(false)` if full.
+    fn push_once(&self, item: T) -> Result<bool> {
+        let pushed = match self.ring {
+            Ring::Spsc(ix) => self.as_producer(ix, |ring, view| ring.push(view, item))?,
+            Ring::Mpmc(ix) => self.mpmc(ix).push(item),
+        };
+        match pushed {
+            Ok(()) => Ok(true),
+            Err(RingError::WouldBlock) => Ok(false),
+            Err(e) => Err(self.corrupt(e)),
+        }
+    }
+
+    /// One attempt to pop: `Ok(None)` if empty.
+    fn pop_once(&self) -> Result<Option<T>> {
+        let popped = match self.ring {
+            Ring::Spsc(ix) => self.as_consumer(ix, |ring, view| ring.pop(view))?,
+            Ring::Mpmc(ix) => self.mpmc(ix).pop(),
+        };
+        match popped {
+            Ok(v) => Ok(Some(v)),
+            Err(RingError::WouldBlock) => Ok(None),
+            Err(e) => Err(self.corrupt(e)),
+        }
+    }
+
+    fn before_put(&self) {
+        if self.joinable {
+            self.control().unfinished.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn put_failed(&self) {
+        if self.joinable {
+            let _ =
+                self.control()
+                    .unfinished
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        }
+    }
+
+    /// Enqueues `item`, waiting for room as long as it takes.
+    pub fn put(&self, item: T) -> std::result::Result<(), PutError<T>> {
+        self.put_until(item, None)
+    }
+
+    /// Enqueues `item` if there is room; [`PutError::Full`] (with the item) otherwise.
+    pub fn try_put(&self, item: T) -> std::result::Result<(), PutError<T>> {
+        self.put_until(item, Some(Duration::ZERO))
+    }
+
+    /// Enqueues `item`, waiting at most `timeout` for room.
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> std::result::Result<(), PutError<T>> {
+        self.put_until(item, Some(timeout))
+    }
+
+    fn put_until(
+        &self,
+        item: T,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(), PutError<T>> {
+        self.before_put();
+        let c = self.control();
+        let outcome = self.wait_for(&c.not_full, timeout, || {
+            if c.closed.load(Ordering::Relaxed) != 0 {
+                return Some(Err(None));
+            }
+            match self.push_once(item) {
+                Ok(true) => Some(Ok(())),
+                Ok(false) => None,
+                Err(e) => Some(Err(Some(e))),
+            }
+        });
+        match outcome {
+            Some(Ok(())) => {
+                c.not_empty.notify(&FutexWake, 1);
+                Ok(())
+            }
+            other => {
+                self.put_failed();
+                let queue = self.name.clone();
+                Err(match other {
+                    None if timeout == Some(Duration::ZERO) => PutError::Full { item, queue },
+                    None => PutError::TimedOut {
+                        item,
+                        queue,
+                        after: timeout.unwrap_or_default(),
+                    },
+                    Some(Err(None)) => PutError::Closed { item, queue },
+                    Some(Err(Some(error))) => PutError::Failed { item, error },
+                    Some(Ok(())) => unreachable!("handled above"),
+                })
+            }
+        }
+    }
+
+    /// Dequeues the oldest item, waiting as long as it takes.
+    pub fn get(&self) -> std::result::Result<T, GetError> {
+        self.get_until(None)
+    }
+
+    /// Dequeues the oldest item if there is one; [`GetError::Empty`] otherwise.
+    pub fn try_get(&self) -> std::result::Result<T, GetError> {
+        self.get_until(Some(Duration::ZERO))
+    }
+
+    /// Dequeues the oldest item, waiting at most `timeout`.
+    pub fn get_timeout(&self, timeout: Duration) -> std::result::Result<T, GetError> {
+        self.get_until(Some(timeout))
+    }
+
+    fn get_until(&self, timeout: Option<Duration>) -> std::result::Result<T, GetError> {
+        let c = self.control();
+        let outcome = self.wait_for(&c.not_empty, timeout, || match self.pop_once() {
+            Ok(Some(v)) => Some(Ok(v)),
+            // Closed and drained: check the flag after the ring, so that items
+            // put before the close are still delivered.
+            Ok(None) if c.closed.load(Ordering::SeqCst) != 0 => match self.pop_once() {
+                Ok(Some(v)) => Some(Ok(v)),
+                Ok(None) => Some(Err(None)),
+                Err(e) => Some(Err(Some(e))),
+            },
+            Ok(None) => None,
+            Err(e) => Some(Err(Some(e))),
+        });
+        let queue = self.name.clone();
+        match outcome {
+            Some(Ok(v)) => {
+                c.not_full.notify(&FutexWake, 1);
+                Ok(v)
+            }
+            None if timeout == Some(Duration::ZERO) => Err(GetError::Empty { queue }),
+            None => Err(GetError::TimedOut {
+                queue,
+                after: timeout.unwrap_or_default(),
+            }),
+            Some(Err(None)) => Err(GetError::Closed { queue }),
+            Some(Err(Some(e))) => Err(GetError::Failed(e)),
+        }
+    }
+
+    /// Runs `attempt` until it gives an answer, waiting on `ec` between
+    /// attempts with this handle's strategy; `None` when `timeout` ran out.
+    fn wait_for<R>(
+        &self,
+        ec: &EventCount,
+        timeout: Option<Duration>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        if let Some(r) = attempt() {
+            return Some(r);
+        }
+        if timeout == Some(Duration::ZERO) {
+            return None;
+        }
+        let mut park = FutexPark::timeout(timeout);
+        let mut answer = None;
+        if self.wait != WaitStrategy::Park
+            && poll_then_yield(&mut park, || {
+                answer = attempt();
+                answer.is_some()
+            })
+        {
+            return answer;
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            if self.wait == WaitStrategy::Spin {
+                if let Some(r) = attempt() {
+                    return Some(r);
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return None;
+                }
+                std::thread::yield_now();
+                continue;
+            }
+            let token = ec.prepare();
+            if let Some(r) = attempt() {
+                ec.finish();
+                return Some(r);
+            }
+            let parked = ec.wait(token, &mut park);
+            ec.finish();
+            if parked == Parked::DeadlineReached {
+                return attempt();
+            }
+        }
+    }
+
+    /// Enqueues as many of `items` as fit right now, in order; returns how many.
+    /// For throughput: one publication (and at most one wake-up) per batch on
+    /// an SPSC queue.
+    pub fn try_put_slice(&self, items: &[T]) -> Result<usize> {
+        let c = self.control();
+        if c.closed.load(Ordering::Relaxed) != 0 {
+            return Err(Error::Closed {
+                name: self.name.to_string(),
+            });
+        }
+        if self.joinable {
+            c.unfinished.fetch_add(items.len() as u64, Ordering::SeqCst);
+        }
+        let pushed = match self.ring {
+            Ring::Spsc(ix) => self
+                .as_producer(ix, |ring, view| ring.push_slice(view, items))
+                .and_then(|r| r.map_err(|e| self.corrupt(e))),
+            Ring::Mpmc(ix) => self.mpmc(ix).push_slice(items).map_err(|e| self.corrupt(e)),
+        };
+        let done = *pushed.as_ref().unwrap_or(&0);
+        if self.joinable && done < items.len() {
+            let unused = (items.len() - done) as u64;
+            let _ = c
+                .unfinished
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    n.checked_sub(unused)
+                });
+        }
+        if done > 0 {
+            c.not_empty
+                .notify(&FutexWake, u32::try_from(done).unwrap_or(u32::MAX));
+        }
+        pushed
+    }
+
+    /// Dequeues up to `out.len()` items available right now, oldest first;
+    /// returns how many.
+    pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
+        let popped = match self.ring {
+            Ring::Spsc(ix) => self
+                .as_consumer(ix, |ring, view| ring.pop_slice(view, out))
+                .and_then(|r| r.map_err(|e| self.corrupt(e))),
+            Ring::Mpmc(ix) => self.mpmc(ix).pop_slice(out).map_err(|e| self.corrupt(e)),
+        }?;
+        if popped > 0 {
+            self.control()
+                .not_full
+                .notify(&FutexWake, u32::try_from(popped).unwrap_or(u32::MAX));
+        }
+        Ok(popped)
+    }
+}
+
+impl<T: Plain> Drop for Queue<T> {
+    fn drop(&mut self) {
+        self.release_claims();
+    }
+}
+
+/// A [`Queue`] that counts unfinished tasks, like Python's
+/// `multiprocessing.JoinableQueue`: every put adds one, [`task_done`]
+/// removes one, [`join`] waits for zero. Derefs to [`Queue`].
+///
+/// [`task_done`]: JoinableQueue::task_done
+/// [`join`]: JoinableQueue::join
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-jqueue-{}", std::process::id());
+/// let jobs = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+/// jobs.put(1)?;
+/// let job = jobs.get()?;
+/// jobs.task_done()?;
+/// jobs.join();                          // returns at once: nothing unfinished
+/// assert!(jobs.task_done().is_err());   // one too many
+/// # let _ = job; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct JoinableQueue<T: Plain> {
+    queue: Queue<T>,
+}
+
+impl<T: Plain> JoinableQueue<T> {
+    /// Creates a joinable multi-producer multi-consumer queue.
+    pub fn create(name: &str, capacity: u64) -> Result<JoinableQueue<T>> {
+        JoinableQueue::create_with(name, capacity, QueueMode::Mpmc, &Options::default())
+    }
+
+    /// Creates a joinable queue in `mode`, with `opts`.
+    pub fn create_with(
+        name: &str,
+        capacity: u64,
+        mode: QueueMode,
+        opts: &Options,
+    ) -> Result<JoinableQueue<T>> {
+        Ok(JoinableQueue {
+            queue: Queue::make(name, capacity, mode, true, opts)?,
+        })
+    }
+
+    /// Opens the joinable queue named `name`.
+    pub fn open(name: &str) -> Result<JoinableQueue<T>> {
+        JoinableQueue::open_with(name, &Options::default())
+    }
+
+    /// Opens the joinable queue named `name` with `opts`; a queue created
+    /// without task counting is refused with [`Error::InvalidArgument`].
+    pub fn open_with(name: &str, opts: &Options) -> Result<JoinableQueue<T>> {
+        let queue = Queue::open_with(name, opts)?;
+        if !queue.joinable {
+            return Err(Error::invalid(format!(
+                "queue '{name}' was created without task counting; open it as a Queue"
+            )));
+        }
+        Ok(JoinableQueue { queue })
+    }
+
+    /// This handle, waiting with `strategy` from now on.
+    pub fn with_wait(self, strategy: WaitStrategy) -> JoinableQueue<T> {
+        JoinableQueue {
+            queue: self.queue.with_wait(strategy),
+        }
+    }
+
+    /// Marks one item got from the queue as processed. Calling it more times
+    /// than items were put is an error, and changes nothing.
+    pub fn task_done(&self) -> Result<()> {
+        let c = self.queue.control();
+        match c
+            .unfinished
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        {
+            Ok(1) => {
+                c.all_done.notify(&FutexWake, u32::MAX);
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(_) => Err(Error::invalid(format!(
+                "task_done called on queue '{}' more times than items were put",
+                self.queue.name
+            ))),
+        }
+    }
+
+    /// Items put and not yet marked done (a snapshot).
+    pub fn unfinished(&self) -> u64 {
+        self.queue.control().unfinished.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every item put has been marked done.
+    pub fn join(&self) {
+        self.join_until(None);
+    }
+
+    /// Waits at most `timeout`; returns whether every item was marked done.
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.join_until(Some(timeout))
+    }
+
+    fn join_until(&self, timeout: Option<Duration>) -> bool {
+        let c = self.queue.control();
+        self.queue
+            .wait_for(&c.all_done, timeout, || {
+                (c.unfinished.load(Ordering::SeqCst) == 0).then_some(())
+            })
+            .is_some()
+    }
+}
+
+impl<T: Plain> Deref for JoinableQueue<T> {
+    type Target = Queue<T>;
+    fn deref(&self) -> &Queue<T> {
+        &self.queue
+    }
+}

@@ -1,0 +1,412 @@
+//! Queue and JoinableQueue across real processes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{name, role, spawn, Cleanup};
+use shmipc::{Error, GetError, JoinableQueue, PutError, Queue, RawArray, RawValue, WaitStrategy};
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn item(producer: u64, seq: u64) -> u64 {
+    (producer << 32) | seq
+}
+
+#[test]
+fn mpmc_four_producers_four_consumers_one_million_items_each_exactly_once() {
+    const PRODUCERS: u64 = 4;
+    const PER_PRODUCER: u64 = 250_000;
+    let test = "mpmc_four_producers_four_consumers_one_million_items_each_exactly_once";
+    match role().as_deref() {
+        Some("producer") => {
+            let id: u64 = common::args()[0].parse().unwrap();
+            let q = Queue::<u64>::open(&name("mpmc")).unwrap();
+            for seq in 0..PER_PRODUCER {
+                q.put(item(id, seq)).unwrap();
+            }
+            return;
+        }
+        Some("consumer") => {
+            let q = Queue::<u64>::open(&name("mpmc")).unwrap();
+            let seen = RawArray::<u8>::open(&name("mpmc-seen")).unwrap();
+            let mut last = [None::<u64>; PRODUCERS as usize];
+            loop {
+                match q.get() {
+                    Ok(v) => {
+                        let (p, seq) = ((v >> 32) as usize, v & 0xffff_ffff);
+                        // Per-producer order, as this consumer sees it.
+                        assert!(
+                            last[p].is_none_or(|l| seq > l),
+                            "producer {p}: {seq} after {:?}",
+                            last[p]
+                        );
+                        last[p] = Some(seq);
+                        seen.fetch_add(p * PER_PRODUCER as usize + seq as usize, 1)
+                            .unwrap();
+                    }
+                    Err(GetError::Closed { .. }) => return,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        _ => {}
+    }
+    let _cleanup = Cleanup::new(&["mpmc", "mpmc-seen"]);
+    let q = Queue::<u64>::create(&name("mpmc"), 1024).unwrap();
+    let seen =
+        RawArray::<u8>::create(&name("mpmc-seen"), (PRODUCERS * PER_PRODUCER) as usize).unwrap();
+    let consumers: Vec<_> = (0..4).map(|_| spawn(test, "consumer", &[])).collect();
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|id| spawn(test, "producer", &[&id.to_string()]))
+        .collect();
+    for p in producers {
+        p.assert_success();
+    }
+    q.close();
+    for c in consumers {
+        c.assert_success();
+    }
+    let counts = seen.to_vec();
+    let wrong: Vec<_> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c != 1)
+        .take(5)
+        .collect();
+    assert!(wrong.is_empty(), "items not seen exactly once: {wrong:?}");
+}
+
+#[test]
+fn spsc_keeps_order_over_ten_million_items() {
+    const ITEMS: u64 = 10_000_000;
+    if role().as_deref() == Some("spsc-producer") {
+        let q = Queue::<u64>::open(&name("spsc")).unwrap();
+        let mut batch = Vec::with_capacity(256);
+        let mut next = 0;
+        while next < ITEMS {
+            // Half single puts, half batches: both paths keep the order.
+            if (next / 100_000) % 2 == 0 {
+                q.put(next).unwrap();
+                next += 1;
+            } else {
+                batch.clear();
+                batch.extend(next..(next + 256).min(ITEMS));
+                let n = q.try_put_slice(&batch).unwrap();
+                next += n as u64;
+                if n == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        return;
+    }
+    let _cleanup = Cleanup::new(&["spsc"]);
+    let q = Queue::<u64>::create_spsc(&name("spsc"), 4096).unwrap();
+    let child = spawn(
+        "spsc_keeps_order_over_ten_million_items",
+        "spsc-producer",
+        &[],
+    );
+    let mut expected = 0;
+    let mut buf = vec![0u64; 512];
+    while expected < ITEMS {
+        if expected % 3 == 0 {
+            let v = q.get_timeout(LONG).unwrap();
+            assert_eq!(v, expected);
+            expected += 1;
+        } else {
+            let n = q.try_get_slice(&mut buf).unwrap();
+            for &v in &buf[..n] {
+                assert_eq!(v, expected);
+                expected += 1;
+            }
+        }
+    }
+    child.assert_success();
+    assert!(q.is_empty());
+}
+
+#[test]
+fn spsc_refuses_a_second_producer_while_the_first_lives() {
+    if role().as_deref() == Some("first") {
+        let q = Queue::<u32>::open(&name("roles")).unwrap();
+        q.put(1).unwrap();
+        common::tell_parent("producing");
+        common::wait_for_parent();
+        return;
+    }
+    let _cleanup = Cleanup::new(&["roles"]);
+    let q = Queue::<u32>::create_spsc(&name("roles"), 8).unwrap();
+    let mut child = spawn(
+        "spsc_refuses_a_second_producer_while_the_first_lives",
+        "first",
+        &[],
+    );
+    child.expect_line("producing");
+    match q.try_put(2) {
+        Err(PutError::Failed {
+            item: 2,
+            error:
+                Error::RoleTaken {
+                    role: "producer",
+                    pid,
+                    ..
+                },
+        }) => assert_eq!(pid, child.pid()),
+        other => panic!("expected RoleTaken, got {other:?}"),
+    }
+    // The consumer role is free: take it here.
+    assert_eq!(q.try_get().unwrap(), 1);
+    // Another thread of this process is another consumer.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(matches!(
+                q.try_get(),
+                Err(GetError::Failed(Error::RoleTaken {
+                    role: "consumer",
+                    ..
+                }))
+            ))
+        });
+    });
+    child.send("done");
+    child.assert_success();
+    // The first producer dropped its handle: the role is free again.
+    q.try_put(3).unwrap();
+    assert_eq!(q.try_get().unwrap(), 3);
+}
+
+#[test]
+fn timeouts_wait_and_full_queues_hand_the_item_back() {
+    let _cleanup = Cleanup::new(&["timeouts"]);
+    let q = Queue::<[u8; 24]>::create(&name("timeouts"), 2).unwrap();
+    let timeout = Duration::from_millis(50);
+    let started = Instant::now();
+    match q.get_timeout(timeout) {
+        Err(GetError::TimedOut { after, .. }) => assert_eq!(after, timeout),
+        other => panic!("expected TimedOut, got {other:?}"),
+    }
+    assert!(started.elapsed() >= timeout);
+    assert!(matches!(q.try_get(), Err(GetError::Empty { .. })));
+    q.put([1; 24]).unwrap();
+    q.put([2; 24]).unwrap();
+    assert!(q.is_full());
+    match q.try_put([3; 24]) {
+        Err(e @ PutError::Full { .. }) => assert_eq!(e.into_inner(), [3; 24]),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    let started = Instant::now();
+    match q.put_timeout([4; 24], timeout) {
+        Err(PutError::TimedOut { item, .. }) => assert_eq!(item, [4; 24]),
+        other => panic!("expected TimedOut, got {other:?}"),
+    }
+    assert!(started.elapsed() >= timeout);
+    let e: Error = q.try_put([5; 24]).unwrap_err().into();
+    assert!(e.to_string().contains(&name("timeouts")), "{e}");
+    assert_eq!(q.get().unwrap(), [1; 24]);
+    assert_eq!(q.len(), 1);
+}
+
+#[test]
+fn close_wakes_waiters_refuses_puts_and_drains() {
+    if role().as_deref() == Some("blocked-getter") {
+        let q = Queue::<u16>::open(&name("close")).unwrap();
+        assert_eq!(q.get().unwrap(), 1);
+        common::tell_parent("got one");
+        // Blocks until the close.
+        assert!(matches!(q.get(), Err(GetError::Closed { .. })));
+        return;
+    }
+    let _cleanup = Cleanup::new(&["close"]);
+    let q = Queue::<u16>::create(&name("close"), 8)
+        .unwrap()
+        .with_wait(WaitStrategy::Park);
+    let mut child = spawn(
+        "close_wakes_waiters_refuses_puts_and_drains",
+        "blocked-getter",
+        &[],
+    );
+    q.put(1).unwrap();
+    child.expect_line("got one");
+    q.close();
+    child.assert_success();
+    match q.put(9) {
+        Err(PutError::Closed { item: 9, .. }) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert!(q.is_closed());
+    // Items put before a close are still delivered.
+    let _cleanup2 = Cleanup::new(&["close-drain"]);
+    let d = Queue::<u16>::create(&name("close-drain"), 8).unwrap();
+    d.put(5).unwrap();
+    d.put(6).unwrap();
+    d.close();
+    assert_eq!(d.get().unwrap(), 5);
+    assert_eq!(d.get().unwrap(), 6);
+    assert!(matches!(d.get(), Err(GetError::Closed { .. })));
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_does_not_stop_the_others() {
+    const ITEMS: u64 = 200_000;
+    let test = "a_consumer_killed_mid_stream_does_not_stop_the_others";
+    match role().as_deref() {
+        Some("doomed") => {
+            let q = Queue::<u64>::open(&name("kill")).unwrap();
+            let got = RawValue::<u64>::open(&name("kill-got")).unwrap();
+            for _ in 0..1000 {
+                q.get().unwrap();
+                got.fetch_add(1);
+            }
+            // SAFETY: kills this very process, mid-stream.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            return;
+        }
+        Some("survivor") => {
+            let q = Queue::<u64>::open(&name("kill")).unwrap();
+            let got = RawValue::<u64>::open(&name("kill-got")).unwrap();
+            while q.get().is_ok() {
+                got.fetch_add(1);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let _cleanup = Cleanup::new(&["kill", "kill-got"]);
+    let q = Queue::<u64>::create(&name("kill"), 256).unwrap();
+    let got = RawValue::create(&name("kill-got"), 0u64).unwrap();
+    let doomed = spawn(test, "doomed", &[]);
+    let survivors: Vec<_> = (0..2).map(|_| spawn(test, "survivor", &[])).collect();
+    for v in 0..ITEMS {
+        q.put_timeout(v, LONG).unwrap();
+    }
+    assert!(!doomed.wait().success());
+    q.close();
+    for s in survivors {
+        s.assert_success();
+    }
+    assert_eq!(got.load(), ITEMS, "every item reached exactly one consumer");
+}
+
+#[test]
+fn garbage_positions_are_refused_not_followed() {
+    let _cleanup = Cleanup::new(&["garbage-spsc", "garbage-mpmc"]);
+    let path = |l: &str| format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name(l));
+    let poke = |l: &str, offset: u64, value: u64| {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path(l))
+            .unwrap();
+        f.write_all_at(&value.to_ne_bytes(), offset).unwrap();
+    };
+    // Layout: header 64, control 128, positions at 192 (tail) and 256 (head).
+    let spsc = Queue::<u64>::create_spsc(&name("garbage-spsc"), 8).unwrap();
+    spsc.put(1).unwrap();
+    poke("garbage-spsc", 192, 1 << 40);
+    let fresh = Queue::<u64>::open(&name("garbage-spsc")).unwrap();
+    assert!(matches!(
+        fresh.try_get(),
+        Err(GetError::Failed(Error::Corrupt { .. }))
+    ));
+    poke("garbage-spsc", 256, u64::MAX - 3);
+    assert!(matches!(
+        fresh.try_get(),
+        Err(GetError::Failed(Error::Corrupt { .. }))
+    ));
+    drop((spsc, fresh));
+
+    let mpmc = Queue::<u64>::create(&name("garbage-mpmc"), 8).unwrap();
+    mpmc.put(1).unwrap();
+    poke("garbage-mpmc", 192, 1 << 40);
+    poke("garbage-mpmc", 256, 7);
+    for _ in 0..3 {
+        assert!(matches!(
+            mpmc.try_put(2),
+            Err(PutError::Failed {
+                error: Error::Corrupt { .. },
+                ..
+            })
+        ));
+        assert!(matches!(
+            mpmc.try_get(),
+            Err(GetError::Failed(Error::Corrupt { .. })) | Err(GetError::Empty { .. })
+        ));
+    }
+}
+
+#[test]
+fn joinable_queue_join_waits_for_every_task_done_across_processes() {
+    if role().as_deref() == Some("worker") {
+        let q = JoinableQueue::<u32>::open(&name("jobs")).unwrap();
+        let done = RawValue::<u32>::open(&name("jobs-done")).unwrap();
+        while let Ok(_job) = q.get() {
+            done.fetch_add(1);
+            q.task_done().unwrap();
+        }
+        return;
+    }
+    let _cleanup = Cleanup::new(&["jobs", "jobs-done"]);
+    let q = JoinableQueue::<u32>::create(&name("jobs"), 64).unwrap();
+    let done = RawValue::create(&name("jobs-done"), 0u32).unwrap();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            spawn(
+                "joinable_queue_join_waits_for_every_task_done_across_processes",
+                "worker",
+                &[],
+            )
+        })
+        .collect();
+    for job in 0..500 {
+        q.put(job).unwrap();
+    }
+    assert!(q.join_timeout(LONG));
+    assert_eq!(done.load(), 500, "join returned before every task was done");
+    assert_eq!(q.unfinished(), 0);
+    q.close();
+    for w in workers {
+        w.assert_success();
+    }
+    assert!(matches!(q.task_done(), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        JoinableQueue::<u64>::open(&name("jobs")),
+        Err(Error::TypeMismatch { .. })
+    ));
+    let _c = Cleanup::new(&["plain"]);
+    let _plain = Queue::<u32>::create(&name("plain"), 8).unwrap();
+    assert!(matches!(
+        JoinableQueue::<u32>::open(&name("plain")),
+        Err(Error::InvalidArgument { .. })
+    ));
+}
+
+#[test]
+fn every_wait_strategy_delivers() {
+    let _cleanup = Cleanup::new(&["strategies"]);
+    let q = Queue::<u64>::create(&name("strategies"), 4).unwrap();
+    for strategy in [
+        WaitStrategy::Spin,
+        WaitStrategy::Park,
+        WaitStrategy::SpinThenPark,
+    ] {
+        let consumer = Queue::<u64>::open(&name("strategies"))
+            .unwrap()
+            .with_wait(strategy);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for v in 0..1000 {
+                    q.put(v).unwrap();
+                }
+            });
+            for v in 0..1000 {
+                assert_eq!(consumer.get_timeout(LONG).unwrap(), v);
+            }
+        });
+    }
+    assert!(matches!(
+        Queue::<u64>::create(&name("bad-cap"), 1000),
+        Err(Error::InvalidArgument { .. })
+    ));
+}
