@@ -1,0 +1,335 @@
+//! Queue benchmarks, each next to baselines measured in the same run.
+//!
+//! - `queue/round-trip`: one item there and one back between two processes:
+//!   the cache-line floor, a pipe, `Queue<u64>` SPSC and MPMC; rtrb and
+//!   crossbeam's `ArrayQueue` between two threads of one process.
+//! - `queue/one-way`: items per second from one process to another: `Queue<u64>`
+//!   SPSC single and batched (256), MPMC; rtrb and `ArrayQueue` between threads.
+//!
+//! `cargo bench --bench queue` (add `-- --quick` for a fast pass).
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use shmipc::{Queue, RawValue};
+
+mod common;
+use common::{child_loop, child_spec, TwoProcesses};
+
+const CHILD_ENV: &str = "SHMIPC_QUEUE_BENCH_CHILD";
+const CAPACITY: u64 = 4096;
+const BATCH: usize = 256;
+
+fn seg(scope: u32, what: &str) -> String {
+    format!("bench-{scope}-{what}")
+}
+
+/// Moves all of `items` into `q`, batch by batch.
+fn put_all(q: &Queue<u64>, items: &[u64]) {
+    let mut sent = 0;
+    while sent < items.len() {
+        sent += q.try_put_slice(&items[sent..]).unwrap();
+        if sent < items.len() {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Takes exactly `buf.len()` items from `q`.
+fn get_all(q: &Queue<u64>, buf: &mut [u64]) {
+    let mut got = 0;
+    while got < buf.len() {
+        got += q.try_get_slice(&mut buf[got..]).unwrap();
+        if got < buf.len() {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+fn child(role: &str, ctl: &str, iters: u64) {
+    let (what, scope) = role.split_once(':').expect("role:scope");
+    let scope: u32 = scope.parse().expect("scope");
+    match what {
+        "line" => {
+            let line = RawValue::<u64>::open(&seg(scope, "line")).unwrap();
+            let mut expect = 1;
+            child_loop(ctl, iters, || {
+                while line.load_atomic() != expect {
+                    std::hint::spin_loop();
+                }
+                line.store(expect + 1);
+                expect += 2;
+            });
+        }
+        "spsc-rt" | "mpmc-rt" => {
+            let there = Queue::<u64>::open(&seg(scope, &format!("{what}-there"))).unwrap();
+            let back = Queue::<u64>::open(&seg(scope, &format!("{what}-back"))).unwrap();
+            child_loop(ctl, iters, || {
+                let v = there.get().unwrap();
+                back.put(v).unwrap();
+            });
+        }
+        "spsc-1way" | "mpmc-1way" => {
+            let q = Queue::<u64>::open(&seg(scope, what)).unwrap();
+            let mut i = 0;
+            child_loop(ctl, iters, || {
+                q.put(i).unwrap();
+                i += 1;
+            });
+        }
+        "spsc-batch" => {
+            let q = Queue::<u64>::open(&seg(scope, what)).unwrap();
+            let items: Vec<u64> = (0..BATCH as u64).collect();
+            child_loop(ctl, iters, || put_all(&q, &items));
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// A child that echoes 8-byte messages from stdin to stdout: the pipe baseline.
+fn pipe_echo() {
+    let mut buf = [0u8; 8];
+    let (mut input, mut output) = (std::io::stdin().lock(), std::io::stdout().lock());
+    while input.read_exact(&mut buf).is_ok() {
+        if output
+            .write_all(&buf)
+            .and_then(|()| output.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+fn round_trips(c: &mut Criterion) {
+    let scope = std::process::id();
+    let pair = TwoProcesses::new(CHILD_ENV);
+    let mut g = c.benchmark_group("queue/round-trip");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(4));
+
+    let line = RawValue::create(&seg(scope, "line"), 0u64).unwrap();
+    g.bench_function("cache line round trip (spin, floor)", |b| {
+        b.iter_custom(|iters| {
+            line.store(0);
+            let mut next = 1;
+            pair.run(&format!("line:{scope}"), iters, || {
+                line.store(next);
+                while line.load_atomic() != next + 1 {
+                    std::hint::spin_loop();
+                }
+                next += 2;
+            })
+        })
+    });
+
+    let mut echo = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ENV, "pipe-echo")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut to, mut from) = (echo.stdin.take().unwrap(), echo.stdout.take().unwrap());
+    g.bench_function("pipe ping-pong, 8 bytes", |b| {
+        b.iter_custom(|iters| {
+            let mut buf = [0u8; 8];
+            let started = Instant::now();
+            for i in 0..iters {
+                to.write_all(&i.to_ne_bytes()).unwrap();
+                from.read_exact(&mut buf).unwrap();
+            }
+            started.elapsed()
+        })
+    });
+    drop(to);
+    let _ = echo.wait();
+
+    for (what, spsc) in [("spsc-rt", true), ("mpmc-rt", false)] {
+        let make = |suffix: &str| {
+            let n = seg(scope, &format!("{what}-{suffix}"));
+            if spsc {
+                Queue::<u64>::create_spsc(&n, CAPACITY).unwrap()
+            } else {
+                Queue::<u64>::create(&n, CAPACITY).unwrap()
+            }
+        };
+        let (there, back) = (make("there"), make("back"));
+        let label = if spsc {
+            "shmipc Queue<u64> SPSC ping-pong"
+        } else {
+            "shmipc Queue<u64> MPMC ping-pong"
+        };
+        g.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let mut i = 0;
+                pair.run(&format!("{what}:{scope}"), iters, || {
+                    there.put(i).unwrap();
+                    assert_eq!(back.get().unwrap(), i);
+                    i += 1;
+                })
+            })
+        });
+        // The child's handles are gone: let this process take the other roles next time.
+        drop((there, back));
+    }
+
+    g.bench_function("rtrb ping-pong (threads, in-process)", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx_peer) = rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
+            let (mut tx_peer, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    for _ in 0..iters {
+                        let v = loop {
+                            if let Ok(v) = rx_peer.pop() {
+                                break v;
+                            }
+                            std::hint::spin_loop();
+                        };
+                        while tx_peer.push(v).is_err() {}
+                    }
+                });
+                let started = Instant::now();
+                for i in 0..iters {
+                    while tx.push(i).is_err() {}
+                    while rx.pop().is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+                started.elapsed()
+            })
+        })
+    });
+
+    g.bench_function(
+        "crossbeam ArrayQueue ping-pong (threads, in-process)",
+        |b| {
+            b.iter_custom(|iters| {
+                let there = crossbeam_queue::ArrayQueue::<u64>::new(CAPACITY as usize);
+                let back = crossbeam_queue::ArrayQueue::<u64>::new(CAPACITY as usize);
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        for _ in 0..iters {
+                            let v = loop {
+                                if let Some(v) = there.pop() {
+                                    break v;
+                                }
+                                std::hint::spin_loop();
+                            };
+                            while back.push(v).is_err() {}
+                        }
+                    });
+                    let started = Instant::now();
+                    for i in 0..iters {
+                        while there.push(i).is_err() {}
+                        while back.pop().is_none() {
+                            std::hint::spin_loop();
+                        }
+                    }
+                    started.elapsed()
+                })
+            })
+        },
+    );
+    g.finish();
+}
+
+fn one_way(c: &mut Criterion) {
+    let scope = std::process::id();
+    let pair = TwoProcesses::new(CHILD_ENV);
+    let mut g = c.benchmark_group("queue/one-way");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(4));
+
+    for (what, label) in [
+        ("spsc-1way", "shmipc Queue<u64> SPSC put/get"),
+        ("mpmc-1way", "shmipc Queue<u64> MPMC put/get"),
+    ] {
+        let q = if what.starts_with("spsc") {
+            Queue::<u64>::create_spsc(&seg(scope, what), CAPACITY).unwrap()
+        } else {
+            Queue::<u64>::create(&seg(scope, what), CAPACITY).unwrap()
+        };
+        g.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                pair.run(&format!("{what}:{scope}"), iters, || {
+                    q.get().unwrap();
+                })
+            })
+        });
+    }
+
+    let batched = Queue::<u64>::create_spsc(&seg(scope, "spsc-batch"), CAPACITY).unwrap();
+    g.bench_function("shmipc Queue<u64> SPSC batches of 256", |b| {
+        b.iter_custom(|iters| {
+            let batches = iters.div_ceil(BATCH as u64).max(1);
+            let mut buf = vec![0u64; BATCH];
+            let took = pair.run(&format!("spsc-batch:{scope}"), batches, || {
+                get_all(&batched, &mut buf)
+            });
+            took.mul_f64(iters as f64 / (batches * BATCH as u64) as f64)
+        })
+    });
+
+    g.bench_function("rtrb (threads, in-process)", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
+            std::thread::scope(|s| {
+                let started = Instant::now();
+                s.spawn(move || {
+                    for i in 0..iters {
+                        while tx.push(i).is_err() {
+                            std::hint::spin_loop();
+                        }
+                    }
+                });
+                for _ in 0..iters {
+                    while rx.pop().is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+                started.elapsed()
+            })
+        })
+    });
+
+    g.bench_function("crossbeam ArrayQueue (threads, in-process)", |b| {
+        b.iter_custom(|iters| {
+            let q = crossbeam_queue::ArrayQueue::<u64>::new(CAPACITY as usize);
+            std::thread::scope(|s| {
+                let started = Instant::now();
+                s.spawn(|| {
+                    for i in 0..iters {
+                        while q.push(i).is_err() {
+                            std::hint::spin_loop();
+                        }
+                    }
+                });
+                for _ in 0..iters {
+                    while q.pop().is_none() {
+                        std::hint::spin_loop();
+                    }
+                }
+                started.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+fn main() {
+    if std::env::var(CHILD_ENV).as_deref() == Ok("pipe-echo") {
+        return pipe_echo();
+    }
+    if let Some((role, ctl, iters)) = child_spec(CHILD_ENV) {
+        return child(&role, &ctl, iters);
+    }
+    let mut c = Criterion::default().configure_from_args();
+    round_trips(&mut c);
+    one_way(&mut c);
+    c.final_summary();
+}
