@@ -94,7 +94,10 @@ impl RawSemaphore {
         unpark: &U,
     ) -> Result<(), OverRelease> {
         let limit = bound.unwrap_or(u32::MAX);
-        let mut c = self.count.load(Ordering::Relaxed);
+        // Guess "no permits" instead of reading first: in a hand-off that is
+        // the usual state, and a compare-and-swap that starts from a read
+        // costs two cache-line transactions (shared, then exclusive) instead of one.
+        let mut c: u32 = 0;
         loop {
             let next = c
                 .checked_add(n)
