@@ -5,7 +5,7 @@
 //! caller's deadline and how often the caller wants to re-check a lock owner's
 //! liveness, and can tell whether a recorded owner still exists.
 
-use crate::primitives::AtomicU32;
+use crate::primitives::{fence, AtomicU32, Ordering};
 
 /// Who holds a lock: enough to tell later, from another process, whether that
 /// holder still exists.
@@ -52,10 +52,28 @@ pub trait Park {
 
     /// Whether `owner` still exists.
     fn liveness(&mut self, owner: &Owner) -> Liveness;
+
+    /// The waiter's half of an asymmetric barrier: a full fence that also
+    /// orders the accesses of every thread that uses [`Unpark::light_fence`].
+    /// Waiters call it just before their last check, when they are about to
+    /// sleep anyway, so that the hot side can do without a real fence. The
+    /// default is a plain `SeqCst` fence (symmetric, always correct).
+    fn heavy_barrier(&mut self) {
+        fence(Ordering::SeqCst);
+    }
 }
 
 /// Wakes waiters blocked in [`Park::park`] on a word.
 pub trait Unpark {
     /// Wakes at most `count` waiters blocked on `word`.
     fn unpark(&self, word: &AtomicU32, count: u32);
+
+    /// The notifier's half of the asymmetric barrier (see
+    /// [`Park::heavy_barrier`]). Only an implementation whose `heavy_barrier`
+    /// really orders this thread's accesses may make it weaker than the default
+    /// `SeqCst` fence.
+    #[inline]
+    fn light_fence(&self) {
+        fence(Ordering::SeqCst);
+    }
 }

@@ -599,7 +599,7 @@ fn eventcount_never_loses_a_wake_up() {
                 if s.2.load(Ordering::SeqCst) != 0 {
                     return;
                 }
-                let token = s.0.prepare();
+                let token = s.0.prepare(&mut LoomPark(&s.1));
                 if s.2.load(Ordering::SeqCst) != 0 {
                     s.0.finish();
                     return;

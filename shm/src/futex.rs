@@ -65,6 +65,22 @@ impl Unpark for FutexWake {
     fn unpark(&self, word: &AtomicU32, count: u32) {
         wake(word, count);
     }
+
+    #[inline]
+    fn light_fence(&self) {
+        light_fence();
+    }
+}
+
+/// The notifier's half of the asymmetric barrier: a compiler fence when this
+/// process receives the waiters' membarriers, a real fence otherwise.
+#[inline]
+fn light_fence() {
+    if crate::sys::membarrier_registered() {
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    } else {
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// When a blocking call gives up.
@@ -134,6 +150,11 @@ impl Unpark for FutexPark {
     fn unpark(&self, word: &AtomicU32, count: u32) {
         wake(word, count);
     }
+
+    #[inline]
+    fn light_fence(&self) {
+        light_fence();
+    }
 }
 
 impl Park for FutexPark {
@@ -157,5 +178,9 @@ impl Park for FutexPark {
 
     fn liveness(&mut self, owner: &Owner) -> Liveness {
         identity::liveness(owner)
+    }
+
+    fn heavy_barrier(&mut self) {
+        crate::sys::heavy_barrier();
     }
 }

@@ -862,7 +862,7 @@ impl<T: Plain> Queue<T> {
                 std::thread::yield_now();
                 continue;
             }
-            let token = ec.prepare();
+            let token = ec.prepare(&mut park);
             if let Some(r) = attempt() {
                 ec.finish();
                 return Some(r);

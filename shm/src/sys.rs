@@ -97,3 +97,41 @@ pub(crate) fn ftruncate(fd: &impl AsRawFd, len: u64) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// `membarrier(2)` commands (linux/membarrier.h).
+const MEMBARRIER_CMD_QUERY: libc::c_int = 0;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_int = 1 << 1;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_int = 1 << 2;
+
+fn membarrier(cmd: libc::c_int) -> libc::c_long {
+    // SAFETY: membarrier takes two integer arguments and touches no memory of ours.
+    unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) }
+}
+
+static MEMBARRIER_REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Whether this process is registered for global expedited membarriers, so
+/// that another process's [`heavy_barrier`] orders our accesses. Registers on
+/// the first call.
+#[inline]
+pub(crate) fn membarrier_registered() -> bool {
+    *MEMBARRIER_REGISTERED.get_or_init(|| {
+        let supported = membarrier(MEMBARRIER_CMD_QUERY);
+        let wanted = (MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)
+            as libc::c_long;
+        supported >= 0
+            && supported & wanted == wanted
+            && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+    })
+}
+
+/// A full barrier on every CPU running a registered process (and here): the
+/// waiter's half of the asymmetric barrier. Falls back to a fence if the
+/// kernel refuses, which is still correct because the notifier then fences too
+/// (an unregistered process never weakens its half).
+pub(crate) fn heavy_barrier() {
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    if membarrier_registered() {
+        membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+    }
+}
