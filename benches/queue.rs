@@ -13,10 +13,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use shmipc::{Queue, RawValue};
+use shmipc::Queue;
 
 mod common;
-use common::{child_loop, child_spec, TwoProcesses};
+use common::{bench_cache_line, cache_line_child, child_loop, child_spec, TwoProcesses};
 
 const CHILD_ENV: &str = "SHMIPC_QUEUE_BENCH_CHILD";
 const CAPACITY: u64 = 4096;
@@ -52,17 +52,7 @@ fn child(role: &str, ctl: &str, iters: u64) {
     let (what, scope) = role.split_once(':').expect("role:scope");
     let scope: u32 = scope.parse().expect("scope");
     match what {
-        "line" => {
-            let line = RawValue::<u64>::open(&seg(scope, "line")).unwrap();
-            let mut expect = 1;
-            child_loop(ctl, iters, || {
-                while line.load_atomic() != expect {
-                    std::hint::spin_loop();
-                }
-                line.store(expect + 1);
-                expect += 2;
-            });
-        }
+        "line" => cache_line_child(scope, ctl, iters),
         "spsc-rt" | "mpmc-rt" => {
             let there = Queue::<u64>::open(&seg(scope, &format!("{what}-there"))).unwrap();
             let back = Queue::<u64>::open(&seg(scope, &format!("{what}-back"))).unwrap();
@@ -111,20 +101,7 @@ fn round_trips(c: &mut Criterion) {
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(4));
 
-    let line = RawValue::create(&seg(scope, "line"), 0u64).unwrap();
-    g.bench_function("cache line round trip (spin, floor)", |b| {
-        b.iter_custom(|iters| {
-            line.store(0);
-            let mut next = 1;
-            pair.run(&format!("line:{scope}"), iters, || {
-                line.store(next);
-                while line.load_atomic() != next + 1 {
-                    std::hint::spin_loop();
-                }
-                next += 2;
-            })
-        })
-    });
+    bench_cache_line(&mut g, &pair);
 
     let mut echo = Command::new(std::env::current_exe().unwrap())
         .env(CHILD_ENV, "pipe-echo")

@@ -15,10 +15,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use shmipc::{Barrier, Event, Lock, RLock, RawValue, Semaphore};
+use shmipc::{Barrier, Event, Lock, RLock, Semaphore};
 
 mod common;
-use common::{child_loop, child_spec, RawPage, TwoProcesses};
+use common::{bench_cache_line, cache_line_child, child_loop, child_spec, RawPage, TwoProcesses};
 
 const CHILD_ENV: &str = "SHMIPC_SYNC_BENCH_CHILD";
 
@@ -49,17 +49,7 @@ fn child(role: &str, ctl: &str, iters: u64) {
     let (what, scope) = role.split_once(':').expect("role:scope");
     let scope: u32 = scope.parse().expect("scope");
     match what {
-        "line" => {
-            let line = RawValue::<u64>::open(&seg(scope, "line")).unwrap();
-            let mut expect = 1;
-            child_loop(ctl, iters, || {
-                while line.load_atomic() != expect {
-                    std::hint::spin_loop();
-                }
-                line.store(expect + 1);
-                expect += 2;
-            });
-        }
+        "line" => cache_line_child(scope, ctl, iters),
         "posix-sem" => {
             let page = RawPage::open(&seg(scope, "posix-sem"));
             child_loop(ctl, iters, || {
@@ -102,20 +92,7 @@ fn hand_offs(c: &mut Criterion) {
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(4));
 
-    let line = RawValue::create(&seg(scope, "line"), 0u64).unwrap();
-    g.bench_function("cache line round trip (spin, floor)", |b| {
-        b.iter_custom(|iters| {
-            line.store(0);
-            let mut next = 1;
-            pair.run(&format!("line:{scope}"), iters, || {
-                line.store(next);
-                while line.load_atomic() != next + 1 {
-                    std::hint::spin_loop();
-                }
-                next += 2;
-            })
-        })
-    });
+    bench_cache_line(&mut g, &pair);
 
     let page = RawPage::create(&seg(scope, "posix-sem"));
     for at in [SEM_PING, SEM_PONG] {

@@ -7,7 +7,9 @@ use std::ffi::CString;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use shmipc::RawArray;
+use criterion::measurement::WallTime;
+use criterion::BenchmarkGroup;
+use shmipc::{RawArray, RawValue};
 
 const READY: usize = 0;
 const GO: usize = 1;
@@ -157,4 +159,42 @@ pub fn child_loop(ctl_name: &str, iters: u64, mut body: impl FnMut()) {
         body();
     }
     ctl.fetch_add(DONE, 1).unwrap();
+}
+
+fn line_name(scope: u32) -> String {
+    format!("bench-{scope}-line")
+}
+
+/// The floor every hand-off is compared with: one cache line bounced between
+/// this process and a child by spinning, one round trip per iteration. The
+/// child side runs [`cache_line_child`] under the role `line:<scope>`.
+pub fn bench_cache_line(g: &mut BenchmarkGroup<'_, WallTime>, pair: &TwoProcesses) {
+    let scope = std::process::id();
+    let line = RawValue::create(&line_name(scope), 0u64).unwrap();
+    g.bench_function("cache line round trip (spin, floor)", |b| {
+        b.iter_custom(|iters| {
+            line.store(0);
+            let mut next = 1;
+            pair.run(&format!("line:{scope}"), iters, || {
+                line.store(next);
+                while line.load_atomic() != next + 1 {
+                    std::hint::spin_loop();
+                }
+                next += 2;
+            })
+        })
+    });
+}
+
+/// The child's half of [`bench_cache_line`].
+pub fn cache_line_child(scope: u32, ctl: &str, iters: u64) {
+    let line = RawValue::<u64>::open(&line_name(scope)).unwrap();
+    let mut expect = 1;
+    child_loop(ctl, iters, || {
+        while line.load_atomic() != expect {
+            std::hint::spin_loop();
+        }
+        line.store(expect + 1);
+        expect += 2;
+    });
 }

@@ -13,7 +13,7 @@
 //! [`RingError::Corrupt`] instead of being retried forever.
 
 use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::{RingError, Slots};
+use crate::ring::{RingError, RingPositions, Slots};
 
 /// Slots that also carry a sequence number each.
 pub trait SequencedSlots<T: Copy>: Slots<T> {
@@ -21,43 +21,8 @@ pub trait SequencedSlots<T: Copy>: Slots<T> {
     fn sequence(&self, index: usize) -> &AtomicU64;
 }
 
-/// The shared positions. Not all-zero when empty: see [`Mpmc::init`].
-#[repr(C, align(64))]
-pub struct MpmcIndices {
-    tail: AtomicU64,
-    _tail_line: [u8; 56],
-    head: AtomicU64,
-    _head_line: [u8; 56],
-}
-
-impl Default for MpmcIndices {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MpmcIndices {
-    /// Positions of an empty ring.
-    pub fn new() -> MpmcIndices {
-        MpmcIndices {
-            tail: AtomicU64::new(0),
-            _tail_line: [0; 56],
-            head: AtomicU64::new(0),
-            _head_line: [0; 56],
-        }
-    }
-
-    /// Items in the ring (a snapshot).
-    pub fn len(&self) -> u64 {
-        let head = self.head.load(Ordering::Acquire);
-        self.tail.load(Ordering::Acquire).wrapping_sub(head)
-    }
-
-    /// Whether the ring is empty (a snapshot).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+/// The shared positions (see [`RingPositions`]).
+pub type MpmcIndices = RingPositions;
 
 /// An MPMC ring over `indices` and `slots`, with `capacity` a power of two.
 pub struct Mpmc<'a, S> {

@@ -1,4 +1,7 @@
-//! What the rings share: the slot storage they are given, and their errors.
+//! What the rings share: their positions, the slot storage they are given,
+//! and their errors.
+
+use crate::primitives::{AtomicU64, Ordering};
 
 /// Storage for `capacity` slots, which the ring protocols hand back and forth.
 ///
@@ -32,4 +35,45 @@ pub enum RingError {
         /// The consumer's position as found.
         head: u64,
     },
+}
+
+/// A ring's two positions, each on its own cache line: `tail` (next to
+/// write, advanced by producers) and `head` (next to read, advanced by
+/// consumers). Positions only grow; the slot of a position is
+/// `position & (capacity - 1)`.
+#[repr(C, align(64))]
+pub struct RingPositions {
+    pub(crate) tail: AtomicU64,
+    _tail_line: [u8; 56],
+    pub(crate) head: AtomicU64,
+    _head_line: [u8; 56],
+}
+
+impl Default for RingPositions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RingPositions {
+    /// Positions of an empty ring.
+    pub fn new() -> RingPositions {
+        RingPositions {
+            tail: AtomicU64::new(0),
+            _tail_line: [0; 56],
+            head: AtomicU64::new(0),
+            _head_line: [0; 56],
+        }
+    }
+
+    /// Items in the ring (a snapshot; may exceed the capacity if corrupt).
+    pub fn len(&self) -> u64 {
+        let head = self.head.load(Ordering::Acquire);
+        self.tail.load(Ordering::Acquire).wrapping_sub(head)
+    }
+
+    /// Whether the ring is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }

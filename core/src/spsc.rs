@@ -8,46 +8,11 @@
 //! outside the ring; a `tail - head` that exceeds the capacity means a peer
 //! wrote garbage, and is reported as [`RingError::Corrupt`].
 
-use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::{RingError, Slots};
+use crate::primitives::Ordering;
+use crate::ring::{RingError, RingPositions, Slots};
 
-/// The shared positions. All-zero bytes are an empty ring.
-#[repr(C, align(64))]
-pub struct SpscIndices {
-    tail: AtomicU64,
-    _tail_line: [u8; 56],
-    head: AtomicU64,
-    _head_line: [u8; 56],
-}
-
-impl Default for SpscIndices {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SpscIndices {
-    /// An empty ring.
-    pub fn new() -> SpscIndices {
-        SpscIndices {
-            tail: AtomicU64::new(0),
-            _tail_line: [0; 56],
-            head: AtomicU64::new(0),
-            _head_line: [0; 56],
-        }
-    }
-
-    /// Items in the ring (a snapshot; may exceed the capacity if corrupt).
-    pub fn len(&self) -> u64 {
-        let head = self.head.load(Ordering::Acquire);
-        self.tail.load(Ordering::Acquire).wrapping_sub(head)
-    }
-
-    /// Whether the ring is empty (a snapshot).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+/// The shared positions (see [`RingPositions`]).
+pub type SpscIndices = RingPositions;
 
 /// The producer's private view: the last consumer position it read.
 #[derive(Debug, Default, Clone, Copy)]
