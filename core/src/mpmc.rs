@@ -46,6 +46,13 @@ impl<'a, S> Mpmc<'a, S> {
         (position & (self.capacity - 1)) as usize
     }
 
+    /// Whether the positions are possible at all. Callers run it when a push
+    /// or pop keeps failing (before sleeping, or after a failed `try_`), so that
+    /// a ring whose positions a peer overwrote is reported, not waited on.
+    pub fn check(&self) -> Result<(), RingError> {
+        self.verify().map(|_| ())
+    }
+
     /// Decides whether suspicious positions are really impossible, from the
     /// latest values (read-modify-writes read the newest value; a plain load
     /// may be stale, and a position read before a preemption may be laps old).
@@ -124,13 +131,10 @@ impl<'a, S> Mpmc<'a, S> {
                     Err(now) => pos = now,
                 }
             } else if diff < 0 {
-                // The slot still holds an item from the previous lap: full,
-                // unless our position is stale (consumers already passed it).
-                let head = self.indices.head.load(Ordering::Acquire);
-                if head <= pos && pos - head <= self.capacity {
-                    return Err(RingError::WouldBlock);
-                }
-                pos = self.verify()?.0;
+                // The slot still holds an item from the previous lap: full.
+                // (No look at the head here: that would take the consumers'
+                // cache line on every failed push; see `check`.)
+                return Err(RingError::WouldBlock);
             } else {
                 // Another producer took `pos`; its sequence store, which we
                 // acquired, comes after its tail update, so the tail moved.
@@ -173,13 +177,8 @@ impl<'a, S> Mpmc<'a, S> {
                     Err(now) => pos = now,
                 }
             } else if diff < 0 {
-                // Not yet published for `pos`: empty, unless our position is
-                // stale.
-                let tail = self.indices.tail.load(Ordering::Acquire);
-                if tail >= pos && tail - pos <= self.capacity {
-                    return Err(RingError::WouldBlock);
-                }
-                pos = self.verify()?.1;
+                // Not yet published for `pos`: empty.
+                return Err(RingError::WouldBlock);
             } else {
                 let now = self.indices.head.load(Ordering::Relaxed);
                 pos = if now != pos {

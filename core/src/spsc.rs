@@ -85,6 +85,17 @@ impl<'a, S> Spsc<'a, S> {
 }
 
 impl<S> Spsc<'_, S> {
+    /// Whether the positions are possible at all (`tail - head` within the
+    /// capacity); for callers whose pushes or pops keep failing.
+    pub fn check(&self) -> Result<(), RingError> {
+        let head = self.indices.head.load(Ordering::Acquire);
+        let tail = self.indices.tail.load(Ordering::Acquire);
+        if tail.wrapping_sub(head) > self.capacity {
+            return Err(RingError::Corrupt { tail, head });
+        }
+        Ok(())
+    }
+
     /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
     #[inline]
     pub fn push<T: Copy>(&self, view: &mut ProducerView, value: T) -> Result<(), RingError>

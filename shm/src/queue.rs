@@ -19,7 +19,7 @@ use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Parked};
 use shmipc_core::racy;
 use shmipc_core::ring::{RingError, Slots};
-use shmipc_core::spin::poll_then_yield;
+use shmipc_core::spin::{poll_then_yield, spin_then_yield};
 use shmipc_core::spsc::{ConsumerView, ProducerView, Spsc, SpscIndices};
 
 use crate::error::{Error, Result};
@@ -136,6 +136,17 @@ impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
         // number inside the segment, only ever accessed atomically.
         unsafe { &*p.cast::<shmipc_core::primitives::AtomicU64>() }
     }
+}
+
+/// How eagerly a waiter polls before it parks.
+#[derive(Clone, Copy)]
+enum Patience {
+    /// A consumer waiting for an item: its latency is the queue's latency, so
+    /// poll after every pause at first.
+    Eager,
+    /// A producer waiting for room (or `join`): the other side is behind, and
+    /// polling its cache lines would only slow it down, so back off from the start.
+    BackOff,
 }
 
 enum Ring {
@@ -685,6 +696,17 @@ impl<T: Plain> Queue<T> {
         }
     }
 
+    /// Whether the ring's positions are possible; run when operations keep
+    /// failing, so that a ring a peer scribbled on is reported, not waited on.
+    fn check_ring(&self) -> Result<()> {
+        let checked = match self.ring {
+            // SAFETY: the indices are aligned, inside the mapping, atomics only.
+            Ring::Spsc(ix) => Spsc::new(unsafe { ix.as_ref() }, &self.slots, self.capacity).check(),
+            Ring::Mpmc(ix) => self.mpmc(ix).check(),
+        };
+        checked.map_err(|e| self.corrupt(e))
+    }
+
     /// One attempt to push: `Ok(false)` if full.
     fn push_once(&self, item: T) -> Result<bool> {
         let pushed = match self.ring {
@@ -748,16 +770,22 @@ impl<T: Plain> Queue<T> {
     ) -> std::result::Result<(), PutError<T>> {
         self.before_put();
         let c = self.control();
-        let outcome = self.wait_for(&c.not_full, timeout, || {
-            if c.closed.load(Ordering::Relaxed) != 0 {
-                return Some(Err(None));
-            }
-            match self.push_once(item) {
-                Ok(true) => Some(Ok(())),
-                Ok(false) => None,
-                Err(e) => Some(Err(Some(e))),
-            }
-        });
+        let outcome = self.wait_for(
+            &c.not_full,
+            timeout,
+            Patience::BackOff,
+            || {
+                if c.closed.load(Ordering::Relaxed) != 0 {
+                    return Some(Err(None));
+                }
+                match self.push_once(item) {
+                    Ok(true) => Some(Ok(())),
+                    Ok(false) => None,
+                    Err(e) => Some(Err(Some(e))),
+                }
+            },
+            || self.check_ring().err().map(|e| Err(Some(e))),
+        );
         match outcome {
             Some(Ok(())) => {
                 c.not_empty.notify(&FutexWake, 1);
@@ -798,18 +826,24 @@ impl<T: Plain> Queue<T> {
 
     fn get_until(&self, timeout: Option<Duration>) -> std::result::Result<T, GetError> {
         let c = self.control();
-        let outcome = self.wait_for(&c.not_empty, timeout, || match self.pop_once() {
-            Ok(Some(v)) => Some(Ok(v)),
-            // Closed and drained: check the flag after the ring, so that items
-            // put before the close are still delivered.
-            Ok(None) if c.closed.load(Ordering::SeqCst) != 0 => match self.pop_once() {
+        let outcome = self.wait_for(
+            &c.not_empty,
+            timeout,
+            Patience::Eager,
+            || match self.pop_once() {
                 Ok(Some(v)) => Some(Ok(v)),
-                Ok(None) => Some(Err(None)),
+                // Closed and drained: check the flag after the ring, so that items
+                // put before the close are still delivered.
+                Ok(None) if c.closed.load(Ordering::SeqCst) != 0 => match self.pop_once() {
+                    Ok(Some(v)) => Some(Ok(v)),
+                    Ok(None) => Some(Err(None)),
+                    Err(e) => Some(Err(Some(e))),
+                },
+                Ok(None) => None,
                 Err(e) => Some(Err(Some(e))),
             },
-            Ok(None) => None,
-            Err(e) => Some(Err(Some(e))),
-        });
+            || self.check_ring().err().map(|e| Err(Some(e))),
+        );
         let queue = self.name.clone();
         match outcome {
             Some(Ok(v)) => {
@@ -828,26 +862,35 @@ impl<T: Plain> Queue<T> {
 
     /// Runs `attempt` until it gives an answer, waiting on `ec` between
     /// attempts with this handle's strategy; `None` when `timeout` ran out.
+    /// `invalid` is asked, when attempts keep failing (before each sleep, and
+    /// after a failed `try_`), whether the state is impossible; its answer ends
+    /// the wait.
     fn wait_for<R>(
         &self,
         ec: &EventCount,
         timeout: Option<Duration>,
+        patience: Patience,
         mut attempt: impl FnMut() -> Option<R>,
+        invalid: impl Fn() -> Option<R>,
     ) -> Option<R> {
         if let Some(r) = attempt() {
             return Some(r);
         }
         if timeout == Some(Duration::ZERO) {
-            return None;
+            return invalid();
         }
         let mut park = FutexPark::timeout(timeout);
         let mut answer = None;
-        if self.wait != WaitStrategy::Park
-            && poll_then_yield(&mut park, || {
-                answer = attempt();
-                answer.is_some()
-            })
-        {
+        let mut ready = || {
+            answer = attempt();
+            answer.is_some()
+        };
+        let spun = match (self.wait, patience) {
+            (WaitStrategy::Park, _) => false,
+            (_, Patience::Eager) => poll_then_yield(&mut park, &mut ready),
+            (_, Patience::BackOff) => spin_then_yield(&mut park, &mut ready),
+        };
+        if spun {
             return answer;
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -859,8 +902,14 @@ impl<T: Plain> Queue<T> {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return None;
                 }
+                if let Some(r) = invalid() {
+                    return Some(r);
+                }
                 std::thread::yield_now();
                 continue;
+            }
+            if let Some(r) = invalid() {
+                return Some(r);
             }
             let token = ec.prepare(&mut park);
             if let Some(r) = attempt() {
@@ -1038,9 +1087,13 @@ impl<T: Plain> JoinableQueue<T> {
     fn join_until(&self, timeout: Option<Duration>) -> bool {
         let c = self.queue.control();
         self.queue
-            .wait_for(&c.all_done, timeout, || {
-                (c.unfinished.load(Ordering::SeqCst) == 0).then_some(())
-            })
+            .wait_for(
+                &c.all_done,
+                timeout,
+                Patience::BackOff,
+                || (c.unfinished.load(Ordering::SeqCst) == 0).then_some(()),
+                || None,
+            )
             .is_some()
     }
 }
