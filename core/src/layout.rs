@@ -242,7 +242,7 @@ pub struct QueueLayout {
     pub slots_offset: usize,
     /// Bytes from one slot to the next.
     pub slot_size: usize,
-    /// Where the item sits inside a slot (after the sequence number, for MPMC).
+    /// Where the item sits inside a slot (after its sequence number).
     pub item_offset: usize,
     /// Number of slots, a power of two.
     pub capacity: u64,
@@ -259,6 +259,8 @@ impl QueueLayout {
     /// let l = QueueLayout::new(Fingerprint::of::<u64>(), 1024, QueueMode::Mpmc).unwrap();
     /// assert_eq!((l.slot_size, l.item_offset), (16, 8));
     /// assert!(QueueLayout::new(Fingerprint::of::<u64>(), 1000, QueueMode::Spsc).is_err());
+    /// let s = QueueLayout::new(Fingerprint::of::<u32>(), 8, QueueMode::Spsc).unwrap();
+    /// assert_eq!((s.slot_size, s.item_offset), (16, 8));
     /// ```
     pub fn new(
         item: Fingerprint,
@@ -281,13 +283,10 @@ impl QueueLayout {
         let size = item.size as usize;
         let align = (align as usize).max(8);
         let round = |n: usize, a: usize| (n + a - 1) & !(a - 1);
-        let (item_offset, slot_size) = match mode {
-            QueueMode::Spsc => (0, item.size as usize),
-            QueueMode::Mpmc => {
-                let item_offset = round(8, align);
-                (item_offset, round(item_offset + size, align))
-            }
-        };
+        // Both rings stamp every slot: an 8-byte sequence number, then the item.
+        let _ = mode;
+        let item_offset = round(8, align);
+        let slot_size = round(item_offset + size, align);
         let control_offset = HEADER_SIZE;
         let indices_offset = control_offset + QUEUE_CONTROL_SIZE;
         let slots_offset = indices_offset + RING_INDICES_SIZE;

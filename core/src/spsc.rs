@@ -1,30 +1,25 @@
-//! A single-producer single-consumer ring of fixed-size slots, in the style of
-//! rtrb: two monotonically increasing 64-bit positions on separate cache lines,
-//! each side caching the other's position so that it touches the other's cache
-//! line only when its cached view says the ring is full (or empty).
+//! A single-producer single-consumer ring with a stamp per slot.
 //!
-//! Positions never wrap in practice (2^64 items). The slot of a position is
-//! `position & (capacity - 1)`, so no value read from shared memory can index
-//! outside the ring; a `tail - head` that exceeds the capacity means a peer
-//! wrote garbage, and is reported as [`RingError::Corrupt`].
+//! Slot `i` starts with stamp `i`. The producer at position `p` may fill the
+//! slot when its stamp is `p`, and publishes the item with stamp `p + 1`; the
+//! consumer at `p` may take it when the stamp is `p + 1`, and frees the slot
+//! for the next lap with stamp `p + capacity`. Stamp and item share the slot's
+//! cache line, so the consumer polls one line per item (and one line per four
+//! `u64` items while streaming) and never reads the producer's position, nor
+//! the producer the consumer's: with separate positions and slots (rtrb's
+//! layout) each hand-off between processes costs two cache-line transfers.
+//!
+//! The positions are still kept, each on its own line and written only by
+//! its side, for `len` and for [`Spsc::check`]. A stamp that neither side could
+//! have written is reported as [`RingError::Corrupt`]; every slot index is a
+//! position masked by `capacity - 1`.
 
+use crate::mpmc::SequencedSlots;
 use crate::primitives::Ordering;
-use crate::ring::{RingError, RingPositions, Slots};
+use crate::ring::{RingError, RingPositions};
 
 /// The shared positions (see [`RingPositions`]).
 pub type SpscIndices = RingPositions;
-
-/// The producer's private view: the last consumer position it read.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ProducerView {
-    head: u64,
-}
-
-/// The consumer's private view: the last producer position it read.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ConsumerView {
-    tail: u64,
-}
 
 /// An SPSC ring over `indices` and `slots`, with `capacity` a power of two.
 pub struct Spsc<'a, S> {
@@ -49,141 +44,213 @@ impl<'a, S> Spsc<'a, S> {
         (position & (self.capacity - 1)) as usize
     }
 
-    /// Free slots as the producer sees them, refreshing its view of the head
-    /// only if the cached one shows fewer than `wanted`.
-    fn room(&self, view: &mut ProducerView, tail: u64, wanted: u64) -> Result<u64, RingError> {
-        let mut used = tail.wrapping_sub(view.head);
-        if used > self.capacity || self.capacity - used < wanted {
-            view.head = self.indices.head.load(Ordering::Acquire);
-            used = tail.wrapping_sub(view.head);
-            if used > self.capacity {
-                return Err(RingError::Corrupt {
-                    tail,
-                    head: view.head,
-                });
-            }
+    fn corrupt(&self) -> RingError {
+        RingError::Corrupt {
+            tail: self.indices.tail.load(Ordering::Relaxed),
+            head: self.indices.head.load(Ordering::Relaxed),
         }
-        Ok(self.capacity - used)
     }
 
-    /// Filled slots as the consumer sees them, refreshing its view of the tail
-    /// only if the cached one shows fewer than `wanted`.
-    fn filled(&self, view: &mut ConsumerView, head: u64, wanted: u64) -> Result<u64, RingError> {
-        let mut filled = view.tail.wrapping_sub(head);
-        if filled > self.capacity || filled < wanted {
-            view.tail = self.indices.tail.load(Ordering::Acquire);
-            filled = view.tail.wrapping_sub(head);
-            if filled > self.capacity {
-                return Err(RingError::Corrupt {
-                    tail: view.tail,
-                    head,
-                });
-            }
-        }
-        Ok(filled)
-    }
-}
-
-impl<S> Spsc<'_, S> {
-    /// Whether the positions are possible at all (`tail - head` within the
-    /// capacity); for callers whose pushes or pops keep failing.
+    /// Whether the positions are possible at all; for callers whose pushes or
+    /// pops keep failing.
+    ///
+    /// The stamps are the truth; each side stores its position after them
+    /// (once per batch), so a position can lag by up to a capacity and `tail -
+    /// head` can briefly be anywhere in `-capacity..=2 * capacity`. Anything
+    /// farther apart no run of the protocol can produce.
     pub fn check(&self) -> Result<(), RingError> {
         let head = self.indices.head.load(Ordering::Acquire);
         let tail = self.indices.tail.load(Ordering::Acquire);
-        if tail.wrapping_sub(head) > self.capacity {
+        let ahead = tail.wrapping_sub(head);
+        let behind = head.wrapping_sub(tail);
+        if ahead > 2 * self.capacity && behind > self.capacity {
             return Err(RingError::Corrupt { tail, head });
         }
         Ok(())
     }
 
+    /// Writes the initial stamps; the creator calls this once, before anyone
+    /// else can see the ring.
+    pub fn init<T: Copy>(&self)
+    where
+        S: SequencedSlots<T>,
+    {
+        for i in 0..self.capacity {
+            self.slots.sequence(i as usize).store(i, Ordering::Relaxed);
+        }
+    }
+
     /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
     #[inline]
-    pub fn push<T: Copy>(&self, view: &mut ProducerView, value: T) -> Result<(), RingError>
+    pub fn push<T: Copy>(&self, value: T) -> Result<(), RingError>
     where
-        S: Slots<T>,
+        S: SequencedSlots<T>,
     {
-        let tail = self.indices.tail.load(Ordering::Relaxed);
-        if self.room(view, tail, 1)? == 0 {
-            return Err(RingError::WouldBlock);
-        }
-        // SAFETY: the slot at `tail` is free (the consumer's head is past its
-        // last use) and only the producer writes free slots.
-        unsafe { self.slots.write(self.slot(tail), value) };
+        let pos = self.indices.tail.load(Ordering::Relaxed);
+        self.push_at(pos, value)?;
         self.indices
             .tail
-            .store(tail.wrapping_add(1), Ordering::Release);
+            .store(pos.wrapping_add(1), Ordering::Release);
+        Ok(())
+    }
+
+    #[inline]
+    fn push_at<T: Copy>(&self, pos: u64, value: T) -> Result<(), RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let index = self.slot(pos);
+        let stamp = self.slots.sequence(index).load(Ordering::Acquire);
+        if stamp != pos {
+            // The item of the previous lap is still there: full. Any other
+            // stamp was written by neither side.
+            return if stamp.wrapping_add(self.capacity) == pos.wrapping_add(1) {
+                Err(RingError::WouldBlock)
+            } else {
+                Err(self.corrupt())
+            };
+        }
+        // SAFETY: stamp `pos` means the consumer has freed the slot for this
+        // lap, and only the producer (us) fills slots.
+        unsafe { self.slots.write(index, value) };
+        self.slots
+            .sequence(index)
+            .store(pos.wrapping_add(1), Ordering::Release);
         Ok(())
     }
 
     /// Pushes as many of `items` as fit, in order; returns how many.
-    pub fn push_slice<T: Copy>(
-        &self,
-        view: &mut ProducerView,
-        items: &[T],
-    ) -> Result<usize, RingError>
+    pub fn push_slice<T: Copy>(&self, items: &[T]) -> Result<usize, RingError>
     where
-        S: Slots<T>,
+        S: SequencedSlots<T>,
     {
-        let tail = self.indices.tail.load(Ordering::Relaxed);
-        let n = self
-            .room(view, tail, items.len() as u64)?
-            .min(items.len() as u64);
-        for (i, item) in items[..n as usize].iter().enumerate() {
-            // SAFETY: as in `push`, for each of the `n` free slots.
-            unsafe {
+        let start = self.indices.tail.load(Ordering::Relaxed);
+        let n = (items.len() as u64).min(self.capacity);
+        if n > 1
+            && self
+                .slots
+                .sequence(self.slot(start.wrapping_add(n - 1)))
+                .load(Ordering::Acquire)
+                == start.wrapping_add(n - 1)
+        {
+            // The consumer frees slots in order: if the last slot of the batch
+            // is free for this lap, so are all before it.
+            for (i, item) in items[..n as usize].iter().enumerate() {
+                let pos = start.wrapping_add(i as u64);
+                let index = self.slot(pos);
+                // SAFETY: free for this lap (see above); only we fill slots.
+                unsafe { self.slots.write(index, *item) };
                 self.slots
-                    .write(self.slot(tail.wrapping_add(i as u64)), *item)
-            };
-        }
-        if n != 0 {
+                    .sequence(index)
+                    .store(pos.wrapping_add(1), Ordering::Release);
+            }
             self.indices
                 .tail
-                .store(tail.wrapping_add(n), Ordering::Release);
+                .store(start.wrapping_add(n), Ordering::Release);
+            return Ok(n as usize);
         }
-        Ok(n as usize)
+        let mut pushed = 0u64;
+        for item in items {
+            match self.push_at(start.wrapping_add(pushed), *item) {
+                Ok(()) => pushed += 1,
+                Err(RingError::WouldBlock) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if pushed != 0 {
+            self.indices
+                .tail
+                .store(start.wrapping_add(pushed), Ordering::Release);
+        }
+        Ok(pushed as usize)
     }
 
     /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
     #[inline]
-    pub fn pop<T: Copy>(&self, view: &mut ConsumerView) -> Result<T, RingError>
+    pub fn pop<T: Copy>(&self) -> Result<T, RingError>
     where
-        S: Slots<T>,
+        S: SequencedSlots<T>,
     {
-        let head = self.indices.head.load(Ordering::Relaxed);
-        if self.filled(view, head, 1)? == 0 {
-            return Err(RingError::WouldBlock);
-        }
-        // SAFETY: the slot at `head` was published by the producer's Release
-        // store of a tail past it, which our Acquire load saw.
-        let value = unsafe { self.slots.read(self.slot(head)) };
+        let pos = self.indices.head.load(Ordering::Relaxed);
+        let value = self.pop_at(pos)?;
         self.indices
             .head
-            .store(head.wrapping_add(1), Ordering::Release);
+            .store(pos.wrapping_add(1), Ordering::Release);
+        Ok(value)
+    }
+
+    #[inline]
+    fn pop_at<T: Copy>(&self, pos: u64) -> Result<T, RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let index = self.slot(pos);
+        let stamp = self.slots.sequence(index).load(Ordering::Acquire);
+        if stamp != pos.wrapping_add(1) {
+            // Not yet filled for this lap: empty. Any other stamp was written
+            // by neither side.
+            return if stamp == pos {
+                Err(RingError::WouldBlock)
+            } else {
+                Err(self.corrupt())
+            };
+        }
+        // SAFETY: stamp `pos + 1` was published (Release, acquired above) by
+        // the producer after it wrote the item; only the consumer (us) takes it.
+        let value = unsafe { self.slots.read(index) };
+        self.slots
+            .sequence(index)
+            .store(pos.wrapping_add(self.capacity), Ordering::Release);
         Ok(value)
     }
 
     /// Pops up to `out.len()` items, oldest first; returns how many.
-    pub fn pop_slice<T: Copy>(
-        &self,
-        view: &mut ConsumerView,
-        out: &mut [T],
-    ) -> Result<usize, RingError>
+    pub fn pop_slice<T: Copy>(&self, out: &mut [T]) -> Result<usize, RingError>
     where
-        S: Slots<T>,
+        S: SequencedSlots<T>,
     {
-        let head = self.indices.head.load(Ordering::Relaxed);
-        let n = self
-            .filled(view, head, out.len() as u64)?
-            .min(out.len() as u64);
-        for (i, slot) in out[..n as usize].iter_mut().enumerate() {
-            // SAFETY: as in `pop`, for each of the `n` published slots.
-            *slot = unsafe { self.slots.read(self.slot(head.wrapping_add(i as u64))) };
-        }
-        if n != 0 {
+        let start = self.indices.head.load(Ordering::Relaxed);
+        let n = (out.len() as u64).min(self.capacity);
+        if n > 1
+            && self
+                .slots
+                .sequence(self.slot(start.wrapping_add(n - 1)))
+                .load(Ordering::Acquire)
+                == start.wrapping_add(n)
+        {
+            // The producer fills slots in order: if the last slot of the batch
+            // is published, so are all before it (acquiring its stamp makes
+            // their items visible too).
+            for (i, slot) in out[..n as usize].iter_mut().enumerate() {
+                let pos = start.wrapping_add(i as u64);
+                let index = self.slot(pos);
+                // SAFETY: published for this lap (see above); only we take items.
+                *slot = unsafe { self.slots.read(index) };
+                self.slots
+                    .sequence(index)
+                    .store(pos.wrapping_add(self.capacity), Ordering::Release);
+            }
             self.indices
                 .head
-                .store(head.wrapping_add(n), Ordering::Release);
+                .store(start.wrapping_add(n), Ordering::Release);
+            return Ok(n as usize);
         }
-        Ok(n as usize)
+        let mut popped = 0u64;
+        for slot in out.iter_mut() {
+            match self.pop_at(start.wrapping_add(popped)) {
+                Ok(v) => {
+                    *slot = v;
+                    popped += 1;
+                }
+                Err(RingError::WouldBlock) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if popped != 0 {
+            self.indices
+                .head
+                .store(start.wrapping_add(popped), Ordering::Release);
+        }
+        Ok(popped as usize)
     }
 }

@@ -23,7 +23,7 @@ use shmipc_core::raw_lock::{Acquired, RawLock};
 use shmipc_core::raw_rlock::RawRLock;
 use shmipc_core::raw_semaphore::RawSemaphore;
 use shmipc_core::ring::{RingError, Slots};
-use shmipc_core::spsc::{ConsumerView, ProducerView, Spsc, SpscIndices};
+use shmipc_core::spsc::{Spsc, SpscIndices};
 
 #[derive(Default)]
 struct Futex {
@@ -518,14 +518,14 @@ impl SequencedSlots<u32> for LoomSlots {
 fn spsc_ring_keeps_order_without_loss_across_wraparound() {
     model(|| {
         let ring = Arc::new((SpscIndices::new(), LoomSlots::new(2)));
+        Spsc::new(&ring.0, &ring.1, 2).init::<u32>();
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
                 let spsc = Spsc::new(&ring.0, &ring.1, 2);
-                let mut view = ProducerView::default();
                 let mut next = 0u32;
                 while next < 3 {
-                    match spsc.push(&mut view, next) {
+                    match spsc.push(next) {
                         Ok(()) => next += 1,
                         Err(RingError::WouldBlock) => thread::yield_now(),
                         Err(e) => panic!("{e:?}"),
@@ -534,10 +534,9 @@ fn spsc_ring_keeps_order_without_loss_across_wraparound() {
             })
         };
         let spsc = Spsc::new(&ring.0, &ring.1, 2);
-        let mut view = ConsumerView::default();
         let mut got = Vec::new();
         while got.len() < 3 {
-            match spsc.pop::<u32>(&mut view) {
+            match spsc.pop::<u32>() {
                 Ok(v) => got.push(v),
                 Err(RingError::WouldBlock) => thread::yield_now(),
                 Err(e) => panic!("{e:?}"),

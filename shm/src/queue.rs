@@ -2,7 +2,6 @@
 //! between processes (Python's `multiprocessing.Queue` and `JoinableQueue`, for
 //! `Copy` data), over the lock-free rings of `shmipc-core`.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -20,7 +19,7 @@ use shmipc_core::park::{Liveness, Owner, Parked};
 use shmipc_core::racy;
 use shmipc_core::ring::{RingError, Slots};
 use shmipc_core::spin::{poll_then_yield, spin_then_yield};
-use shmipc_core::spsc::{ConsumerView, ProducerView, Spsc, SpscIndices};
+use shmipc_core::spsc::{Spsc, SpscIndices};
 
 use crate::error::{Error, Result};
 use crate::futex::{FutexPark, FutexWake};
@@ -338,14 +337,10 @@ pub struct Queue<T: Plain> {
     capacity: u64,
     joinable: bool,
     wait: WaitStrategy,
-    // SPSC only, and only touched by the thread that holds the role (checked
-    // on every operation): each side's cached view of the other's position.
-    producer_view: UnsafeCell<ProducerView>,
-    consumer_view: UnsafeCell<ConsumerView>,
 }
 
 // SAFETY: shared state is atomics and race-tolerant slot copies in a mapping
-// `segment` keeps alive; the SPSC views are only touched by the role holder.
+// `segment` keeps alive; SPSC operations run only in the role holder's thread.
 unsafe impl<T: Plain> Send for Queue<T> {}
 // SAFETY: as above.
 unsafe impl<T: Plain> Sync for Queue<T> {}
@@ -416,23 +411,22 @@ impl<T: Plain> Queue<T> {
             total_size: layout.total_size,
         };
         let segment = Segment::create(name, &spec, opts, |base| {
-            if mode == QueueMode::Mpmc {
-                let slots = ShmSlots::<T> {
-                    // SAFETY: inside the fresh mapping (the layout says so).
-                    base: unsafe { NonNull::new_unchecked(base.as_ptr().add(layout.slots_offset)) },
-                    slot_size: layout.slot_size,
-                    item_offset: layout.item_offset,
-                    _marker: PhantomData,
-                };
-                // SAFETY: the indices sit at their layout offset in the mapping.
-                let indices = unsafe {
-                    &*base
-                        .as_ptr()
-                        .add(layout.indices_offset)
-                        .cast::<MpmcIndices>()
-                };
-                Mpmc::new(indices, &slots, capacity).init::<T>();
-            }
+            let slots = ShmSlots::<T> {
+                // SAFETY: inside the fresh mapping (the layout says so).
+                base: unsafe { NonNull::new_unchecked(base.as_ptr().add(layout.slots_offset)) },
+                slot_size: layout.slot_size,
+                item_offset: layout.item_offset,
+                _marker: PhantomData,
+            };
+            // SAFETY: the positions sit at their layout offset in the mapping.
+            let indices = unsafe {
+                &*base
+                    .as_ptr()
+                    .add(layout.indices_offset)
+                    .cast::<MpmcIndices>()
+            };
+            // Both rings start with stamp `i` in slot `i`.
+            Mpmc::new(indices, &slots, capacity).init::<T>();
         })?;
         Queue::assemble(Arc::new(segment), layout, mode, joinable)
     }
@@ -518,8 +512,6 @@ impl<T: Plain> Queue<T> {
             capacity: layout.capacity,
             joinable,
             wait: WaitStrategy::default(),
-            producer_view: UnsafeCell::new(ProducerView::default()),
-            consumer_view: UnsafeCell::new(ConsumerView::default()),
         })
     }
 
@@ -535,31 +527,16 @@ impl<T: Plain> Queue<T> {
         Mpmc::new(unsafe { indices.as_ref() }, &self.slots, self.capacity)
     }
 
-    /// Runs `f` on the SPSC ring as its producer, with this handle's view of
-    /// the consumer, after checking that the calling thread holds the role.
-    fn as_producer<R>(
-        &self,
-        indices: NonNull<SpscIndices>,
-        f: impl FnOnce(&Spsc<'_, ShmSlots<T>>, &mut ProducerView) -> R,
-    ) -> Result<R> {
-        self.claim(Role::Producer)?;
+    /// The SPSC ring, after checking that the calling thread holds `role`
+    /// (one producer and one consumer is what makes the ring correct).
+    fn spsc(&self, indices: NonNull<SpscIndices>, role: Role) -> Result<Spsc<'_, ShmSlots<T>>> {
+        self.claim(role)?;
         // SAFETY: the indices are aligned, inside the mapping, atomics only.
-        // `claim` confirmed the calling thread is the one producer, the only
-        // thread that touches the view, and the `&mut` ends with `f`.
-        let (indices, view) = unsafe { (indices.as_ref(), &mut *self.producer_view.get()) };
-        Ok(f(&Spsc::new(indices, &self.slots, self.capacity), view))
-    }
-
-    /// As [`Queue::as_producer`], for the consumer.
-    fn as_consumer<R>(
-        &self,
-        indices: NonNull<SpscIndices>,
-        f: impl FnOnce(&Spsc<'_, ShmSlots<T>>, &mut ConsumerView) -> R,
-    ) -> Result<R> {
-        self.claim(Role::Consumer)?;
-        // SAFETY: as in `as_producer`, for the one consumer.
-        let (indices, view) = unsafe { (indices.as_ref(), &mut *self.consumer_view.get()) };
-        Ok(f(&Spsc::new(indices, &self.slots, self.capacity), view))
+        Ok(Spsc::new(
+            unsafe { indices.as_ref() },
+            &self.slots,
+            self.capacity,
+        ))
     }
 
     fn control(&self) -> &Control {
@@ -710,7 +687,7 @@ impl<T: Plain> Queue<T> {
     /// One attempt to push: `Ok(false)` if full.
     fn push_once(&self, item: T) -> Result<bool> {
         let pushed = match self.ring {
-            Ring::Spsc(ix) => self.as_producer(ix, |ring, view| ring.push(view, item))?,
+            Ring::Spsc(ix) => self.spsc(ix, Role::Producer)?.push(item),
             Ring::Mpmc(ix) => self.mpmc(ix).push(item),
         };
         match pushed {
@@ -723,7 +700,7 @@ impl<T: Plain> Queue<T> {
     /// One attempt to pop: `Ok(None)` if empty.
     fn pop_once(&self) -> Result<Option<T>> {
         let popped = match self.ring {
-            Ring::Spsc(ix) => self.as_consumer(ix, |ring, view| ring.pop(view))?,
+            Ring::Spsc(ix) => self.spsc(ix, Role::Consumer)?.pop(),
             Ring::Mpmc(ix) => self.mpmc(ix).pop(),
         };
         match popped {
@@ -939,8 +916,8 @@ impl<T: Plain> Queue<T> {
         }
         let pushed = match self.ring {
             Ring::Spsc(ix) => self
-                .as_producer(ix, |ring, view| ring.push_slice(view, items))
-                .and_then(|r| r.map_err(|e| self.corrupt(e))),
+                .spsc(ix, Role::Producer)
+                .and_then(|ring| ring.push_slice(items).map_err(|e| self.corrupt(e))),
             Ring::Mpmc(ix) => self.mpmc(ix).push_slice(items).map_err(|e| self.corrupt(e)),
         };
         let done = *pushed.as_ref().unwrap_or(&0);
@@ -964,8 +941,8 @@ impl<T: Plain> Queue<T> {
     pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
         let popped = match self.ring {
             Ring::Spsc(ix) => self
-                .as_consumer(ix, |ring, view| ring.pop_slice(view, out))
-                .and_then(|r| r.map_err(|e| self.corrupt(e))),
+                .spsc(ix, Role::Consumer)
+                .and_then(|ring| ring.pop_slice(out).map_err(|e| self.corrupt(e))),
             Ring::Mpmc(ix) => self.mpmc(ix).pop_slice(out).map_err(|e| self.corrupt(e)),
         }?;
         if popped > 0 {
