@@ -66,20 +66,15 @@ impl Unpark for FutexWake {
         wake(word, count);
     }
 
+    /// The notifier's half of the asymmetric barrier: a compiler fence when
+    /// this process receives the waiters' membarriers, a real fence otherwise.
     #[inline]
     fn light_fence(&self) {
-        light_fence();
-    }
-}
-
-/// The notifier's half of the asymmetric barrier: a compiler fence when this
-/// process receives the waiters' membarriers, a real fence otherwise.
-#[inline]
-fn light_fence() {
-    if crate::sys::membarrier_registered() {
-        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-    } else {
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        if crate::sys::membarrier_registered() {
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        } else {
+            std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
@@ -145,15 +140,16 @@ impl FutexPark {
     }
 }
 
+/// A park wakes as [`FutexWake`] does (the barrier algorithms both wait and wake).
 impl Unpark for FutexPark {
     #[inline]
     fn unpark(&self, word: &AtomicU32, count: u32) {
-        wake(word, count);
+        FutexWake.unpark(word, count);
     }
 
     #[inline]
     fn light_fence(&self) {
-        light_fence();
+        FutexWake.light_fence();
     }
 }
 
