@@ -282,6 +282,21 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
         Ok(())
     }
 
+    /// A copy of element `index`, racily but safely.
+    pub(crate) fn load_one(&self, index: usize) -> Result<T> {
+        let mut out = [T::zeroed()];
+        self.load_range(index, &mut out)?;
+        Ok(out[0])
+    }
+
+    /// A copy of every element, racily but safely.
+    pub(crate) fn to_vec(&self) -> Vec<T> {
+        let mut out = vec![T::zeroed(); self.len];
+        // The range is the whole array, so it cannot be out of bounds.
+        let _ = self.load_range(0, &mut out);
+        out
+    }
+
     /// Copies `items` into elements `start..start + items.len()`, racily but safely.
     pub(crate) fn store_range(&self, start: usize, items: &[T]) -> Result<()> {
         self.check_range(start, items.len())?;

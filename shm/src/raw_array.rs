@@ -83,9 +83,7 @@ impl<T: Plain> RawArray<T> {
 
     /// A copy of element `index`.
     pub fn load(&self, index: usize) -> Result<T> {
-        let mut out = [T::zeroed()];
-        self.cells.load_range(index, &mut out)?;
-        Ok(out[0])
+        self.cells.load_one(index)
     }
 
     /// Overwrites element `index`.
@@ -105,10 +103,7 @@ impl<T: Plain> RawArray<T> {
 
     /// A copy of every element.
     pub fn to_vec(&self) -> Vec<T> {
-        let mut out = vec![T::zeroed(); self.len()];
-        // The range is the whole array, so it cannot be out of bounds.
-        let _ = self.cells.load_range(0, &mut out);
-        out
+        self.cells.to_vec()
     }
 }
 

@@ -61,10 +61,8 @@ impl<T: Plain> RawValue<T> {
 
     /// A copy of the value (possibly torn if wider than 8 bytes and written concurrently).
     pub fn load(&self) -> T {
-        let mut out = [T::zeroed()];
         // A RawValue always has exactly one element (checked at open).
-        let _ = self.cells.load_range(0, &mut out);
-        out[0]
+        self.cells.load_one(0).unwrap_or_else(|_| T::zeroed())
     }
 
     /// Overwrites the value.

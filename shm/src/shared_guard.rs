@@ -67,9 +67,7 @@ impl<'a, T: Plain> SharedGuard<'a, T> {
 
     /// A copy of element `index`.
     pub fn load(&self, index: usize) -> Result<T> {
-        let mut out = [T::zeroed()];
-        self.cells.load_range(index, &mut out)?;
-        Ok(out[0])
+        self.cells.load_one(index)
     }
 
     /// Overwrites element `index`.
@@ -79,9 +77,7 @@ impl<'a, T: Plain> SharedGuard<'a, T> {
 
     /// A copy of every element.
     pub fn to_vec(&self) -> Vec<T> {
-        let mut out = vec![T::zeroed(); self.len()];
-        let _ = self.cells.load_range(0, &mut out);
-        out
+        self.cells.to_vec()
     }
 
     /// Marks the data consistent after an [`OwnerDied`](crate::OwnerDied).
