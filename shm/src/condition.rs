@@ -10,12 +10,11 @@ use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
 use shmipc_core::layout::{CellLayout, LockPlacement};
 use shmipc_core::raw_condition::RawCondition;
-use shmipc_core::raw_lock::Acquired;
 
 use crate::cells::{check_guard, read_lock_name, write_lock_name, CellLock};
 use crate::error::{Error, Result};
 use crate::futex::{FutexPark, FutexWake};
-use crate::lock::{Guard, Lock, LockKind, OwnerDied};
+use crate::lock::{outcome, Guard, Lock, LockKind, OwnerDied};
 use crate::options::Options;
 use crate::segment::{checked_name, Segment, Spec};
 
@@ -296,10 +295,9 @@ impl<L: LockKind> Condition<L> {
         if !notified {
             notified = raw.abandon();
         }
-        match acquired {
-            Acquired::Clean => Ok((guard, notified)),
-            Acquired::OwnerDied { pid } => Err(WaitError::OwnerDied(OwnerDied::new(guard, pid))),
-        }
+        outcome(guard, acquired)
+            .map(|guard| (guard, notified))
+            .map_err(WaitError::OwnerDied)
     }
 
     /// Wakes at most `n` waiters; returns how many. `guard` proves the lock is held.

@@ -65,10 +65,6 @@ impl<G: Guard> OwnerDied<G> {
 }
 
 impl<G: Guard> OwnerDied<G> {
-    pub(crate) fn new(guard: G, pid: u32) -> OwnerDied<G> {
-        OwnerDied { guard, pid }
-    }
-
     /// The same report around another guard (a cell's guard around a lock's).
     pub(crate) fn map<H: Guard>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
         OwnerDied {
@@ -431,7 +427,7 @@ impl Lock {
                 acquire_slow(None, |park| self.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
             }
         };
-        self.guard(acquired)
+        outcome(self.new_guard(), acquired)
     }
 
     /// Acquires the lock if it is free (or its holder is dead), without waiting.
@@ -443,12 +439,13 @@ impl Lock {
             .raw()
             .try_lock_fast(&me)
             .or_else(|| self.raw().try_lock(&me, &mut FutexPark::new(None)));
-        match acquired {
-            Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
-            None => Err(TryAcquireError::WouldBlock {
+        try_outcome(
+            acquired,
+            || self.new_guard(),
+            || TryAcquireError::WouldBlock {
                 name: self.core.shared_name(),
-            }),
-        }
+            },
+        )
     }
 
     /// Acquires the lock, waiting at most `timeout`.
@@ -461,23 +458,20 @@ impl Lock {
             Some(acquired) => Some(acquired),
             None => acquire_slow(Some(timeout), |park| self.raw().lock(&me, park)),
         };
-        match acquired {
-            Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
-            None => Err(TryAcquireError::TimedOut {
+        try_outcome(
+            acquired,
+            || self.new_guard(),
+            || TryAcquireError::TimedOut {
                 name: self.core.shared_name(),
                 after: timeout,
-            }),
-        }
+            },
+        )
     }
 
-    fn guard(&self, acquired: Acquired) -> LockResult<LockGuard<'_>> {
-        let guard = LockGuard {
+    fn new_guard(&self) -> LockGuard<'_> {
+        LockGuard {
             lock: self,
             _not_send: PhantomData,
-        };
-        match acquired {
-            Acquired::Clean => Ok(guard),
-            Acquired::OwnerDied { pid } => Err(OwnerDied { guard, pid }),
         }
     }
 
@@ -508,6 +502,27 @@ impl Lock {
     /// offset), however each was opened.
     pub fn same_lock(&self, other: &Lock) -> bool {
         self.core.id() == other.core.id()
+    }
+}
+
+/// A guard, or the guard inside [`OwnerDied`], by how its acquisition went.
+pub(crate) fn outcome<G: Guard>(guard: G, acquired: Acquired) -> LockResult<G> {
+    match acquired {
+        Acquired::Clean => Ok(guard),
+        Acquired::OwnerDied { pid } => Err(OwnerDied { guard, pid }),
+    }
+}
+
+/// The result of a `try_` or `_timeout` acquisition: the guard (`guard`
+/// builds it) if `acquired`, else the failure `failed` names.
+pub(crate) fn try_outcome<G: Guard>(
+    acquired: Option<Acquired>,
+    guard: impl FnOnce() -> G,
+    failed: impl FnOnce() -> TryAcquireError<G>,
+) -> std::result::Result<G, TryAcquireError<G>> {
+    match acquired {
+        Some(acquired) => outcome(guard(), acquired).map_err(TryAcquireError::OwnerDied),
+        None => Err(failed()),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::lock::sealed::{LockId, Sealed, SealedKind};
 use crate::lock::{
-    acquire_slow, Guard, LockCore, LockKind, LockResult, OwnerDied, TryAcquireError,
+    acquire_slow, outcome, try_outcome, Guard, LockCore, LockKind, LockResult, TryAcquireError,
 };
 use crate::options::Options;
 use crate::segment::Segment;
@@ -132,7 +132,7 @@ impl RLock {
                 acquire_slow(None, |park| self.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
             }
         };
-        self.guard(acquired)
+        outcome(self.new_guard(), acquired)
     }
 
     /// Acquires the lock if this thread holds it, if it is free, or if its
@@ -149,12 +149,13 @@ impl RLock {
                 .ok()
                 .flatten(),
         };
-        match acquired {
-            Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
-            None => Err(TryAcquireError::WouldBlock {
+        try_outcome(
+            acquired,
+            || self.new_guard(),
+            || TryAcquireError::WouldBlock {
                 name: self.core.shared_name(),
-            }),
-        }
+            },
+        )
     }
 
     /// Acquires the lock, waiting at most `timeout`.
@@ -167,23 +168,20 @@ impl RLock {
             Some(acquired) => Some(acquired),
             None => acquire_slow(Some(timeout), |park| self.raw().lock(&me, park)),
         };
-        match acquired {
-            Some(acquired) => self.guard(acquired).map_err(TryAcquireError::OwnerDied),
-            None => Err(TryAcquireError::TimedOut {
+        try_outcome(
+            acquired,
+            || self.new_guard(),
+            || TryAcquireError::TimedOut {
                 name: self.core.shared_name(),
                 after: timeout,
-            }),
-        }
+            },
+        )
     }
 
-    fn guard(&self, acquired: Acquired) -> LockResult<RLockGuard<'_>> {
-        let guard = RLockGuard {
+    fn new_guard(&self) -> RLockGuard<'_> {
+        RLockGuard {
             lock: self,
             _not_send: PhantomData,
-        };
-        match acquired {
-            Acquired::Clean => Ok(guard),
-            Acquired::OwnerDied { pid } => Err(OwnerDied::new(guard, pid)),
         }
     }
 
