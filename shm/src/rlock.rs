@@ -230,7 +230,7 @@ impl RLockGuard<'_> {
         self.lock
     }
 
-    /// Marks the protected data consistent after an [`OwnerDied`].
+    /// Marks the protected data consistent after an [`OwnerDied`](crate::OwnerDied).
     pub fn mark_consistent(&self) {
         self.lock.core.raw().mark_consistent();
     }
