@@ -20,6 +20,13 @@ pub trait Slots<T: Copy> {
     /// # Safety
     /// The ring protocol gives the caller exclusive access to the slot.
     unsafe fn read(&self, index: usize) -> T;
+
+    /// Hints that slot `index` (always `< capacity`) will be read soon. Does
+    /// nothing by default.
+    #[inline]
+    fn prefetch(&self, index: usize) {
+        let _ = index;
+    }
 }
 
 /// Why a ring operation failed.
@@ -34,6 +41,14 @@ pub enum RingError {
         tail: u64,
         /// The consumer's position as found.
         head: u64,
+    },
+    /// A slot's stamp is one that no run of the protocol leaves there for the
+    /// reader's position: a peer wrote garbage. Nothing was read from the slot.
+    CorruptStamp {
+        /// The reader's position.
+        position: u64,
+        /// The stamp found in its slot.
+        stamp: u64,
     },
 }
 

@@ -1,31 +1,85 @@
-//! A single-producer single-consumer ring with a stamp per slot.
+//! A single-producer single-consumer ring whose slots carry the producer's
+//! stamp.
 //!
-//! Slot `i` starts with stamp `i`. The producer at position `p` may fill the
-//! slot when its stamp is `p`, and publishes the item with stamp `p + 1`; the
-//! consumer at `p` may take it when the stamp is `p + 1`, and frees the slot
-//! for the next lap with stamp `p + capacity`. Stamp and item share the slot's
-//! cache line, so the consumer polls one line per item (and one line per four
-//! `u64` items while streaming) and never reads the producer's position, nor
-//! the producer the consumer's: with separate positions and slots (rtrb's
-//! layout) each hand-off between processes costs two cache-line transfers.
+//! The producer writes the item of position `p` into slot `p & (capacity - 1)`
+//! and then stamps the slot with `p + 1`; the consumer at `p` takes the item
+//! once it sees that stamp. The consumer never writes into a slot: it frees
+//! slots by storing its position (`head`, on its own cache line), which the
+//! producer reads only when its cached copy of it says the ring is full.
 //!
-//! The positions are still kept, each on its own line and written only by
-//! its side, for `len` and for [`Spsc::check`]. A stamp that neither side could
-//! have written is reported as [`RingError::Corrupt`]; every slot index is a
-//! position masked by `capacity - 1`.
+//! So each cache line of slots travels once, from producer to consumer, and a
+//! hand-off between processes costs what the bare line costs: the consumer
+//! polls the line the item is in (stamp and item arrive together) and nothing
+//! travels back. With a separate published tail (rtrb's layout) the consumer
+//! first fetches the tail's line and then the slot's, two transfers in a row;
+//! with Vyukov stamps the consumer's free-stamp pulls every slot line back to
+//! the producer's side before it can write it again.
+//!
+//! The producer also stores its position (`tail`), for `len` and for taking
+//! over the role after a producer died; the consumer never reads it.
+//!
+//! A peer that scribbles on the ring makes operations fail with
+//! [`RingError::Corrupt`] or [`RingError::CorruptStamp`], never touch memory
+//! outside it: every slot index is a position masked by `capacity - 1`.
 
 use crate::mpmc::SequencedSlots;
-use crate::primitives::Ordering;
-use crate::ring::{RingError, RingPositions};
+use crate::primitives::{AtomicU64, Ordering};
+use crate::ring::RingError;
 
-/// The shared positions (see [`RingPositions`]).
-pub type SpscIndices = RingPositions;
+/// The SPSC ring's positions: the producer's line (its position and the
+/// consumer's position as it last read it) and the consumer's line.
+#[repr(C, align(64))]
+pub struct SpscIndices {
+    tail: AtomicU64,
+    head_seen: AtomicU64,
+    _tail_line: [u8; 48],
+    head: AtomicU64,
+    _head_line: [u8; 56],
+}
+
+impl Default for SpscIndices {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpscIndices {
+    /// Positions of an empty ring.
+    pub fn new() -> SpscIndices {
+        SpscIndices {
+            tail: AtomicU64::new(0),
+            head_seen: AtomicU64::new(0),
+            _tail_line: [0; 48],
+            head: AtomicU64::new(0),
+            _head_line: [0; 56],
+        }
+    }
+
+    /// Items in the ring (a snapshot; the consumer may be up to a batch
+    /// ahead of the stored tail, which reads as 0, and a corrupt ring may
+    /// report more than the capacity).
+    pub fn len(&self) -> u64 {
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire);
+        if head.wrapping_sub(tail) as i64 > 0 {
+            0
+        } else {
+            tail.wrapping_sub(head)
+        }
+    }
+
+    /// Whether the ring is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// An SPSC ring over `indices` and `slots`, with `capacity` a power of two.
 pub struct Spsc<'a, S> {
     indices: &'a SpscIndices,
     slots: &'a S,
     capacity: u64,
+    prefetch: u64,
 }
 
 impl<'a, S> Spsc<'a, S> {
@@ -37,47 +91,123 @@ impl<'a, S> Spsc<'a, S> {
             indices,
             slots,
             capacity,
+            prefetch: 0,
         }
+    }
+
+    /// This ring, with `pop` hinting the slot `distance` positions ahead
+    /// (0, the default, for none).
+    ///
+    /// A consumer that is behind reads lines the producer finished long ago,
+    /// each a transfer from the producer's cache; asking for them a few lines
+    /// early overlaps those transfers. About 256 bytes ahead measured best
+    /// here: nearer does not hide a transfer, farther reaches lines the
+    /// producer is still writing.
+    pub fn with_prefetch(mut self, distance: u64) -> Spsc<'a, S> {
+        self.prefetch = distance;
+        self
     }
 
     fn slot(&self, position: u64) -> usize {
         (position & (self.capacity - 1)) as usize
     }
 
-    fn corrupt(&self) -> RingError {
-        RingError::Corrupt {
-            tail: self.indices.tail.load(Ordering::Relaxed),
-            head: self.indices.head.load(Ordering::Relaxed),
-        }
-    }
-
     /// Whether the positions are possible at all; for callers whose pushes or
     /// pops keep failing.
     ///
-    /// The stamps are the truth; each side stores its position after them
-    /// (once per batch), so a position can lag by up to a capacity and `tail -
-    /// head` can briefly be anywhere in `-capacity..=2 * capacity`. Anything
-    /// farther apart no run of the protocol can produce.
+    /// The tail is stored after the stamps and the head after the items are
+    /// read, so either can lead the other by up to a capacity. Reading head,
+    /// tail, head with read-modify-writes (which see the newest values): the
+    /// tail can be neither a capacity behind the first head nor a capacity
+    /// ahead of the second.
     pub fn check(&self) -> Result<(), RingError> {
-        let head = self.indices.head.load(Ordering::Acquire);
-        let tail = self.indices.tail.load(Ordering::Acquire);
-        let ahead = tail.wrapping_sub(head);
-        let behind = head.wrapping_sub(tail);
-        if ahead > 2 * self.capacity && behind > self.capacity {
-            return Err(RingError::Corrupt { tail, head });
+        let head_before = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        let tail = self.indices.tail.fetch_add(0, Ordering::SeqCst);
+        let head_after = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        if head_before.wrapping_sub(tail) > self.capacity
+            && tail.wrapping_sub(head_after) > self.capacity
+        {
+            return Err(RingError::Corrupt {
+                tail,
+                head: head_after,
+            });
         }
         Ok(())
     }
 
-    /// Writes the initial stamps; the creator calls this once, before anyone
-    /// else can see the ring.
+    /// Writes the initial stamps (each slot as if it held the item one lap
+    /// before position 0); the creator calls this once, before anyone else
+    /// can see the ring.
     pub fn init<T: Copy>(&self)
     where
         S: SequencedSlots<T>,
     {
         for i in 0..self.capacity {
-            self.slots.sequence(i as usize).store(i, Ordering::Relaxed);
+            let stamp = i.wrapping_sub(self.capacity).wrapping_add(1);
+            self.slots
+                .sequence(i as usize)
+                .store(stamp, Ordering::Relaxed);
         }
+    }
+
+    /// For a new producer taking over the role: moves the stored tail past
+    /// items a dead producer stamped but did not count, so that none is
+    /// overwritten before the consumer sees it. Returns how many it found.
+    pub fn resume_producer<T: Copy>(&self) -> u64
+    where
+        S: SequencedSlots<T>,
+    {
+        let start = self.indices.tail.load(Ordering::Acquire);
+        let mut tail = start;
+        while tail.wrapping_sub(start) < self.capacity
+            && self.slots.sequence(self.slot(tail)).load(Ordering::Acquire) == tail.wrapping_add(1)
+        {
+            tail = tail.wrapping_add(1);
+        }
+        if tail != start {
+            self.indices.tail.store(tail, Ordering::Release);
+        }
+        tail.wrapping_sub(start)
+    }
+
+    /// Free slots at the producer's position `pos`, at least `want` of them
+    /// if there are; reads the consumer's position only when the cached one
+    /// says there are fewer. Having read it, reports 0 if fewer than `slack`
+    /// are free (and keeps the old cached position, so the next call reads
+    /// it again).
+    #[inline]
+    fn room(&self, pos: u64, want: u64, slack: u64) -> Result<u64, RingError> {
+        let seen = self.indices.head_seen.load(Ordering::Relaxed);
+        let used = pos.wrapping_sub(seen);
+        if used <= self.capacity && self.capacity - used >= want {
+            return Ok(self.capacity - used);
+        }
+        // Acquire: the consumer read the items before it stored its
+        // position, so the slots it frees are done with.
+        let head = self.indices.head.load(Ordering::Acquire);
+        let used = pos.wrapping_sub(head);
+        if used > self.capacity {
+            return Err(RingError::Corrupt { tail: pos, head });
+        }
+        if self.capacity - used < slack {
+            return Ok(0);
+        }
+        self.indices.head_seen.store(head, Ordering::Relaxed);
+        Ok(self.capacity - used)
+    }
+
+    #[inline]
+    fn fill<T: Copy>(&self, pos: u64, value: T)
+    where
+        S: SequencedSlots<T>,
+    {
+        let index = self.slot(pos);
+        // SAFETY: `room` found the consumer past this slot's previous item,
+        // and only the producer (us) writes slots.
+        unsafe { self.slots.write(index, value) };
+        self.slots
+            .sequence(index)
+            .store(pos.wrapping_add(1), Ordering::Release);
     }
 
     /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
@@ -86,35 +216,30 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let pos = self.indices.tail.load(Ordering::Relaxed);
-        self.push_at(pos, value)?;
-        self.indices
-            .tail
-            .store(pos.wrapping_add(1), Ordering::Release);
-        Ok(())
+        self.push_with_slack(value, 1)
     }
 
+    /// Pushes `value` like [`push`](Self::push), except that when the cached
+    /// consumer position says full and the fresh one shows fewer than `slack`
+    /// free slots, it fails with [`RingError::WouldBlock`].
+    ///
+    /// For a producer that is going to wait anyway: a nearly full ring means
+    /// the consumer is the slower side, and reading its position for every
+    /// freed slot pulls the line it stores to on every pop away from it,
+    /// slowing it further. Waiting for `slack` slots reads it once per
+    /// `slack` items; the items waiting ahead of ours hide the delay.
     #[inline]
-    fn push_at<T: Copy>(&self, pos: u64, value: T) -> Result<(), RingError>
+    pub fn push_with_slack<T: Copy>(&self, value: T, slack: u64) -> Result<(), RingError>
     where
         S: SequencedSlots<T>,
     {
-        let index = self.slot(pos);
-        let stamp = self.slots.sequence(index).load(Ordering::Acquire);
-        if stamp != pos {
-            // The item of the previous lap is still there: full. Any other
-            // stamp was written by neither side.
-            return if stamp.wrapping_add(self.capacity) == pos.wrapping_add(1) {
-                Err(RingError::WouldBlock)
-            } else {
-                Err(self.corrupt())
-            };
+        let pos = self.indices.tail.load(Ordering::Relaxed);
+        if self.room(pos, 1, slack)? == 0 {
+            return Err(RingError::WouldBlock);
         }
-        // SAFETY: stamp `pos` means the consumer has freed the slot for this
-        // lap, and only the producer (us) fills slots.
-        unsafe { self.slots.write(index, value) };
-        self.slots
-            .sequence(index)
+        self.fill(pos, value);
+        self.indices
+            .tail
             .store(pos.wrapping_add(1), Ordering::Release);
         Ok(())
     }
@@ -125,44 +250,51 @@ impl<'a, S> Spsc<'a, S> {
         S: SequencedSlots<T>,
     {
         let start = self.indices.tail.load(Ordering::Relaxed);
-        let n = (items.len() as u64).min(self.capacity);
-        if n > 1
-            && self
-                .slots
-                .sequence(self.slot(start.wrapping_add(n - 1)))
-                .load(Ordering::Acquire)
-                == start.wrapping_add(n - 1)
-        {
-            // The consumer frees slots in order: if the last slot of the batch
-            // is free for this lap, so are all before it.
-            for (i, item) in items[..n as usize].iter().enumerate() {
-                let pos = start.wrapping_add(i as u64);
-                let index = self.slot(pos);
-                // SAFETY: free for this lap (see above); only we fill slots.
-                unsafe { self.slots.write(index, *item) };
-                self.slots
-                    .sequence(index)
-                    .store(pos.wrapping_add(1), Ordering::Release);
-            }
+        let want = (items.len() as u64).min(self.capacity);
+        let n = self.room(start, want, 1)?.min(want);
+        for (i, item) in items[..n as usize].iter().enumerate() {
+            self.fill(start.wrapping_add(i as u64), *item);
+        }
+        if n != 0 {
             self.indices
                 .tail
                 .store(start.wrapping_add(n), Ordering::Release);
-            return Ok(n as usize);
         }
-        let mut pushed = 0u64;
-        for item in items {
-            match self.push_at(start.wrapping_add(pushed), *item) {
-                Ok(()) => pushed += 1,
-                Err(RingError::WouldBlock) => break,
-                Err(e) => return Err(e),
-            }
+        Ok(n as usize)
+    }
+
+    /// Whether the item of position `pos` is there: `Ok(true)` if stamped
+    /// for `pos`, `Ok(false)` if the slot still has the previous lap's stamp.
+    #[inline]
+    fn published<T: Copy>(&self, pos: u64) -> Result<bool, RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let stamp = self.slots.sequence(self.slot(pos)).load(Ordering::Acquire);
+        if stamp == pos.wrapping_add(1) {
+            Ok(true)
+        } else if stamp == pos.wrapping_add(1).wrapping_sub(self.capacity) {
+            Ok(false)
+        } else {
+            // The producer is less than a lap ahead of us, so the slot holds
+            // this lap's item or the previous one's; anything else was
+            // written by neither side.
+            Err(RingError::CorruptStamp {
+                position: pos,
+                stamp,
+            })
         }
-        if pushed != 0 {
-            self.indices
-                .tail
-                .store(start.wrapping_add(pushed), Ordering::Release);
-        }
-        Ok(pushed as usize)
+    }
+
+    #[inline]
+    fn take<T: Copy>(&self, pos: u64) -> T
+    where
+        S: SequencedSlots<T>,
+    {
+        // SAFETY: the stamp for `pos` was published (Release, acquired in
+        // `published`) after the item was written, and the producer will not
+        // write the slot again before we store a head past `pos`.
+        unsafe { self.slots.read(self.slot(pos)) }
     }
 
     /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
@@ -171,36 +303,18 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let pos = self.indices.head.load(Ordering::Relaxed);
-        let value = self.pop_at(pos)?;
+        let pos = self.indices.head.load(Ordering::Acquire);
+        if !self.published::<T>(pos)? {
+            return Err(RingError::WouldBlock);
+        }
+        let value = self.take(pos);
+        if self.prefetch != 0 {
+            self.slots
+                .prefetch(self.slot(pos.wrapping_add(self.prefetch)));
+        }
         self.indices
             .head
             .store(pos.wrapping_add(1), Ordering::Release);
-        Ok(value)
-    }
-
-    #[inline]
-    fn pop_at<T: Copy>(&self, pos: u64) -> Result<T, RingError>
-    where
-        S: SequencedSlots<T>,
-    {
-        let index = self.slot(pos);
-        let stamp = self.slots.sequence(index).load(Ordering::Acquire);
-        if stamp != pos.wrapping_add(1) {
-            // Not yet filled for this lap: empty. Any other stamp was written
-            // by neither side.
-            return if stamp == pos {
-                Err(RingError::WouldBlock)
-            } else {
-                Err(self.corrupt())
-            };
-        }
-        // SAFETY: stamp `pos + 1` was published (Release, acquired above) by
-        // the producer after it wrote the item; only the consumer (us) takes it.
-        let value = unsafe { self.slots.read(index) };
-        self.slots
-            .sequence(index)
-            .store(pos.wrapping_add(self.capacity), Ordering::Release);
         Ok(value)
     }
 
@@ -209,48 +323,115 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let start = self.indices.head.load(Ordering::Relaxed);
-        let n = (out.len() as u64).min(self.capacity);
-        if n > 1
-            && self
-                .slots
-                .sequence(self.slot(start.wrapping_add(n - 1)))
-                .load(Ordering::Acquire)
-                == start.wrapping_add(n)
-        {
-            // The producer fills slots in order: if the last slot of the batch
-            // is published, so are all before it (acquiring its stamp makes
-            // their items visible too).
-            for (i, slot) in out[..n as usize].iter_mut().enumerate() {
-                let pos = start.wrapping_add(i as u64);
-                let index = self.slot(pos);
-                // SAFETY: published for this lap (see above); only we take items.
-                *slot = unsafe { self.slots.read(index) };
-                self.slots
-                    .sequence(index)
-                    .store(pos.wrapping_add(self.capacity), Ordering::Release);
+        let start = self.indices.head.load(Ordering::Acquire);
+        let want = (out.len() as u64).min(self.capacity);
+        // The producer stamps in position order, each stamp a Release: if the
+        // batch's last item is there, all before it are, and visible.
+        let n = if want > 1 && self.published::<T>(start.wrapping_add(want - 1))? {
+            want
+        } else {
+            let mut n = 0;
+            while n < want && self.published::<T>(start.wrapping_add(n))? {
+                n += 1;
             }
+            n
+        };
+        for (i, slot) in out[..n as usize].iter_mut().enumerate() {
+            *slot = self.take(start.wrapping_add(i as u64));
+        }
+        if n != 0 {
             self.indices
                 .head
                 .store(start.wrapping_add(n), Ordering::Release);
-            return Ok(n as usize);
         }
-        let mut popped = 0u64;
-        for slot in out.iter_mut() {
-            match self.pop_at(start.wrapping_add(popped)) {
-                Ok(v) => {
-                    *slot = v;
-                    popped += 1;
-                }
-                Err(RingError::WouldBlock) => break,
-                Err(e) => return Err(e),
+        Ok(n as usize)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::ring::Slots;
+
+    struct TestSlots {
+        items: [AtomicU64; 4],
+        stamps: [AtomicU64; 4],
+    }
+
+    impl TestSlots {
+        fn new() -> TestSlots {
+            TestSlots {
+                items: Default::default(),
+                stamps: Default::default(),
             }
         }
-        if popped != 0 {
-            self.indices
-                .head
-                .store(start.wrapping_add(popped), Ordering::Release);
+    }
+
+    impl Slots<u64> for TestSlots {
+        unsafe fn write(&self, index: usize, value: u64) {
+            self.items[index].store(value, Ordering::Relaxed);
         }
-        Ok(popped as usize)
+        unsafe fn read(&self, index: usize) -> u64 {
+            self.items[index].load(Ordering::Relaxed)
+        }
+    }
+
+    impl SequencedSlots<u64> for TestSlots {
+        fn sequence(&self, index: usize) -> &AtomicU64 {
+            &self.stamps[index]
+        }
+    }
+
+    #[test]
+    fn a_new_producer_resumes_after_items_a_dead_one_stamped_but_did_not_count() {
+        let (indices, slots) = (SpscIndices::new(), TestSlots::new());
+        let ring = Spsc::new(&indices, &slots, 4);
+        ring.init::<u64>();
+        ring.push(10u64).unwrap();
+        // A producer that died after stamping position 1 but before storing
+        // its position.
+        ring.fill(1, 11u64);
+        assert_eq!(indices.len(), 1);
+        assert_eq!(ring.resume_producer::<u64>(), 1);
+        ring.push(12u64).unwrap();
+        let mut out = [0u64; 4];
+        assert_eq!(ring.pop_slice(&mut out), Ok(3));
+        assert_eq!(out[..3], [10, 11, 12]);
+        assert_eq!(ring.resume_producer::<u64>(), 0);
+    }
+
+    #[test]
+    fn a_put_with_slack_waits_for_that_much_room_but_a_plain_push_takes_any() {
+        let (indices, slots) = (SpscIndices::new(), TestSlots::new());
+        let ring = Spsc::new(&indices, &slots, 4);
+        ring.init::<u64>();
+        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
+        assert_eq!(ring.pop::<u64>(), Ok(1));
+        assert_eq!(ring.push_with_slack(5u64, 2), Err(RingError::WouldBlock));
+        assert_eq!(ring.pop::<u64>(), Ok(2));
+        assert_eq!(ring.push_with_slack(5u64, 2), Ok(()));
+        // The cached head now says one slot is free: no re-read, no refusal.
+        assert_eq!(ring.push_with_slack(6u64, 2), Ok(()));
+        assert_eq!(ring.push(7u64), Err(RingError::WouldBlock));
+    }
+
+    #[test]
+    fn impossible_stamps_and_positions_are_reported() {
+        let (indices, slots) = (SpscIndices::new(), TestSlots::new());
+        let ring = Spsc::new(&indices, &slots, 4);
+        ring.init::<u64>();
+        slots.stamps[0].store(77, Ordering::Relaxed);
+        assert_eq!(
+            ring.pop::<u64>(),
+            Err(RingError::CorruptStamp {
+                position: 0,
+                stamp: 77
+            })
+        );
+        indices.head.store(1 << 40, Ordering::Relaxed);
+        assert!(matches!(ring.check(), Err(RingError::Corrupt { .. })));
+        // The producer reads the head only once its cached copy says full.
+        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
+        assert!(matches!(ring.push(5u64), Err(RingError::Corrupt { .. })));
     }
 }

@@ -548,6 +548,41 @@ fn spsc_ring_keeps_order_without_loss_across_wraparound() {
 }
 
 #[test]
+fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
+    model(|| {
+        let ring = Arc::new((SpscIndices::new(), LoomSlots::new(2)));
+        Spsc::new(&ring.0, &ring.1, 2).init::<u32>();
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let spsc = Spsc::new(&ring.0, &ring.1, 2);
+                let items = [0u32, 1, 2];
+                let mut sent = 0;
+                while sent < items.len() {
+                    match spsc.push_slice(&items[sent..]) {
+                        Ok(0) => thread::yield_now(),
+                        Ok(n) => sent += n,
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            })
+        };
+        let spsc = Spsc::new(&ring.0, &ring.1, 2);
+        let mut got = Vec::new();
+        let mut buf = [u32::MAX; 2];
+        while got.len() < 3 {
+            match spsc.pop_slice(&mut buf) {
+                Ok(0) => thread::yield_now(),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, vec![0, 1, 2]);
+    });
+}
+
+#[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
         let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4)));
