@@ -8,6 +8,7 @@
 
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
+#[inline]
 fn unit(a: usize, b: usize, len: usize) -> usize {
     let mix = a | b | len;
     if mix % 8 == 0 && cfg!(target_has_atomic = "64") {
@@ -112,6 +113,31 @@ pub unsafe fn store(private: *const u8, shared: *mut u8, len: usize) {
     unsafe { copy_units!(private, shared, len, u, false) }
 }
 
+/// Reads a `T` out of shared memory at `shared` into `private`, with the copy
+/// width fixed at compile time: the form for typed slots, where the generic
+/// [`load`] would pick a width at run time for every item.
+///
+/// # Safety
+/// As for [`load`] with `len = size_of::<T>()`, and `shared` is aligned for `T`.
+#[inline]
+pub unsafe fn load_typed<T: Copy>(shared: *const T, private: *mut T) {
+    let (len, u) = (size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    // SAFETY: forwarded from the caller; both sides are aligned for `T`, whose
+    // alignment and size `u` divides.
+    unsafe { copy_units!(shared.cast::<u8>(), private.cast::<u8>(), len, u, true) }
+}
+
+/// Writes `private` into shared memory at `shared`; the typed form of [`store`].
+///
+/// # Safety
+/// As for [`load_typed`].
+#[inline]
+pub unsafe fn store_typed<T: Copy>(private: *const T, shared: *mut T) {
+    let (len, u) = (size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    // SAFETY: as in `load_typed`.
+    unsafe { copy_units!(private.cast::<u8>(), shared.cast::<u8>(), len, u, false) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -129,5 +155,23 @@ mod tests {
                 assert_eq!(&back[..len], &src[..len]);
             }
         }
+    }
+
+    #[test]
+    fn typed_copies_round_trip() {
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        struct Odd {
+            a: u32,
+            b: [u8; 3],
+        }
+        let value = Odd { a: 7, b: [1, 2, 3] };
+        let mut shared = Odd { a: 0, b: [0; 3] };
+        let mut back = Odd { a: 9, b: [9; 3] };
+        // SAFETY: all three are local, aligned values of the type.
+        unsafe {
+            super::store_typed(&value, &mut shared);
+            super::load_typed(&shared, &mut back);
+        }
+        assert_eq!(back, value);
     }
 }
