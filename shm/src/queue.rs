@@ -94,7 +94,9 @@ struct ShmSlots<T> {
 impl<T: Plain> ShmSlots<T> {
     fn item(&self, index: usize) -> *mut u8 {
         // `index < capacity` (the rings mask every position), and the layout
-        // spans `capacity * slot_size` bytes from `base`.
+        // spans `capacity * slot_size` bytes from `base`, which is 64-byte
+        // aligned, as are `slot_size` and `item_offset` to `T`'s alignment
+        // (at most 64).
         self.base
             .as_ptr()
             .wrapping_add(index * self.slot_size + self.item_offset)
@@ -103,28 +105,39 @@ impl<T: Plain> ShmSlots<T> {
 
 impl<T: Plain> Slots<T> for ShmSlots<T> {
     unsafe fn write(&self, index: usize, value: T) {
-        // SAFETY: the slot lies inside the segment (see `item`); racy copies
-        // tolerate a misbehaving peer touching it at the same time.
-        unsafe {
-            racy::store(
-                (&value as *const T).cast(),
-                self.item(index),
-                std::mem::size_of::<T>(),
-            )
-        };
+        // SAFETY: the slot lies inside the segment and is aligned for `T`
+        // (see `item`); racy copies tolerate a misbehaving peer touching it at
+        // the same time.
+        unsafe { racy::store_typed(&value, self.item(index).cast::<T>()) };
     }
 
     unsafe fn read(&self, index: usize) -> T {
         let mut value = T::zeroed();
         // SAFETY: as in `write`; `value` is ours.
-        unsafe {
-            racy::load(
-                self.item(index),
-                (&mut value as *mut T).cast(),
-                std::mem::size_of::<T>(),
-            )
-        };
+        unsafe { racy::load_typed(self.item(index).cast::<T>(), &mut value) };
         value
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, index: usize) {
+        self.prefetch_slot(index);
+    }
+}
+
+impl<T: Plain> ShmSlots<T> {
+    #[inline(always)]
+    fn prefetch_slot(&self, index: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
+            // SAFETY: a prefetch is a hint: it never faults and changes no
+            // memory, whatever the address.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = index;
     }
 }
 
@@ -136,6 +149,15 @@ impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
         unsafe { &*p.cast::<shmipc_core::primitives::AtomicU64>() }
     }
 }
+
+/// Attempts (the first few of a waiting put's back-off, under a
+/// microsecond) for which a put holds out for [`Queue::slack`] free slots;
+/// after them it takes any room.
+const SLACK_TRIES: u32 = 6;
+
+/// How far ahead of its position an SPSC consumer prefetches (measured; see
+/// [`Spsc::with_prefetch`]).
+const PREFETCH_BYTES: u64 = 256;
 
 /// How eagerly a waiter polls before it parks.
 #[derive(Clone, Copy)]
@@ -335,6 +357,8 @@ pub struct Queue<T: Plain> {
     ring: Ring,
     slots: ShmSlots<T>,
     capacity: u64,
+    /// How far ahead an SPSC `get` prefetches, in slots (see [`Spsc::with_prefetch`]).
+    prefetch: u64,
     joinable: bool,
     wait: WaitStrategy,
 }
@@ -418,15 +442,20 @@ impl<T: Plain> Queue<T> {
                 item_offset: layout.item_offset,
                 _marker: PhantomData,
             };
-            // SAFETY: the positions sit at their layout offset in the mapping.
-            let indices = unsafe {
-                &*base
-                    .as_ptr()
-                    .add(layout.indices_offset)
-                    .cast::<MpmcIndices>()
-            };
-            // Both rings start with stamp `i` in slot `i`.
-            Mpmc::new(indices, &slots, capacity).init::<T>();
+            let indices = base.as_ptr().wrapping_add(layout.indices_offset);
+            match mode {
+                QueueMode::Spsc => {
+                    // SAFETY: the positions sit, aligned, at their layout
+                    // offset in the mapping; atomics only.
+                    let indices = unsafe { &*indices.cast::<SpscIndices>() };
+                    Spsc::new(indices, &slots, capacity).init::<T>()
+                }
+                QueueMode::Mpmc => {
+                    // SAFETY: as above.
+                    let indices = unsafe { &*indices.cast::<MpmcIndices>() };
+                    Mpmc::new(indices, &slots, capacity).init::<T>()
+                }
+            }
         })?;
         Queue::assemble(Arc::new(segment), layout, mode, joinable)
     }
@@ -510,6 +539,7 @@ impl<T: Plain> Queue<T> {
             ring,
             slots,
             capacity: layout.capacity,
+            prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             joinable,
             wait: WaitStrategy::default(),
         })
@@ -531,12 +561,14 @@ impl<T: Plain> Queue<T> {
     /// (one producer and one consumer is what makes the ring correct).
     fn spsc(&self, indices: NonNull<SpscIndices>, role: Role) -> Result<Spsc<'_, ShmSlots<T>>> {
         self.claim(role)?;
-        // SAFETY: the indices are aligned, inside the mapping, atomics only.
-        Ok(Spsc::new(
-            unsafe { indices.as_ref() },
-            &self.slots,
-            self.capacity,
-        ))
+        Ok(self.spsc_ring(indices))
+    }
+
+    fn spsc_ring(&self, indices: NonNull<SpscIndices>) -> Spsc<'_, ShmSlots<T>> {
+        // SAFETY: the indices are aligned, inside the mapping `_segment`
+        // keeps alive, and atomics only.
+        Spsc::new(unsafe { indices.as_ref() }, &self.slots, self.capacity)
+            .with_prefetch(self.prefetch)
     }
 
     fn control(&self) -> &Control {
@@ -590,21 +622,59 @@ impl<T: Plain> Queue<T> {
         c.not_full.notify(&FutexWake, u32::MAX);
     }
 
-    /// Checks (and if free, takes) an SPSC role for the calling thread.
-    fn claim(&self, role: Role) -> Result<()> {
+    fn claim_of(&self, role: Role) -> &Claim {
         let c = self.control();
-        let claim = match role {
+        match role {
             Role::Producer => &c.producer,
             Role::Consumer => &c.consumer,
-        };
+        }
+    }
+
+    /// Whether the calling thread already holds an SPSC role.
+    #[inline(always)]
+    fn holds(&self, role: Role) -> bool {
+        let claim = self.claim_of(role);
         let me = identity::current();
-        if claim.tid.load(Ordering::Relaxed) == me.tid
+        claim.tid.load(Ordering::Relaxed) == me.tid
             && claim.pid.load(Ordering::Relaxed) == me.pid
             && claim.start.load(Ordering::Relaxed) == me.start
-        {
+    }
+
+    /// Checks (and if free, takes) an SPSC role for the calling thread.
+    fn claim(&self, role: Role) -> Result<()> {
+        if self.holds(role) {
             return Ok(());
         }
-        self.claim_slow(claim, role, &me)
+        self.claim_slow(self.claim_of(role), role, &identity::current())
+    }
+
+    /// One push on the common path: the role held (SPSC) and room in the
+    /// ring. `false` sends the caller down the general path, which repeats
+    /// the attempt and explains any failure.
+    #[inline(always)]
+    fn push_fast(&self, item: T, slack: u64) -> bool {
+        match self.ring {
+            Ring::Spsc(ix) => {
+                self.holds(Role::Producer)
+                    && self.spsc_ring(ix).push_with_slack(item, slack).is_ok()
+            }
+            Ring::Mpmc(ix) => self.mpmc(ix).push(item).is_ok(),
+        }
+    }
+
+    /// One pop on the common path; `None` sends the caller down the general path.
+    #[inline(always)]
+    fn pop_fast(&self) -> Option<T> {
+        match self.ring {
+            Ring::Spsc(ix) => {
+                if self.holds(Role::Consumer) {
+                    self.spsc_ring(ix).pop().ok()
+                } else {
+                    None
+                }
+            }
+            Ring::Mpmc(ix) => self.mpmc(ix).pop().ok(),
+        }
     }
 
     #[cold]
@@ -637,6 +707,11 @@ impl<T: Plain> Queue<T> {
         }
         claim.pid.store(me.pid, Ordering::SeqCst);
         claim.start.store(me.start, Ordering::SeqCst);
+        if let (Role::Producer, Ring::Spsc(ix)) = (role, &self.ring) {
+            // A producer that died between stamping an item and storing its
+            // position would otherwise have that item overwritten.
+            self.spsc_ring(*ix).resume_producer::<T>();
+        }
         Ok(())
     }
 
@@ -666,6 +741,14 @@ impl<T: Plain> Queue<T> {
                     self.capacity
                 ),
             ),
+            RingError::CorruptStamp { position, stamp } => Error::corrupt(
+                &self.name,
+                format!(
+                    "the slot of position {position} has stamp {stamp}; expected {} (its item) or {} (the previous lap's)",
+                    position.wrapping_add(1),
+                    position.wrapping_add(1).wrapping_sub(self.capacity)
+                ),
+            ),
             RingError::WouldBlock => Error::WouldBlock {
                 name: self.name.to_string(),
                 op: "queue",
@@ -677,17 +760,17 @@ impl<T: Plain> Queue<T> {
     /// failing, so that a ring a peer scribbled on is reported, not waited on.
     fn check_ring(&self) -> Result<()> {
         let checked = match self.ring {
-            // SAFETY: the indices are aligned, inside the mapping, atomics only.
-            Ring::Spsc(ix) => Spsc::new(unsafe { ix.as_ref() }, &self.slots, self.capacity).check(),
+            Ring::Spsc(ix) => self.spsc_ring(ix).check(),
             Ring::Mpmc(ix) => self.mpmc(ix).check(),
         };
         checked.map_err(|e| self.corrupt(e))
     }
 
-    /// One attempt to push: `Ok(false)` if full.
-    fn push_once(&self, item: T) -> Result<bool> {
+    /// One attempt to push: `Ok(false)` if full (or, on an SPSC ring, if it
+    /// has fewer than `slack` free slots; see [`Spsc::push_with_slack`]).
+    fn push_once(&self, item: T, slack: u64) -> Result<bool> {
         let pushed = match self.ring {
-            Ring::Spsc(ix) => self.spsc(ix, Role::Producer)?.push(item),
+            Ring::Spsc(ix) => self.spsc(ix, Role::Producer)?.push_with_slack(item, slack),
             Ring::Mpmc(ix) => self.mpmc(ix).push(item),
         };
         match pushed {
@@ -726,11 +809,13 @@ impl<T: Plain> Queue<T> {
     }
 
     /// Enqueues `item`, waiting for room as long as it takes.
+    #[inline(always)]
     pub fn put(&self, item: T) -> std::result::Result<(), PutError<T>> {
         self.put_until(item, None)
     }
 
     /// Enqueues `item` if there is room; [`PutError::Full`] (with the item) otherwise.
+    #[inline(always)]
     pub fn try_put(&self, item: T) -> std::result::Result<(), PutError<T>> {
         self.put_until(item, Some(Duration::ZERO))
     }
@@ -740,6 +825,7 @@ impl<T: Plain> Queue<T> {
         self.put_until(item, Some(timeout))
     }
 
+    #[inline(always)]
     fn put_until(
         &self,
         item: T,
@@ -747,6 +833,30 @@ impl<T: Plain> Queue<T> {
     ) -> std::result::Result<(), PutError<T>> {
         self.before_put();
         let c = self.control();
+        if c.closed.load(Ordering::Relaxed) == 0 && self.push_fast(item, self.slack(timeout)) {
+            c.not_empty.notify(&FutexWake, 1);
+            return Ok(());
+        }
+        self.put_slow(item, timeout)
+    }
+
+    /// The free slots a waiting `put` holds out for on an SPSC ring (see
+    /// [`Spsc::push_with_slack`]); 1 for `try_put`, which must take any room.
+    #[inline(always)]
+    fn slack(&self, timeout: Option<Duration>) -> u64 {
+        if timeout == Some(Duration::ZERO) {
+            1
+        } else {
+            (self.capacity / 16).clamp(1, 64)
+        }
+    }
+
+    /// `put_until` once the first attempt failed: waits, and explains failures.
+    #[inline(never)]
+    fn put_slow(&self, item: T, timeout: Option<Duration>) -> std::result::Result<(), PutError<T>> {
+        let c = self.control();
+        let mut slack = self.slack(timeout);
+        let mut tries = 0;
         let outcome = self.wait_for(
             &c.not_full,
             timeout,
@@ -755,7 +865,11 @@ impl<T: Plain> Queue<T> {
                 if c.closed.load(Ordering::Relaxed) != 0 {
                     return Some(Err(None));
                 }
-                match self.push_once(item) {
+                tries += 1;
+                if tries > SLACK_TRIES {
+                    slack = 1;
+                }
+                match self.push_once(item, slack) {
                     Ok(true) => Some(Ok(())),
                     Ok(false) => None,
                     Err(e) => Some(Err(Some(e))),
@@ -787,11 +901,13 @@ impl<T: Plain> Queue<T> {
     }
 
     /// Dequeues the oldest item, waiting as long as it takes.
+    #[inline(always)]
     pub fn get(&self) -> std::result::Result<T, GetError> {
         self.get_until(None)
     }
 
     /// Dequeues the oldest item if there is one; [`GetError::Empty`] otherwise.
+    #[inline(always)]
     pub fn try_get(&self) -> std::result::Result<T, GetError> {
         self.get_until(Some(Duration::ZERO))
     }
@@ -801,7 +917,18 @@ impl<T: Plain> Queue<T> {
         self.get_until(Some(timeout))
     }
 
+    #[inline(always)]
     fn get_until(&self, timeout: Option<Duration>) -> std::result::Result<T, GetError> {
+        if let Some(v) = self.pop_fast() {
+            self.control().not_full.notify(&FutexWake, 1);
+            return Ok(v);
+        }
+        self.get_slow(timeout)
+    }
+
+    /// `get_until` once the first attempt failed: waits, and explains failures.
+    #[inline(never)]
+    fn get_slow(&self, timeout: Option<Duration>) -> std::result::Result<T, GetError> {
         let c = self.control();
         let outcome = self.wait_for(
             &c.not_empty,
