@@ -1,8 +1,9 @@
 //! Queue benchmarks, each next to baselines measured in the same run.
 //!
 //! - `queue/round-trip`: one item there and one back between two processes:
-//!   the cache-line floor, a pipe, `Queue<u64>` SPSC and MPMC; rtrb and
-//!   crossbeam's `ArrayQueue` between two threads of one process.
+//!   the cache-line floor (one line bounced), the two-queue floor (one line
+//!   per direction), a pipe, `Queue<u64>` SPSC and MPMC; rtrb and crossbeam's
+//!   `ArrayQueue` between two threads of one process.
 //! - `queue/one-way`: items per second from one process to another: `Queue<u64>`
 //!   SPSC single and batched (256), MPMC; rtrb and `ArrayQueue` between threads.
 //!
@@ -16,7 +17,10 @@ use criterion::{Criterion, Throughput};
 use shmipc::Queue;
 
 mod common;
-use common::{bench_cache_line, cache_line_child, child_loop, child_spec, TwoProcesses};
+use common::{
+    bench_cache_line, bench_two_lines, cache_line_child, child_loop, child_spec, two_lines_child,
+    TwoProcesses,
+};
 
 const CHILD_ENV: &str = "SHMIPC_QUEUE_BENCH_CHILD";
 const CAPACITY: u64 = 4096;
@@ -53,6 +57,7 @@ fn child(role: &str, ctl: &str, iters: u64) {
     let scope: u32 = scope.parse().expect("scope");
     match what {
         "line" => cache_line_child(scope, ctl, iters),
+        "lines" => two_lines_child(scope, ctl, iters),
         "spsc-rt" | "mpmc-rt" => {
             let there = Queue::<u64>::open(&seg(scope, &format!("{what}-there"))).unwrap();
             let back = Queue::<u64>::open(&seg(scope, &format!("{what}-back"))).unwrap();
@@ -102,6 +107,7 @@ fn round_trips(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(4));
 
     bench_cache_line(&mut g, &pair);
+    bench_two_lines(&mut g, &pair);
 
     let mut echo = Command::new(std::env::current_exe().unwrap())
         .env(CHILD_ENV, "pipe-echo")

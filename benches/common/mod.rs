@@ -198,3 +198,58 @@ pub fn cache_line_child(scope: u32, ctl: &str, iters: u64) {
         expect += 2;
     });
 }
+
+fn lines_names(scope: u32) -> (String, String) {
+    (
+        format!("bench-{scope}-line-there"),
+        format!("bench-{scope}-line-back"),
+    )
+}
+
+/// The floor of any ping-pong through two queues: one cache line per
+/// direction, each written by one side and polled by the other. Slower than
+/// [`bench_cache_line`] on this machine, because a write to a line the other
+/// side is polling must first invalidate its copy, while the single bounced
+/// line moves to the reader already writable.
+#[allow(dead_code)]
+pub fn bench_two_lines(g: &mut BenchmarkGroup<'_, WallTime>, pair: &TwoProcesses) {
+    let scope = std::process::id();
+    let (there, back) = lines_names(scope);
+    let (there, back) = (
+        RawValue::create(&there, 0u64).unwrap(),
+        RawValue::create(&back, 0u64).unwrap(),
+    );
+    g.bench_function(
+        "two cache lines, one per direction (spin, two-queue floor)",
+        |b| {
+            b.iter_custom(|iters| {
+                there.store(0);
+                back.store(0);
+                let mut next = 1;
+                pair.run(&format!("lines:{scope}"), iters, || {
+                    there.store(next);
+                    while back.load_atomic() != next {
+                        std::hint::spin_loop();
+                    }
+                    next += 1;
+                })
+            })
+        },
+    );
+}
+
+/// The child's half of [`bench_two_lines`].
+#[allow(dead_code)]
+pub fn two_lines_child(scope: u32, ctl: &str, iters: u64) {
+    let (there, back) = lines_names(scope);
+    let there = RawValue::<u64>::open(&there).unwrap();
+    let back = RawValue::<u64>::open(&back).unwrap();
+    let mut expect = 1;
+    child_loop(ctl, iters, || {
+        while there.load_atomic() != expect {
+            std::hint::spin_loop();
+        }
+        back.store(expect);
+        expect += 1;
+    });
+}
