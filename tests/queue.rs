@@ -290,6 +290,38 @@ fn a_consumer_killed_mid_stream_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_dead_spsc_producer_role_is_taken_over_without_losing_items() {
+    const FIRST: u64 = 1000;
+    if role().as_deref() == Some("doomed") {
+        let q = Queue::<u64>::open(&name("takeover")).unwrap();
+        for v in 0..FIRST {
+            q.put_timeout(v, LONG).unwrap();
+        }
+        // SAFETY: kills this very process while it holds the producer role.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        return;
+    }
+    let _cleanup = Cleanup::new(&["takeover"]);
+    let q = Queue::<u64>::create_spsc(&name("takeover"), 64).unwrap();
+    let doomed = spawn(
+        "a_dead_spsc_producer_role_is_taken_over_without_losing_items",
+        "doomed",
+        &[],
+    );
+    // Consume while the doomed producer runs (it needs room for 1000 items).
+    for v in 0..FIRST {
+        assert_eq!(q.get_timeout(LONG).unwrap(), v);
+    }
+    assert!(!doomed.wait().success());
+    // Its role record names a dead thread: this thread takes it over.
+    for v in FIRST..FIRST + 100 {
+        q.try_put(v).unwrap();
+        assert_eq!(q.try_get().unwrap(), v);
+    }
+    assert!(q.is_empty());
+}
+
+#[test]
 fn garbage_positions_are_refused_not_followed() {
     let _cleanup = Cleanup::new(&["garbage-spsc", "garbage-mpmc"]);
     let path = |l: &str| format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name(l));
