@@ -322,6 +322,81 @@ fn a_dead_spsc_producer_role_is_taken_over_without_losing_items() {
 }
 
 #[test]
+fn blocking_batches_cross_processes_in_order_and_report_timeouts_and_close() {
+    const ITEMS: u64 = 100_000;
+    if role().as_deref() == Some("batcher") {
+        let q = Queue::<u64>::open(&name("batches")).unwrap();
+        let items: Vec<u64> = (0..ITEMS).collect();
+        let mut sent = 0;
+        while sent < items.len() {
+            let end = (sent + 100).min(items.len());
+            sent += q.put_slice_timeout(&items[sent..end], LONG).unwrap();
+        }
+        return;
+    }
+    let _cleanup = Cleanup::new(&["batches"]);
+    let q = Queue::<u64>::create_spsc(&name("batches"), 64).unwrap();
+    let mut out = [0u64; 7];
+    assert!(matches!(
+        q.get_slice_timeout(&mut out, Duration::from_millis(20)),
+        Err(Error::TimedOut {
+            op: "get_slice_timeout",
+            ..
+        })
+    ));
+    let child = spawn(
+        "blocking_batches_cross_processes_in_order_and_report_timeouts_and_close",
+        "batcher",
+        &[],
+    );
+    let mut next = 0;
+    while next < ITEMS {
+        let n = q.get_slice_timeout(&mut out, LONG).unwrap();
+        assert!(n >= 1);
+        for v in &out[..n] {
+            assert_eq!(*v, next, "batches keep order");
+            next += 1;
+        }
+    }
+    child.assert_success();
+    // This process is the producer now (the child's handle is gone).
+    let full: Vec<u64> = (0..64).collect();
+    assert_eq!(q.put_slice(&full).unwrap(), 64);
+    assert!(matches!(
+        q.put_slice_timeout(&[1], Duration::from_millis(20)),
+        Err(Error::TimedOut {
+            op: "put_slice_timeout",
+            ..
+        })
+    ));
+    q.close();
+    assert!(matches!(q.put_slice(&[1]), Err(Error::Closed { .. })));
+    let mut all = [0u64; 100];
+    assert_eq!(q.get_slice(&mut all).unwrap(), 64);
+    assert!(matches!(q.get_slice(&mut all), Err(Error::Closed { .. })));
+}
+
+#[test]
+fn a_queue_of_capacity_one_holds_one_item_in_either_mode() {
+    let _cleanup = Cleanup::new(&["one-mpmc", "one-spsc"]);
+    for q in [
+        Queue::<u64>::create(&name("one-mpmc"), 1).unwrap(),
+        Queue::<u64>::create_spsc(&name("one-spsc"), 1).unwrap(),
+    ] {
+        for round in 0..3 {
+            q.put(round).unwrap();
+            assert!(q.is_full());
+            assert!(matches!(
+                q.try_put(99),
+                Err(PutError::Full { item: 99, .. })
+            ));
+            assert_eq!(q.try_get().unwrap(), round);
+            assert!(matches!(q.try_get(), Err(GetError::Empty { .. })));
+        }
+    }
+}
+
+#[test]
 fn garbage_positions_are_refused_not_followed() {
     let _cleanup = Cleanup::new(&["garbage-spsc", "garbage-mpmc"]);
     let path = |l: &str| format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name(l));

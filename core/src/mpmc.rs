@@ -1,11 +1,17 @@
 //! A multi-producer multi-consumer ring with a sequence number per slot
 //! (Dmitry Vyukov's bounded queue, as in crossbeam's `ArrayQueue`).
 //!
-//! Slot `i` starts with sequence `i`. A producer at position `p` may fill the
-//! slot when its sequence equals `p`: it claims `p` by a compare-and-swap of
-//! the tail, writes, and publishes with sequence `p + 1`. A consumer at `p` may
-//! empty it when the sequence is `p + 1`: it claims `p` on the head, reads, and
-//! frees the slot for the next lap with sequence `p + capacity`.
+//! A sequence says which position a slot is ready for and in which state:
+//! `free(p) = 2p` (a producer at `p` may fill it) and `full(p) = 2p + 1` (a
+//! consumer at `p` may empty it). Slot `i` starts at `free(i)`. A producer at
+//! `p` finding `free(p)` claims `p` by a compare-and-swap of the tail, writes,
+//! and publishes `full(p)`; a consumer at `p` finding `full(p)` claims `p` on
+//! the head, reads, and frees the slot for the next lap with
+//! `free(p + capacity)`.
+//!
+//! Vyukov's original uses `p` and `p + 1`, which cannot tell "full for `p`"
+//! from "free for `p + 1`" when the capacity is 1 (a second push overwrote
+//! the first item); doubling keeps the states apart at every capacity.
 //!
 //! Every slot index is a position masked by `capacity - 1`, so garbage in
 //! shared memory cannot make an access leave the ring. Sequences and positions
@@ -14,6 +20,18 @@
 
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::{RingError, RingPositions, Slots};
+
+/// The sequence of a slot that a producer at `pos` may fill.
+#[inline]
+fn free(pos: u64) -> u64 {
+    pos.wrapping_mul(2)
+}
+
+/// The sequence of a slot that a consumer at `pos` may empty.
+#[inline]
+fn full(pos: u64) -> u64 {
+    pos.wrapping_mul(2).wrapping_add(1)
+}
 
 /// Slots that also carry a sequence number each.
 pub trait SequencedSlots<T: Copy>: Slots<T> {
@@ -98,7 +116,9 @@ impl<'a, S> Mpmc<'a, S> {
         S: SequencedSlots<T>,
     {
         for i in 0..self.capacity {
-            self.slots.sequence(i as usize).store(i, Ordering::Relaxed);
+            self.slots
+                .sequence(i as usize)
+                .store(free(i), Ordering::Relaxed);
         }
     }
 
@@ -111,7 +131,7 @@ impl<'a, S> Mpmc<'a, S> {
         loop {
             let index = self.slot(pos);
             let seq = self.slots.sequence(index).load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(pos) as i64;
+            let diff = seq.wrapping_sub(free(pos)) as i64;
             if diff == 0 {
                 match self.indices.tail.compare_exchange_weak(
                     pos,
@@ -125,7 +145,7 @@ impl<'a, S> Mpmc<'a, S> {
                         unsafe { self.slots.write(index, value) };
                         self.slots
                             .sequence(index)
-                            .store(pos.wrapping_add(1), Ordering::Release);
+                            .store(full(pos), Ordering::Release);
                         return Ok(());
                     }
                     Err(now) => pos = now,
@@ -157,7 +177,7 @@ impl<'a, S> Mpmc<'a, S> {
         loop {
             let index = self.slot(pos);
             let seq = self.slots.sequence(index).load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(pos.wrapping_add(1)) as i64;
+            let diff = seq.wrapping_sub(full(pos)) as i64;
             if diff == 0 {
                 match self.indices.head.compare_exchange_weak(
                     pos,
@@ -167,11 +187,11 @@ impl<'a, S> Mpmc<'a, S> {
                 ) {
                     Ok(_) => {
                         // SAFETY: the producer published the slot for `pos`
-                        // (sequence `pos + 1`, acquired) and we claimed `pos`.
+                        // (sequence `full(pos)`, acquired) and we claimed `pos`.
                         let value = unsafe { self.slots.read(index) };
                         self.slots
                             .sequence(index)
-                            .store(pos.wrapping_add(self.capacity), Ordering::Release);
+                            .store(free(pos.wrapping_add(self.capacity)), Ordering::Release);
                         return Ok(value);
                     }
                     Err(now) => pos = now,

@@ -624,6 +624,48 @@ fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
 }
 
 #[test]
+fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
+    // No thread waits for another (every attempt is made once), so that loom
+    // can explore all of it; the bookkeeping after the joins catches any item
+    // overwritten, taken twice or lost.
+    model(|| {
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(1)));
+        Mpmc::new(&ring.0, &ring.1, 1).init::<u32>();
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mpmc = Mpmc::new(&ring.0, &ring.1, 1);
+                [10, 20]
+                    .into_iter()
+                    .filter(|v| match mpmc.push(*v) {
+                        Ok(()) => true,
+                        Err(RingError::WouldBlock) => false,
+                        Err(e) => panic!("{e:?}"),
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        };
+        let try_pop =
+            |ring: &(MpmcIndices, LoomSlots)| match Mpmc::new(&ring.0, &ring.1, 1).pop::<u32>() {
+                Ok(v) => Some(v),
+                Err(RingError::WouldBlock) => None,
+                Err(e) => panic!("{e:?}"),
+            };
+        let other = {
+            let ring = ring.clone();
+            thread::spawn(move || try_pop(&ring))
+        };
+        let mut got: Vec<u32> = try_pop(&ring).into_iter().collect();
+        got.extend(other.join().unwrap());
+        let pushed = producer.join().unwrap();
+        got.extend(try_pop(&ring));
+        assert_eq!(try_pop(&ring), None, "one slot holds one item");
+        got.sort();
+        assert_eq!(got, pushed, "every item pushed comes out exactly once");
+    });
+}
+
+#[test]
 fn eventcount_never_loses_a_wake_up() {
     model(|| {
         let s = Arc::new((EventCount::new(), Futex::default(), AtomicU32::new(0)));
