@@ -1069,6 +1069,100 @@ impl<T: Plain> Queue<T> {
         pushed
     }
 
+    /// Enqueues, in order, as many of `items` as fit once there is room for
+    /// at least one, waiting as long as it takes; returns how many (at least
+    /// one, unless `items` is empty). Like [`std::io::Write::write`]: call it
+    /// again with the rest to send them all.
+    ///
+    /// ```
+    /// # let name = format!("doc-put-slice-{}", std::process::id());
+    /// let q = shmipc::Queue::<u32>::create_spsc(&name, 4)?;
+    /// let items = [1, 2, 3, 4, 5, 6];
+    /// assert_eq!(q.put_slice(&items)?, 4);
+    /// let mut out = [0; 8];
+    /// assert_eq!(q.get_slice(&mut out)?, 4);
+    /// assert_eq!(q.put_slice(&items[4..])?, 2);
+    /// assert_eq!(q.get_slice(&mut out)?, 2);
+    /// assert_eq!(out[..2], [5, 6]);
+    /// # Ok::<(), shmipc::Error>(())
+    /// ```
+    pub fn put_slice(&self, items: &[T]) -> Result<usize> {
+        self.put_slice_until(items, None)
+    }
+
+    /// As [`put_slice`](Self::put_slice), waiting at most `timeout` for room;
+    /// [`Error::TimedOut`] if none came.
+    pub fn put_slice_timeout(&self, items: &[T], timeout: Duration) -> Result<usize> {
+        self.put_slice_until(items, Some(timeout))
+    }
+
+    fn put_slice_until(&self, items: &[T], timeout: Option<Duration>) -> Result<usize> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        self.wait_for(
+            &self.control().not_full,
+            timeout,
+            Patience::BackOff,
+            || match self.try_put_slice(items) {
+                Ok(0) => None,
+                other => Some(other),
+            },
+            || self.check_ring().err().map(Err),
+        )
+        .unwrap_or_else(|| Err(self.timed_out("put_slice_timeout", timeout)))
+    }
+
+    /// Dequeues, oldest first, as many items as are there (up to `out.len()`)
+    /// once there is at least one, waiting as long as it takes; returns how
+    /// many (at least one, unless `out` is empty). Like
+    /// [`std::io::Read::read`]. Once the queue is closed and drained:
+    /// [`Error::Closed`].
+    pub fn get_slice(&self, out: &mut [T]) -> Result<usize> {
+        self.get_slice_until(out, None)
+    }
+
+    /// As [`get_slice`](Self::get_slice), waiting at most `timeout` for an
+    /// item; [`Error::TimedOut`] if none came.
+    pub fn get_slice_timeout(&self, out: &mut [T], timeout: Duration) -> Result<usize> {
+        self.get_slice_until(out, Some(timeout))
+    }
+
+    fn get_slice_until(&self, out: &mut [T], timeout: Option<Duration>) -> Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let c = self.control();
+        self.wait_for(
+            &c.not_empty,
+            timeout,
+            Patience::Eager,
+            || match self.try_get_slice(out) {
+                // Closed and drained: check the flag after the ring, then the
+                // ring once more, so that items put before the close still
+                // come out.
+                Ok(0) if c.closed.load(Ordering::SeqCst) != 0 => match self.try_get_slice(out) {
+                    Ok(0) => Some(Err(Error::Closed {
+                        name: self.name.to_string(),
+                    })),
+                    other => Some(other),
+                },
+                Ok(0) => None,
+                other => Some(other),
+            },
+            || self.check_ring().err().map(Err),
+        )
+        .unwrap_or_else(|| Err(self.timed_out("get_slice_timeout", timeout)))
+    }
+
+    fn timed_out(&self, op: &'static str, timeout: Option<Duration>) -> Error {
+        Error::TimedOut {
+            name: self.name.to_string(),
+            op,
+            after: timeout.unwrap_or_default(),
+        }
+    }
+
     /// Dequeues up to `out.len()` items available right now, oldest first;
     /// returns how many.
     pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
