@@ -934,18 +934,7 @@ impl<T: Plain> Queue<T> {
             &c.not_empty,
             timeout,
             Patience::Eager,
-            || match self.pop_once() {
-                Ok(Some(v)) => Some(Ok(v)),
-                // Closed and drained: check the flag after the ring, so that items
-                // put before the close are still delivered.
-                Ok(None) if c.closed.load(Ordering::SeqCst) != 0 => match self.pop_once() {
-                    Ok(Some(v)) => Some(Ok(v)),
-                    Ok(None) => Some(Err(None)),
-                    Err(e) => Some(Err(Some(e))),
-                },
-                Ok(None) => None,
-                Err(e) => Some(Err(Some(e))),
-            },
+            || self.take_unless_drained(|| self.pop_once()),
             || self.check_ring().err().map(|e| Err(Some(e))),
         );
         // The name is cloned on the error paths only: an `Arc` clone is a locked
@@ -967,6 +956,26 @@ impl<T: Plain> Queue<T> {
                 queue: self.name.clone(),
             }),
             Some(Err(Some(e))) => Err(GetError::Failed(e)),
+        }
+    }
+
+    /// One attempt of a waiting get: `take` is tried; when it finds nothing
+    /// on a closed queue, once more (the flag is read after the ring, so that
+    /// items put before the close still come out), and then the answer is
+    /// `Err(None)`: closed and drained. `None`: nothing yet, wait.
+    fn take_unless_drained<V>(
+        &self,
+        mut take: impl FnMut() -> Result<Option<V>>,
+    ) -> Option<std::result::Result<V, Option<Error>>> {
+        match take() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) if self.control().closed.load(Ordering::SeqCst) != 0 => match take() {
+                Ok(Some(v)) => Some(Ok(v)),
+                Ok(None) => Some(Err(None)),
+                Err(e) => Some(Err(Some(e))),
+            },
+            Ok(None) => None,
+            Err(e) => Some(Err(Some(e))),
         }
     }
 
@@ -1132,27 +1141,21 @@ impl<T: Plain> Queue<T> {
         if out.is_empty() {
             return Ok(0);
         }
-        let c = self.control();
-        self.wait_for(
-            &c.not_empty,
+        let outcome = self.wait_for(
+            &self.control().not_empty,
             timeout,
             Patience::Eager,
-            || match self.try_get_slice(out) {
-                // Closed and drained: check the flag after the ring, then the
-                // ring once more, so that items put before the close still
-                // come out.
-                Ok(0) if c.closed.load(Ordering::SeqCst) != 0 => match self.try_get_slice(out) {
-                    Ok(0) => Some(Err(Error::Closed {
-                        name: self.name.to_string(),
-                    })),
-                    other => Some(other),
-                },
-                Ok(0) => None,
-                other => Some(other),
-            },
-            || self.check_ring().err().map(Err),
-        )
-        .unwrap_or_else(|| Err(self.timed_out("get_slice_timeout", timeout)))
+            || self.take_unless_drained(|| self.try_get_slice(out).map(|n| (n > 0).then_some(n))),
+            || self.check_ring().err().map(|e| Err(Some(e))),
+        );
+        match outcome {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(Some(e))) => Err(e),
+            Some(Err(None)) => Err(Error::Closed {
+                name: self.name.to_string(),
+            }),
+            None => Err(self.timed_out("get_slice_timeout", timeout)),
+        }
     }
 
     fn timed_out(&self, op: &'static str, timeout: Option<Duration>) -> Error {
