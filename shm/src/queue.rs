@@ -1084,6 +1084,8 @@ impl<T: Plain> Queue<T> {
     /// again with the rest to send them all.
     ///
     /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
     /// # let name = format!("doc-put-slice-{}", std::process::id());
     /// let q = shmipc::Queue::<u32>::create_spsc(&name, 4)?;
     /// let items = [1, 2, 3, 4, 5, 6];
@@ -1093,7 +1095,7 @@ impl<T: Plain> Queue<T> {
     /// assert_eq!(q.put_slice(&items[4..])?, 2);
     /// assert_eq!(q.get_slice(&mut out)?, 2);
     /// assert_eq!(out[..2], [5, 6]);
-    /// # Ok::<(), shmipc::Error>(())
+    /// # Ok(()) }
     /// ```
     pub fn put_slice(&self, items: &[T]) -> Result<usize> {
         self.put_slice_until(items, None)
