@@ -19,7 +19,7 @@
 //! [`RingError::Corrupt`] instead of being retried forever.
 
 use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::{RingError, RingPositions, Slots};
+use crate::ring::{latest_head_tail_head, RingError, RingPositions, Slots};
 
 /// The sequence of a slot that a producer at `pos` may fill.
 #[inline]
@@ -77,9 +77,8 @@ impl<'a, S> Mpmc<'a, S> {
     /// Reading head, tail, head in that order: the tail can never be behind the
     /// first head, nor more than a capacity ahead of the second.
     fn verify(&self) -> Result<(u64, u64), RingError> {
-        let head_before = self.indices.head.fetch_add(0, Ordering::SeqCst);
-        let tail = self.indices.tail.fetch_add(0, Ordering::SeqCst);
-        let head_after = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        let (head_before, tail, head_after) =
+            latest_head_tail_head(&self.indices.head, &self.indices.tail);
         if tail < head_before || tail.saturating_sub(head_after) > self.capacity {
             return Err(RingError::Corrupt {
                 tail,

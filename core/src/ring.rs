@@ -52,6 +52,16 @@ pub enum RingError {
     },
 }
 
+/// Reads head, tail, head, each with a read-modify-write, which sees the
+/// newest value (a plain load may be stale, and one read before a preemption
+/// laps old): the tail read lies in time between the two heads, which is
+/// what the rings' `check`s judge it against.
+pub(crate) fn latest_head_tail_head(head: &AtomicU64, tail: &AtomicU64) -> (u64, u64, u64) {
+    let head_before = head.fetch_add(0, Ordering::SeqCst);
+    let tail = tail.fetch_add(0, Ordering::SeqCst);
+    (head_before, tail, head.fetch_add(0, Ordering::SeqCst))
+}
+
 /// A ring's two positions, each on its own cache line: `tail` (next to
 /// write, advanced by producers) and `head` (next to read, advanced by
 /// consumers). Positions only grow; the slot of a position is

@@ -24,7 +24,7 @@
 
 use crate::mpmc::SequencedSlots;
 use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::RingError;
+use crate::ring::{latest_head_tail_head, RingError};
 
 /// The SPSC ring's positions: the producer's line (its position and the
 /// consumer's position as it last read it) and the consumer's line.
@@ -121,9 +121,8 @@ impl<'a, S> Spsc<'a, S> {
     /// tail can be neither a capacity behind the first head nor a capacity
     /// ahead of the second.
     pub fn check(&self) -> Result<(), RingError> {
-        let head_before = self.indices.head.fetch_add(0, Ordering::SeqCst);
-        let tail = self.indices.tail.fetch_add(0, Ordering::SeqCst);
-        let head_after = self.indices.head.fetch_add(0, Ordering::SeqCst);
+        let (head_before, tail, head_after) =
+            latest_head_tail_head(&self.indices.head, &self.indices.tail);
         if head_before.wrapping_sub(tail) > self.capacity
             && tail.wrapping_sub(head_after) > self.capacity
         {
