@@ -120,13 +120,6 @@ impl<T: Plain> Slots<T> for ShmSlots<T> {
 
     #[inline(always)]
     fn prefetch(&self, index: usize) {
-        self.prefetch_slot(index);
-    }
-}
-
-impl<T: Plain> ShmSlots<T> {
-    #[inline(always)]
-    fn prefetch_slot(&self, index: usize) {
         #[cfg(target_arch = "x86_64")]
         {
             let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
