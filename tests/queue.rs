@@ -5,7 +5,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{name, role, spawn, Cleanup};
-use shmipc::{Error, GetError, JoinableQueue, PutError, Queue, RawArray, RawValue, WaitStrategy};
+use shmipc::{
+    Error, Event, GetError, JoinableQueue, PutError, Queue, RawArray, RawValue, WaitStrategy,
+};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -259,6 +261,9 @@ fn a_consumer_killed_mid_stream_does_not_stop_the_others() {
                 q.get().unwrap();
                 got.fetch_add(1);
             }
+            // The survivors start only now: had they started with it, they
+            // could drain the whole stream before this process took 1000.
+            Event::open(&name("kill-doomed")).unwrap().set();
             // SAFETY: kills this very process, mid-stream.
             unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
             return;
@@ -266,6 +271,7 @@ fn a_consumer_killed_mid_stream_does_not_stop_the_others() {
         Some("survivor") => {
             let q = Queue::<u64>::open(&name("kill")).unwrap();
             let got = RawValue::<u64>::open(&name("kill-got")).unwrap();
+            Event::open(&name("kill-doomed")).unwrap().wait();
             while q.get().is_ok() {
                 got.fetch_add(1);
             }
@@ -273,9 +279,10 @@ fn a_consumer_killed_mid_stream_does_not_stop_the_others() {
         }
         _ => {}
     }
-    let _cleanup = Cleanup::new(&["kill", "kill-got"]);
+    let _cleanup = Cleanup::new(&["kill", "kill-got", "kill-doomed"]);
     let q = Queue::<u64>::create(&name("kill"), 256).unwrap();
     let got = RawValue::create(&name("kill-got"), 0u64).unwrap();
+    let _doomed_done = Event::create(&name("kill-doomed")).unwrap();
     let doomed = spawn(test, "doomed", &[]);
     let survivors: Vec<_> = (0..2).map(|_| spawn(test, "survivor", &[])).collect();
     for v in 0..ITEMS {
