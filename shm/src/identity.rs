@@ -11,6 +11,8 @@ use shmipc_core::park::{Liveness, Owner};
 
 thread_local! {
     static ME: Cell<Option<Owner>> = const { Cell::new(None) };
+    /// [`key`] of this thread; 0 until first asked.
+    static KEY: Cell<u64> = const { Cell::new(0) };
 }
 
 static ATFORK: Once = Once::new();
@@ -18,6 +20,7 @@ static ATFORK: Once = Once::new();
 /// A forked child is a new thread in a new process: forget the parent's identity.
 extern "C" fn forget_identity_in_child() {
     let _ = ME.try_with(|me| me.set(None));
+    let _ = KEY.try_with(|key| key.set(0));
 }
 
 /// The calling thread's identity. Costs a thread-local read after the first call.
@@ -33,6 +36,37 @@ pub(crate) fn current() -> Owner {
     })
     // During thread teardown the thread-local may be gone; the answer is the same.
     .unwrap_or_else(|_| discover())
+}
+
+/// The calling thread's identity packed into one non-zero word, for hot
+/// paths that ask "is this mine?" of a word another thread may hold.
+///
+/// Thread and process ids stay below 2^22 (Linux's `PID_MAX_LIMIT`), so the
+/// word keeps both whole and the low 20 bits of the start time (2.9 hours of
+/// ticks at 100 Hz): two threads alive at once never share a key, and a dead
+/// holder's key matches a new thread only if that thread has the same tid,
+/// the same pid and a start time a multiple of 2^20 ticks later.
+#[inline]
+pub(crate) fn key() -> u64 {
+    KEY.try_with(|key| match key.get() {
+        0 => {
+            let k = pack(&current());
+            key.set(k);
+            k
+        }
+        k => k,
+    })
+    .unwrap_or_else(|_| pack(&discover()))
+}
+
+/// See [`key`]. Never 0, the word of a free role.
+pub(crate) fn pack(owner: &Owner) -> u64 {
+    const ID_BITS: u32 = 22;
+    let id_mask = (1u64 << ID_BITS) - 1;
+    let packed = (owner.tid as u64 & id_mask)
+        | (owner.pid as u64 & id_mask) << ID_BITS
+        | owner.start << (2 * ID_BITS);
+    packed.max(1)
 }
 
 fn discover() -> Owner {

@@ -41,11 +41,18 @@ pub enum WaitStrategy {
 }
 
 /// Who holds the producer or consumer role of an SPSC queue.
+///
+/// `tid` is the lock word (0: free; taken by compare-exchange); `pid` and
+/// `start` let others tell a dead holder from a live one. `key`, the holder's
+/// [`identity::key`], is what the holder's every put or get checks: one load
+/// and one compare. It is set after the role is taken and cleared before it
+/// is given up, so a thread that finds its key there holds the role.
 #[repr(C)]
 struct Claim {
     tid: AtomicU32,
     pid: AtomicU32,
     start: AtomicU64,
+    key: AtomicU64,
 }
 
 /// The control block after the header. All-zero bytes are an open queue with
@@ -626,11 +633,8 @@ impl<T: Plain> Queue<T> {
     /// Whether the calling thread already holds an SPSC role.
     #[inline(always)]
     fn holds(&self, role: Role) -> bool {
-        let claim = self.claim_of(role);
-        let me = identity::current();
-        claim.tid.load(Ordering::Relaxed) == me.tid
-            && claim.pid.load(Ordering::Relaxed) == me.pid
-            && claim.start.load(Ordering::Relaxed) == me.start
+        // Relaxed: only this thread ever stores its own key.
+        self.claim_of(role).key.load(Ordering::Relaxed) == identity::key()
     }
 
     /// Checks (and if free, takes) an SPSC role for the calling thread.
@@ -679,6 +683,11 @@ impl<T: Plain> Queue<T> {
                 pid: claim.pid.load(Ordering::SeqCst),
                 start: claim.start.load(Ordering::SeqCst),
             };
+            if holder == *me {
+                // Ours, with the key lost (a peer wrote over it): restore it.
+                claim.key.store(identity::pack(me), Ordering::SeqCst);
+                return Ok(());
+            }
             if identity::liveness(&holder) == Liveness::Alive {
                 return Err(Error::RoleTaken {
                     name: self.name.to_string(),
@@ -700,6 +709,7 @@ impl<T: Plain> Queue<T> {
         }
         claim.pid.store(me.pid, Ordering::SeqCst);
         claim.start.store(me.start, Ordering::SeqCst);
+        claim.key.store(identity::pack(me), Ordering::SeqCst);
         if let (Role::Producer, Ring::Spsc(ix)) = (role, &self.ring) {
             // A producer that died between stamping an item and storing its
             // position would otherwise have that item overwritten.
@@ -715,9 +725,10 @@ impl<T: Plain> Queue<T> {
         let me = identity::current();
         let c = self.control();
         for claim in [&c.producer, &c.consumer] {
-            if claim.pid.load(Ordering::SeqCst) == me.pid
-                && claim.start.load(Ordering::SeqCst) == me.start
-            {
+            if claim.key.load(Ordering::SeqCst) == identity::pack(&me) {
+                // The key goes first: once `tid` is 0 another thread may take
+                // the role, and this one must no longer see itself in it.
+                claim.key.store(0, Ordering::SeqCst);
                 let _ = claim
                     .tid
                     .compare_exchange(me.tid, 0, Ordering::SeqCst, Ordering::SeqCst);
