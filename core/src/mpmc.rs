@@ -19,7 +19,7 @@
 //! [`RingError::Corrupt`] instead of being retried forever.
 
 use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::{latest_head_tail_head, RingError, RingPositions, Slots};
+use crate::ring::{impossible_head_tail_head, RingError, RingPositions, Slots};
 
 /// The sequence of a slot that a producer at `pos` may fill.
 #[inline]
@@ -68,24 +68,15 @@ impl<'a, S> Mpmc<'a, S> {
     /// or pop keeps failing (before sleeping, or after a failed `try_`), so that
     /// a ring whose positions a peer overwrote is reported, not waited on.
     pub fn check(&self) -> Result<(), RingError> {
-        self.verify().map(|_| ())
-    }
-
-    /// Decides whether suspicious positions are really impossible, from the
-    /// latest values (read-modify-writes read the newest value; a plain load
-    /// may be stale, and a position read before a preemption may be laps old).
-    /// Reading head, tail, head in that order: the tail can never be behind the
-    /// first head, nor more than a capacity ahead of the second.
-    fn verify(&self) -> Result<(u64, u64), RingError> {
-        let (head_before, tail, head_after) =
-            latest_head_tail_head(&self.indices.head, &self.indices.tail);
-        if tail < head_before || tail.saturating_sub(head_after) > self.capacity {
-            return Err(RingError::Corrupt {
-                tail,
-                head: head_after,
-            });
+        // The tail can never be behind the first head, nor more than a
+        // capacity ahead of the second.
+        let capacity = self.capacity;
+        match impossible_head_tail_head(&self.indices.head, &self.indices.tail, |h0, t, h1| {
+            t < h0 || t.saturating_sub(h1) > capacity
+        }) {
+            Some((_, tail, head)) => Err(RingError::Corrupt { tail, head }),
+            None => Ok(()),
         }
-        Ok((tail, head_after))
     }
 
     /// A slot said someone is past `pos`, yet the position reads `pos`: read

@@ -52,14 +52,38 @@ pub enum RingError {
     },
 }
 
-/// Reads head, tail, head, each with a read-modify-write, which sees the
-/// newest value (a plain load may be stale, and one read before a preemption
-/// laps old): the tail read lies in time between the two heads, which is
-/// what the rings' `check`s judge it against.
-pub(crate) fn latest_head_tail_head(head: &AtomicU64, tail: &AtomicU64) -> (u64, u64, u64) {
+/// Reads head, tail, head and returns them if `impossible` judges them so
+/// twice: as read with plain loads, then as re-read with read-modify-writes.
+///
+/// A read-modify-write sees the newest value (a plain load may be stale, and
+/// one read before a preemption laps old), so only its reading can prove
+/// corruption: the tail read lies in time between the two heads, which is
+/// what the rings' `check`s judge it against. But it also takes each line
+/// from the side working on it, and a caller polling `try_put` on a full ring
+/// checks after every failure; the plain loads clear a healthy ring without
+/// touching either line. A corrupt ring that stale loads made look healthy is
+/// reported at the next check.
+pub(crate) fn impossible_head_tail_head(
+    head: &AtomicU64,
+    tail: &AtomicU64,
+    impossible: impl Fn(u64, u64, u64) -> bool,
+) -> Option<(u64, u64, u64)> {
+    let seen = (
+        head.load(Ordering::Acquire),
+        tail.load(Ordering::Acquire),
+        head.load(Ordering::Acquire),
+    );
+    if !impossible(seen.0, seen.1, seen.2) {
+        return None;
+    }
     let head_before = head.fetch_add(0, Ordering::SeqCst);
-    let tail = tail.fetch_add(0, Ordering::SeqCst);
-    (head_before, tail, head.fetch_add(0, Ordering::SeqCst))
+    let latest_tail = tail.fetch_add(0, Ordering::SeqCst);
+    let head_after = head.fetch_add(0, Ordering::SeqCst);
+    impossible(head_before, latest_tail, head_after).then_some((
+        head_before,
+        latest_tail,
+        head_after,
+    ))
 }
 
 /// A ring's two positions, each on its own cache line: `tail` (next to

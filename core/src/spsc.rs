@@ -24,7 +24,7 @@
 
 use crate::mpmc::SequencedSlots;
 use crate::primitives::{AtomicU64, Ordering};
-use crate::ring::{latest_head_tail_head, RingError};
+use crate::ring::{impossible_head_tail_head, RingError};
 
 /// The SPSC ring's positions: the producer's line (its position and the
 /// consumer's position as it last read it) and the consumer's line.
@@ -121,17 +121,13 @@ impl<'a, S> Spsc<'a, S> {
     /// tail can be neither a capacity behind the first head nor a capacity
     /// ahead of the second.
     pub fn check(&self) -> Result<(), RingError> {
-        let (head_before, tail, head_after) =
-            latest_head_tail_head(&self.indices.head, &self.indices.tail);
-        if head_before.wrapping_sub(tail) > self.capacity
-            && tail.wrapping_sub(head_after) > self.capacity
-        {
-            return Err(RingError::Corrupt {
-                tail,
-                head: head_after,
-            });
+        let capacity = self.capacity;
+        match impossible_head_tail_head(&self.indices.head, &self.indices.tail, |h0, t, h1| {
+            h0.wrapping_sub(t) > capacity && t.wrapping_sub(h1) > capacity
+        }) {
+            Some((_, tail, head)) => Err(RingError::Corrupt { tail, head }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes the initial stamps (each slot as if it held the item one lap
