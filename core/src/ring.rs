@@ -49,6 +49,9 @@ pub enum RingError {
         position: u64,
         /// The stamp found in its slot.
         stamp: u64,
+        /// The stamps the protocol can leave there: the reader's item's,
+        /// and the previous lap's.
+        expected: [u64; 2],
     },
 }
 

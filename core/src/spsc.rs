@@ -266,9 +266,11 @@ impl<'a, S> Spsc<'a, S> {
         S: SequencedSlots<T>,
     {
         let stamp = self.slots.sequence(self.slot(pos)).load(Ordering::Acquire);
-        if stamp == pos.wrapping_add(1) {
+        let item = pos.wrapping_add(1);
+        let previous_lap = item.wrapping_sub(self.capacity);
+        if stamp == item {
             Ok(true)
-        } else if stamp == pos.wrapping_add(1).wrapping_sub(self.capacity) {
+        } else if stamp == previous_lap {
             Ok(false)
         } else {
             // The producer is less than a lap ahead of us, so the slot holds
@@ -277,6 +279,7 @@ impl<'a, S> Spsc<'a, S> {
             Err(RingError::CorruptStamp {
                 position: pos,
                 stamp,
+                expected: [item, previous_lap],
             })
         }
     }
@@ -420,7 +423,8 @@ mod tests {
             ring.pop::<u64>(),
             Err(RingError::CorruptStamp {
                 position: 0,
-                stamp: 77
+                stamp: 77,
+                expected: [1, 1u64.wrapping_sub(4)],
             })
         );
         indices.head.store(1 << 40, Ordering::Relaxed);

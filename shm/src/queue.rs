@@ -745,12 +745,14 @@ impl<T: Plain> Queue<T> {
                     self.capacity
                 ),
             ),
-            RingError::CorruptStamp { position, stamp } => Error::corrupt(
+            RingError::CorruptStamp {
+                position,
+                stamp,
+                expected: [item, previous_lap],
+            } => Error::corrupt(
                 &self.name,
                 format!(
-                    "the slot of position {position} has stamp {stamp}; expected {} (its item) or {} (the previous lap's)",
-                    position.wrapping_add(1),
-                    position.wrapping_add(1).wrapping_sub(self.capacity)
+                    "the slot of position {position} has stamp {stamp}; expected {item} (its item) or {previous_lap} (the previous lap's)"
                 ),
             ),
             RingError::WouldBlock => Error::WouldBlock {
