@@ -180,6 +180,46 @@ fn spsc_refuses_a_second_producer_while_the_first_lives() {
 }
 
 #[test]
+fn a_role_given_up_by_one_handle_is_given_up_by_the_thread() {
+    let _cleanup = Cleanup::new(&["rolekey"]);
+    let _creator = Queue::<u32>::create_spsc(&name("rolekey"), 8).unwrap();
+    let first = Queue::<u32>::open(&name("rolekey")).unwrap();
+    let second = Queue::<u32>::open(&name("rolekey")).unwrap();
+    first.try_put(1).unwrap();
+    // Two handles of one thread are one producer.
+    second.try_put(2).unwrap();
+    // Dropping one gives the role up: another thread may take it, and while
+    // that thread holds it, this thread's other handle does not.
+    drop(first);
+    let (taken, check_done) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let third = Queue::<u32>::open(&name("rolekey")).unwrap();
+            third.try_put(3).unwrap();
+            taken.wait();
+            check_done.wait();
+            // Dropping `third` gives the role up again.
+        });
+        taken.wait();
+        let refused = second.try_put(5);
+        check_done.wait();
+        match refused {
+            Err(PutError::Failed {
+                item: 5,
+                error: Error::RoleTaken {
+                    role: "producer", ..
+                },
+            }) => {}
+            other => panic!("expected RoleTaken, got {other:?}"),
+        }
+    });
+    second.try_put(4).unwrap();
+    for v in 1..=4 {
+        assert_eq!(second.try_get().unwrap(), v);
+    }
+}
+
+#[test]
 fn timeouts_wait_and_full_queues_hand_the_item_back() {
     let _cleanup = Cleanup::new(&["timeouts"]);
     let q = Queue::<[u8; 24]>::create(&name("timeouts"), 2).unwrap();
