@@ -113,12 +113,48 @@ impl<'a, S> Mpmc<'a, S> {
     }
 
     /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
+    #[inline]
     pub fn push<T: Copy>(&self, value: T) -> Result<(), RingError>
     where
         S: SequencedSlots<T>,
     {
+        self.push_with_slack(value, 1, &mut 0)
+    }
+
+    /// Pushes `value` like [`push`](Self::push), but once the tail reaches
+    /// `room_until` it first looks `slack - 1` slots ahead: if that slot
+    /// still holds an item it fails with [`RingError::WouldBlock`] (fewer
+    /// than `slack` slots free), otherwise it moves `room_until` past it.
+    ///
+    /// `room_until` is the caller's memory of the last look: the first
+    /// position not yet seen free (start it at 0). A `slack` of 1 never looks.
+    /// On a nearly full ring the consumers are the slower side, and a
+    /// producer that takes each slot the moment it is freed writes the cache
+    /// line a consumer is still freeing slots in; holding out for `slack`
+    /// free slots lets it finish those lines first, while the items queued
+    /// ahead hide the delay. Looking once per `slack` items keeps the extra
+    /// read off the common path. The look is a hint: consumers may free
+    /// slots out of order, and the slot at the tail is checked as always.
+    #[inline]
+    pub fn push_with_slack<T: Copy>(
+        &self,
+        value: T,
+        slack: u64,
+        room_until: &mut u64,
+    ) -> Result<(), RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        let reach = slack.clamp(1, self.capacity) - 1;
         let mut pos = self.indices.tail.load(Ordering::Relaxed);
         loop {
+            if reach > 0 && pos.wrapping_sub(*room_until) as i64 >= 0 {
+                let ahead = pos.wrapping_add(reach);
+                if !self.is_free::<T>(ahead) {
+                    return Err(RingError::WouldBlock);
+                }
+                *room_until = ahead.wrapping_add(1);
+            }
             let index = self.slot(pos);
             let seq = self.slots.sequence(index).load(Ordering::Acquire);
             let diff = seq.wrapping_sub(free(pos)) as i64;
@@ -156,6 +192,16 @@ impl<'a, S> Mpmc<'a, S> {
                 };
             }
         }
+    }
+
+    /// Whether no item of an earlier lap is left in the slot of `pos`: its
+    /// sequence is `free(pos)` or later.
+    fn is_free<T: Copy>(&self, pos: u64) -> bool
+    where
+        S: SequencedSlots<T>,
+    {
+        let seq = self.slots.sequence(self.slot(pos)).load(Ordering::Relaxed);
+        seq.wrapping_sub(free(pos)) as i64 >= 0
     }
 
     /// Pops the oldest available item, or fails with [`RingError::WouldBlock`] if empty.
@@ -228,5 +274,47 @@ impl<'a, S> Mpmc<'a, S> {
             }
         }
         Ok(out.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::test_slots::TestSlots;
+
+    #[test]
+    fn a_push_with_slack_looks_ahead_once_per_slack_items() {
+        let (indices, slots) = (MpmcIndices::new(), TestSlots::new());
+        let ring = Mpmc::new(&indices, &slots, 4);
+        ring.init::<u64>();
+        let mut room_until = 0;
+        // Empty ring: the look at position 1 finds it free, so positions 0
+        // and 1 are taken without another look.
+        assert_eq!(ring.push_with_slack(1u64, 2, &mut room_until), Ok(()));
+        assert_eq!(room_until, 2);
+        assert_eq!(ring.push_with_slack(2u64, 2, &mut room_until), Ok(()));
+        assert_eq!(room_until, 2);
+        assert_eq!(ring.push_with_slack(3u64, 2, &mut room_until), Ok(()));
+        assert_eq!(room_until, 4);
+        // Position 4 is slot 0, which still holds item 1: one free slot is
+        // not the two asked for, so the item is refused (and kept)...
+        assert_eq!(ring.push_with_slack(4u64, 2, &mut room_until), Ok(()));
+        assert_eq!(
+            ring.push_with_slack(5u64, 2, &mut room_until),
+            Err(RingError::WouldBlock)
+        );
+        assert_eq!(ring.pop::<u64>(), Ok(1));
+        assert_eq!(
+            ring.push_with_slack(5u64, 2, &mut room_until),
+            Err(RingError::WouldBlock)
+        );
+        // ...until two are free; a plain push takes any room.
+        assert_eq!(ring.push(5u64), Ok(()));
+        assert_eq!(ring.pop::<u64>(), Ok(2));
+        assert_eq!(ring.pop::<u64>(), Ok(3));
+        assert_eq!(ring.push_with_slack(6u64, 2, &mut room_until), Ok(()));
+        let mut out = [0u64; 4];
+        assert_eq!(ring.pop_slice(&mut out), Ok(3));
+        assert_eq!(out[..3], [4, 5, 6]);
     }
 }

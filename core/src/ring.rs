@@ -129,3 +129,40 @@ impl RingPositions {
         self.len() == 0
     }
 }
+
+/// Four `u64` slots, for the rings' unit tests.
+#[cfg(test)]
+pub(crate) mod test_slots {
+    use super::Slots;
+    use crate::mpmc::SequencedSlots;
+    use crate::primitives::{AtomicU64, Ordering};
+
+    pub(crate) struct TestSlots {
+        pub(crate) items: [AtomicU64; 4],
+        pub(crate) stamps: [AtomicU64; 4],
+    }
+
+    impl TestSlots {
+        pub(crate) fn new() -> TestSlots {
+            TestSlots {
+                items: Default::default(),
+                stamps: Default::default(),
+            }
+        }
+    }
+
+    impl Slots<u64> for TestSlots {
+        unsafe fn write(&self, index: usize, value: u64) {
+            self.items[index].store(value, Ordering::Relaxed);
+        }
+        unsafe fn read(&self, index: usize) -> u64 {
+            self.items[index].load(Ordering::Relaxed)
+        }
+    }
+
+    impl SequencedSlots<u64> for TestSlots {
+        fn sequence(&self, index: usize) -> &AtomicU64 {
+            &self.stamps[index]
+        }
+    }
+}

@@ -349,36 +349,7 @@ impl<'a, S> Spsc<'a, S> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::ring::Slots;
-
-    struct TestSlots {
-        items: [AtomicU64; 4],
-        stamps: [AtomicU64; 4],
-    }
-
-    impl TestSlots {
-        fn new() -> TestSlots {
-            TestSlots {
-                items: Default::default(),
-                stamps: Default::default(),
-            }
-        }
-    }
-
-    impl Slots<u64> for TestSlots {
-        unsafe fn write(&self, index: usize, value: u64) {
-            self.items[index].store(value, Ordering::Relaxed);
-        }
-        unsafe fn read(&self, index: usize) -> u64 {
-            self.items[index].load(Ordering::Relaxed)
-        }
-    }
-
-    impl SequencedSlots<u64> for TestSlots {
-        fn sequence(&self, index: usize) -> &AtomicU64 {
-            &self.stamps[index]
-        }
-    }
+    use crate::ring::test_slots::TestSlots;
 
     #[test]
     fn a_new_producer_resumes_after_items_a_dead_one_stamped_but_did_not_count() {

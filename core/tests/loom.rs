@@ -587,20 +587,23 @@ fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
         let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4)));
         Mpmc::new(&ring.0, &ring.1, 4).init::<u32>();
-        let producer = |base: u32| {
+        // One producer holds out for two free slots (the waiting `put`'s
+        // slack); the look ahead must neither lose nor reorder an item.
+        let producer = |base: u32, slack: u64| {
             let ring = ring.clone();
             thread::spawn(move || {
                 let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
+                let mut room_until = 0;
                 for v in [base, base + 1] {
-                    while let Err(e) = mpmc.push(v) {
+                    while let Err(e) = mpmc.push_with_slack(v, slack, &mut room_until) {
                         assert_eq!(e, RingError::WouldBlock);
                         thread::yield_now();
                     }
                 }
             })
         };
-        let a = producer(10);
-        let b = producer(20);
+        let a = producer(10, 1);
+        let b = producer(20, 2);
         let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
         let mut got = Vec::new();
         while got.len() < 4 {

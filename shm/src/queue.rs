@@ -359,6 +359,9 @@ pub struct Queue<T: Plain> {
     capacity: u64,
     /// How far ahead an SPSC `get` prefetches, in slots (see [`Spsc::with_prefetch`]).
     prefetch: u64,
+    /// Where this handle's MPMC puts next look for slack (see
+    /// [`Mpmc::push_with_slack`]); a hint, per handle, never shared.
+    mpmc_room_until: AtomicU64,
     joinable: bool,
     wait: WaitStrategy,
 }
@@ -540,6 +543,7 @@ impl<T: Plain> Queue<T> {
             slots,
             capacity: layout.capacity,
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
+            mpmc_room_until: AtomicU64::new(0),
             joinable,
             wait: WaitStrategy::default(),
         })
@@ -555,6 +559,26 @@ impl<T: Plain> Queue<T> {
         // SAFETY: the indices are aligned, inside the mapping `_segment` keeps
         // alive, and atomics only.
         Mpmc::new(unsafe { indices.as_ref() }, &self.slots, self.capacity)
+    }
+
+    /// A push onto the MPMC ring holding out for `slack` free slots, with
+    /// this handle's memory of where it last looked.
+    #[inline(always)]
+    fn mpmc_push(
+        &self,
+        indices: NonNull<MpmcIndices>,
+        item: T,
+        slack: u64,
+    ) -> std::result::Result<(), RingError> {
+        let before = self.mpmc_room_until.load(Ordering::Relaxed);
+        let mut room_until = before;
+        let pushed = self
+            .mpmc(indices)
+            .push_with_slack(item, slack, &mut room_until);
+        if room_until != before {
+            self.mpmc_room_until.store(room_until, Ordering::Relaxed);
+        }
+        pushed
     }
 
     /// The SPSC ring, after checking that the calling thread holds `role`
@@ -655,7 +679,7 @@ impl<T: Plain> Queue<T> {
                 self.holds(Role::Producer)
                     && self.spsc_ring(ix).push_with_slack(item, slack).is_ok()
             }
-            Ring::Mpmc(ix) => self.mpmc(ix).push(item).is_ok(),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack).is_ok(),
         }
     }
 
@@ -777,7 +801,7 @@ impl<T: Plain> Queue<T> {
     fn push_once(&self, item: T, slack: u64) -> Result<bool> {
         let pushed = match self.ring {
             Ring::Spsc(ix) => self.spsc(ix, Role::Producer)?.push_with_slack(item, slack),
-            Ring::Mpmc(ix) => self.mpmc(ix).push(item),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
         };
         match pushed {
             Ok(()) => Ok(true),
@@ -846,8 +870,9 @@ impl<T: Plain> Queue<T> {
         self.put_slow(item, timeout)
     }
 
-    /// The free slots a waiting `put` holds out for on an SPSC ring (see
-    /// [`Spsc::push_with_slack`]); 1 for `try_put`, which must take any room.
+    /// The free slots a `put` holds out for when the ring is (nearly) full
+    /// (see [`Spsc::push_with_slack`] and [`Mpmc::push_with_slack`]); 1 for
+    /// `try_put`, which must take any room.
     #[inline(always)]
     fn slack(&self, timeout: Option<Duration>) -> u64 {
         if timeout == Some(Duration::ZERO) {
