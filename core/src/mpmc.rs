@@ -128,6 +128,7 @@ impl<'a, S> Mpmc<'a, S> {
     ///
     /// `room_until` is the caller's memory of the last look: the first
     /// position not yet seen free (start it at 0). A `slack` of 1 never looks.
+    ///
     /// On a nearly full ring the consumers are the slower side, and a
     /// producer that takes each slot the moment it is freed writes the cache
     /// line a consumer is still freeing slots in; holding out for `slack`
@@ -296,8 +297,9 @@ mod tests {
         assert_eq!(room_until, 2);
         assert_eq!(ring.push_with_slack(3u64, 2, &mut room_until), Ok(()));
         assert_eq!(room_until, 4);
-        // Position 4 is slot 0, which still holds item 1: one free slot is
-        // not the two asked for, so the item is refused (and kept)...
+        // Position 3 was seen free: no look, and the ring is full. At
+        // position 4 the look finds item 2 still in position 5's slot, so
+        // the item is refused (and kept), even once one slot is free...
         assert_eq!(ring.push_with_slack(4u64, 2, &mut room_until), Ok(()));
         assert_eq!(
             ring.push_with_slack(5u64, 2, &mut room_until),
