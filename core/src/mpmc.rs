@@ -146,7 +146,7 @@ impl<'a, S> Mpmc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let reach = slack.clamp(1, self.capacity) - 1;
+        let reach = slack.min(self.capacity).saturating_sub(1);
         let mut pos = self.indices.tail.load(Ordering::Relaxed);
         loop {
             if reach > 0 && pos.wrapping_sub(*room_until) as i64 >= 0 {
