@@ -6,11 +6,16 @@
 //!   `ArrayQueue` between two threads of one process.
 //! - `queue/one-way`: items per second from one process to another: `Queue<u64>`
 //!   SPSC single and batched (256), MPMC; rtrb and `ArrayQueue` between threads.
+//! - `queue/one-side`: each side of the SPSC stream alone (put into a ring the
+//!   other thread drained, get from one it filled), and rtrb's push and pop
+//!   the same way: which side is slower decides how a free-running stream runs.
 //!
 //! `cargo bench --bench queue` (add `-- --quick` for a fast pass).
 
+use std::hint::black_box;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
@@ -304,6 +309,138 @@ fn one_way(c: &mut Criterion) {
     g.finish();
 }
 
+/// Times `mine` alone over whole rounds of [`CAPACITY`] items, per item of
+/// `iters`: `mine` runs here and the closure `theirs` makes runs on a helper
+/// thread, strictly taking turns (the helper first if `theirs_first`).
+fn time_one_side<F: FnMut()>(
+    iters: u64,
+    theirs_first: bool,
+    mut mine: impl FnMut(),
+    theirs: impl FnOnce() -> F + Send,
+) -> Duration {
+    let rounds = iters.div_ceil(CAPACITY).max(1);
+    let turn = AtomicU64::new(0);
+    let wait_for = |t: u64| {
+        while turn.load(Ordering::Acquire) != t {
+            std::hint::spin_loop();
+        }
+    };
+    let (mine_at, theirs_at) = if theirs_first { (1, 0) } else { (0, 1) };
+    let took = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut theirs = theirs();
+            for r in 0..rounds {
+                wait_for(2 * r + theirs_at);
+                theirs();
+                turn.fetch_add(1, Ordering::Release);
+            }
+        });
+        let mut took = Duration::ZERO;
+        for r in 0..rounds {
+            wait_for(2 * r + mine_at);
+            let started = Instant::now();
+            mine();
+            took += started.elapsed();
+            turn.fetch_add(1, Ordering::Release);
+        }
+        took
+    });
+    took.mul_f64(iters as f64 / (rounds * CAPACITY) as f64)
+}
+
+/// Puts a ring's worth of items into `q`.
+fn fill(q: &Queue<u64>) {
+    (0..CAPACITY).for_each(|i| q.put(i).unwrap());
+}
+
+/// Gets a ring's worth of items from `q`.
+fn drain(q: &Queue<u64>) {
+    for _ in 0..CAPACITY {
+        black_box(q.get().unwrap());
+    }
+}
+
+/// Each side of the one-way stream alone, between two threads: the
+/// producer fills a ring the consumer has just drained (so every line is in
+/// the other core's cache), or the consumer drains a ring the producer has
+/// just filled. A free-running stream is paced by the slower side (see
+/// ARCHITECTURE.md, "Why SPSC one-way is bimodal").
+fn one_side(c: &mut Criterion) {
+    let scope = std::process::id();
+    let mut g = c.benchmark_group("queue/one-side");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(3));
+
+    let (put_name, get_name) = (seg(scope, "side-put"), seg(scope, "side-get"));
+    let drained = Queue::<u64>::create_spsc(&put_name, CAPACITY).unwrap();
+    let filled = Queue::<u64>::create_spsc(&get_name, CAPACITY).unwrap();
+    let open = |name: &str| Queue::<u64>::open(name).unwrap();
+    g.bench_function(
+        "shmipc Queue<u64> SPSC put into a drained ring (threads)",
+        |b| {
+            b.iter_custom(|iters| {
+                time_one_side(
+                    iters,
+                    false,
+                    || fill(&drained),
+                    || {
+                        let q = open(&put_name);
+                        move || drain(&q)
+                    },
+                )
+            })
+        },
+    );
+    g.bench_function(
+        "shmipc Queue<u64> SPSC get from a filled ring (threads)",
+        |b| {
+            b.iter_custom(|iters| {
+                time_one_side(
+                    iters,
+                    true,
+                    || drain(&filled),
+                    || {
+                        let q = open(&get_name);
+                        move || fill(&q)
+                    },
+                )
+            })
+        },
+    );
+
+    let ring = || rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
+    let push_all = |tx: &mut rtrb::Producer<u64>| (0..CAPACITY).for_each(|i| tx.push(i).unwrap());
+    let pop_all = |rx: &mut rtrb::Consumer<u64>| {
+        for _ in 0..CAPACITY {
+            black_box(rx.pop().unwrap());
+        }
+    };
+    g.bench_function("rtrb push into a drained ring (threads)", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx) = ring();
+            time_one_side(
+                iters,
+                false,
+                || push_all(&mut tx),
+                move || move || pop_all(&mut rx),
+            )
+        })
+    });
+    g.bench_function("rtrb pop from a filled ring (threads)", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx) = ring();
+            time_one_side(
+                iters,
+                true,
+                || pop_all(&mut rx),
+                move || move || push_all(&mut tx),
+            )
+        })
+    });
+    g.finish();
+}
+
 fn main() {
     if std::env::var(CHILD_ENV).as_deref() == Ok("pipe-echo") {
         return pipe_echo();
@@ -314,5 +451,6 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     round_trips(&mut c);
     one_way(&mut c);
+    one_side(&mut c);
     c.final_summary();
 }
