@@ -375,39 +375,41 @@ fn one_side(c: &mut Criterion) {
     let (put_name, get_name) = (seg(scope, "side-put"), seg(scope, "side-get"));
     let drained = Queue::<u64>::create_spsc(&put_name, CAPACITY).unwrap();
     let filled = Queue::<u64>::create_spsc(&get_name, CAPACITY).unwrap();
-    let open = |name: &str| Queue::<u64>::open(name).unwrap();
-    g.bench_function(
-        "shmipc Queue<u64> SPSC put into a drained ring (threads)",
-        |b| {
+    type Side = fn(&Queue<u64>);
+    // (label, this thread's handle, the segment the helper opens, this
+    // thread's side, the helper's side, whether the helper goes first)
+    for (label, q, peer_name, mine, theirs, theirs_first) in [
+        (
+            "shmipc Queue<u64> SPSC put into a drained ring (threads)",
+            &drained,
+            &put_name,
+            fill as Side,
+            drain as Side,
+            false,
+        ),
+        (
+            "shmipc Queue<u64> SPSC get from a filled ring (threads)",
+            &filled,
+            &get_name,
+            drain,
+            fill,
+            true,
+        ),
+    ] {
+        g.bench_function(label, |b| {
             b.iter_custom(|iters| {
                 time_one_side(
                     iters,
-                    false,
-                    || fill(&drained),
+                    theirs_first,
+                    || mine(q),
                     || {
-                        let q = open(&put_name);
-                        move || drain(&q)
+                        let peer = Queue::<u64>::open(peer_name).unwrap();
+                        move || theirs(&peer)
                     },
                 )
             })
-        },
-    );
-    g.bench_function(
-        "shmipc Queue<u64> SPSC get from a filled ring (threads)",
-        |b| {
-            b.iter_custom(|iters| {
-                time_one_side(
-                    iters,
-                    true,
-                    || drain(&filled),
-                    || {
-                        let q = open(&get_name);
-                        move || fill(&q)
-                    },
-                )
-            })
-        },
-    );
+        });
+    }
 
     let ring = || rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
     let push_all = |tx: &mut rtrb::Producer<u64>| (0..CAPACITY).for_each(|i| tx.push(i).unwrap());
