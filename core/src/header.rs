@@ -30,7 +30,10 @@ pub const HEADER_SIZE: usize = 64;
 /// The magic bytes every shmipc segment starts with.
 pub const MAGIC: [u8; 6] = *b"SHMIPC";
 /// The layout version this build writes and accepts.
-pub const LAYOUT_VERSION: u16 = 1;
+///
+/// 2: SPSC queues put as many small items under one stamp as fill a cache
+/// line (version 1 stamped every item), so the two cannot share a segment.
+pub const LAYOUT_VERSION: u16 = 2;
 /// Byte offset of the state word, which is read and written atomically.
 pub const STATE_OFFSET: usize = 8;
 /// State of a segment whose creator has not finished initialising it.

@@ -5,6 +5,10 @@
 use crate::fingerprint::Fingerprint;
 use crate::header::HEADER_SIZE;
 use crate::name::MAX_NAME_LEN;
+use crate::spsc::SpscGeometry;
+
+/// Bytes in a cache line (on every target this crate knows).
+const CACHE_LINE: usize = 64;
 
 /// Bytes reserved for a lock that lives inside the segment: one cache line.
 pub const INLINE_LOCK_SIZE: usize = 64;
@@ -240,11 +244,17 @@ pub struct QueueLayout {
     pub indices_offset: usize,
     /// Slot 0.
     pub slots_offset: usize,
-    /// Bytes from one slot to the next.
+    /// Bytes from one slot (a stamp and the items under it) to the next.
     pub slot_size: usize,
-    /// Where the item sits inside a slot (after its sequence number).
+    /// Where the first item sits inside a slot (after its stamp).
     pub item_offset: usize,
-    /// Number of slots, a power of two.
+    /// Items under each stamp: 1 for MPMC; for SPSC as many as fit in a
+    /// cache line after the stamp, when that is at least two.
+    pub per_group: u64,
+    /// Number of slots, a power of two: the capacity for MPMC; for SPSC
+    /// what [`SpscGeometry`] asks for.
+    pub slots: u64,
+    /// The most items the queue holds, a power of two.
     pub capacity: u64,
     /// Bytes the whole segment spans.
     pub total_size: usize,
@@ -257,10 +267,14 @@ impl QueueLayout {
     /// use shmipc_core::layout::{QueueLayout, QueueMode};
     /// use shmipc_core::fingerprint::Fingerprint;
     /// let l = QueueLayout::new(Fingerprint::of::<u64>(), 1024, QueueMode::Mpmc).unwrap();
-    /// assert_eq!((l.slot_size, l.item_offset), (16, 8));
+    /// assert_eq!((l.slot_size, l.item_offset, l.per_group, l.slots), (16, 8, 1, 1024));
     /// assert!(QueueLayout::new(Fingerprint::of::<u64>(), 1000, QueueMode::Spsc).is_err());
-    /// let s = QueueLayout::new(Fingerprint::of::<u32>(), 8, QueueMode::Spsc).unwrap();
-    /// assert_eq!((s.slot_size, s.item_offset), (16, 8));
+    /// // SPSC: seven u64s share a line's stamp, 1024 lines for 4096 items.
+    /// let s = QueueLayout::new(Fingerprint::of::<u64>(), 4096, QueueMode::Spsc).unwrap();
+    /// assert_eq!((s.slot_size, s.item_offset, s.per_group, s.slots), (64, 8, 7, 1024));
+    /// // Items too large for two to a line get a stamp each.
+    /// let b = QueueLayout::new(Fingerprint::of::<[u64; 4]>(), 8, QueueMode::Spsc).unwrap();
+    /// assert_eq!((b.slot_size, b.per_group, b.slots), (40, 1, 8));
     /// ```
     pub fn new(
         item: Fingerprint,
@@ -283,18 +297,25 @@ impl QueueLayout {
         let size = item.size as usize;
         let align = (align as usize).max(8);
         let round = |n: usize, a: usize| (n + a - 1) & !(a - 1);
-        // Both rings stamp every slot: an 8-byte sequence number, then the item.
-        let _ = mode;
+        // Every slot starts with an 8-byte stamp. MPMC stamps every item;
+        // SPSC puts as many items under one stamp as fill its cache line.
         let item_offset = round(8, align);
-        let slot_size = round(item_offset + size, align);
+        let too_large = LayoutError::TooLarge {
+            len: capacity,
+            size: item.size,
+        };
+        let per_line = ((CACHE_LINE - item_offset) / size) as u64;
+        let (per_group, slot_size, slots) = match mode {
+            QueueMode::Spsc if per_line >= 2 => {
+                let geometry = SpscGeometry::new(capacity, per_line).ok_or(too_large)?;
+                (per_line, CACHE_LINE, geometry.groups())
+            }
+            QueueMode::Spsc | QueueMode::Mpmc => (1, round(item_offset + size, align), capacity),
+        };
         let control_offset = HEADER_SIZE;
         let indices_offset = control_offset + QUEUE_CONTROL_SIZE;
         let slots_offset = indices_offset + RING_INDICES_SIZE;
-        let too_large = LayoutError::TooLarge {
-            len: capacity,
-            size: slot_size as u32,
-        };
-        let total = capacity
+        let total = slots
             .checked_mul(slot_size as u64)
             .and_then(|b| b.checked_add(slots_offset as u64))
             .filter(|&t| t <= MAX_TOTAL_SIZE)
@@ -305,8 +326,15 @@ impl QueueLayout {
             slots_offset,
             slot_size,
             item_offset,
+            per_group,
+            slots,
             capacity,
             total_size: usize::try_from(total).map_err(|_| too_large)?,
         })
+    }
+
+    /// The SPSC ring's geometry (meaningful in SPSC mode).
+    pub fn spsc_geometry(&self) -> Option<SpscGeometry> {
+        SpscGeometry::new(self.capacity, self.per_group)
     }
 }

@@ -130,15 +130,17 @@ impl RingPositions {
     }
 }
 
-/// Four `u64` slots, for the rings' unit tests.
+/// `u64` slots for the rings' unit tests: four stamped slots (MPMC), or
+/// four groups of two (SPSC).
 #[cfg(test)]
 pub(crate) mod test_slots {
     use super::Slots;
     use crate::mpmc::SequencedSlots;
     use crate::primitives::{AtomicU64, Ordering};
+    use crate::spsc::GroupedSlots;
 
     pub(crate) struct TestSlots {
-        pub(crate) items: [AtomicU64; 4],
+        pub(crate) items: [AtomicU64; 8],
         pub(crate) stamps: [AtomicU64; 4],
     }
 
@@ -163,6 +165,18 @@ pub(crate) mod test_slots {
     impl SequencedSlots<u64> for TestSlots {
         fn sequence(&self, index: usize) -> &AtomicU64 {
             &self.stamps[index]
+        }
+    }
+
+    impl GroupedSlots<u64> for TestSlots {
+        fn stamp(&self, group: usize) -> &AtomicU64 {
+            &self.stamps[group]
+        }
+        unsafe fn write(&self, group: usize, offset: usize, value: u64) {
+            self.items[group * 2 + offset].store(value, Ordering::Relaxed);
+        }
+        unsafe fn read(&self, group: usize, offset: usize) -> u64 {
+            self.items[group * 2 + offset].load(Ordering::Relaxed)
         }
     }
 }

@@ -23,7 +23,7 @@ use shmipc_core::raw_lock::{Acquired, RawLock};
 use shmipc_core::raw_rlock::RawRLock;
 use shmipc_core::raw_semaphore::RawSemaphore;
 use shmipc_core::ring::{RingError, Slots};
-use shmipc_core::spsc::{Spsc, SpscIndices};
+use shmipc_core::spsc::{GroupedSlots, Spsc, SpscGeometry, SpscIndices};
 
 #[derive(Default)]
 struct Futex {
@@ -483,16 +483,19 @@ fn barrier_rounds_without_an_action_release_in_one_step() {
 
 /// Slot storage for the ring models: loom's UnsafeCell flags any overlapping
 /// read and write, so the models check the slot hand-over, not just the indices.
+/// `seqs.len()` slots (MPMC) or groups (SPSC) of `per_group` items each.
 struct LoomSlots {
     data: Vec<UnsafeCell<u32>>,
     seqs: Vec<AtomicU64>,
+    per_group: usize,
 }
 
 impl LoomSlots {
-    fn new(capacity: usize) -> LoomSlots {
+    fn new(slots: usize, per_group: usize) -> LoomSlots {
         LoomSlots {
-            data: (0..capacity).map(|_| UnsafeCell::new(0)).collect(),
-            seqs: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            data: (0..slots * per_group).map(|_| UnsafeCell::new(0)).collect(),
+            seqs: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+            per_group,
         }
     }
 }
@@ -514,17 +517,43 @@ impl SequencedSlots<u32> for LoomSlots {
     }
 }
 
-#[test]
-fn spsc_ring_keeps_order_without_loss_across_wraparound() {
-    model(|| {
-        let ring = Arc::new((SpscIndices::new(), LoomSlots::new(2)));
-        Spsc::new(&ring.0, &ring.1, 2).init::<u32>();
+impl GroupedSlots<u32> for LoomSlots {
+    fn stamp(&self, group: usize) -> &AtomicU64 {
+        &self.seqs[group]
+    }
+    unsafe fn write(&self, group: usize, offset: usize, value: u32) {
+        // SAFETY: forwarded from the ring protocol; loom checks it.
+        unsafe { Slots::write(self, group * self.per_group + offset, value) }
+    }
+    unsafe fn read(&self, group: usize, offset: usize) -> u32 {
+        // SAFETY: as above.
+        unsafe { Slots::read(self, group * self.per_group + offset) }
+    }
+}
+
+/// An SPSC ring of `capacity` items in groups of `per_group`, shared by the
+/// model's threads, with its stamps initialised.
+fn spsc_ring(capacity: u64, per_group: u64) -> (Arc<(SpscIndices, LoomSlots)>, SpscGeometry) {
+    let geometry = SpscGeometry::new(capacity, per_group).unwrap();
+    let ring = Arc::new((
+        SpscIndices::new(),
+        LoomSlots::new(geometry.groups() as usize, per_group as usize),
+    ));
+    Spsc::new(&ring.0, &ring.1, geometry).init::<u32>();
+    (ring, geometry)
+}
+
+/// One producer pushes `0..items` one at a time; the consumer must pop them
+/// all, in order.
+fn spsc_single_items_keep_order(capacity: u64, per_group: u64, items: u32) {
+    model(move || {
+        let (ring, geometry) = spsc_ring(capacity, per_group);
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let spsc = Spsc::new(&ring.0, &ring.1, 2);
+                let spsc = Spsc::new(&ring.0, &ring.1, geometry);
                 let mut next = 0u32;
-                while next < 3 {
+                while next < items {
                     match spsc.push(next) {
                         Ok(()) => next += 1,
                         Err(RingError::WouldBlock) => thread::yield_now(),
@@ -533,9 +562,9 @@ fn spsc_ring_keeps_order_without_loss_across_wraparound() {
                 }
             })
         };
-        let spsc = Spsc::new(&ring.0, &ring.1, 2);
+        let spsc = Spsc::new(&ring.0, &ring.1, geometry);
         let mut got = Vec::new();
-        while got.len() < 3 {
+        while got.len() < items as usize {
             match spsc.pop::<u32>() {
                 Ok(v) => got.push(v),
                 Err(RingError::WouldBlock) => thread::yield_now(),
@@ -543,23 +572,22 @@ fn spsc_ring_keeps_order_without_loss_across_wraparound() {
             }
         }
         producer.join().unwrap();
-        assert_eq!(got, vec![0, 1, 2]);
+        assert_eq!(got, (0..items).collect::<Vec<_>>());
     });
 }
 
-#[test]
-fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
-    model(|| {
-        let ring = Arc::new((SpscIndices::new(), LoomSlots::new(2)));
-        Spsc::new(&ring.0, &ring.1, 2).init::<u32>();
+/// As [`spsc_single_items_keep_order`], in batches of up to two.
+fn spsc_batches_keep_order(capacity: u64, per_group: u64, items: u32) {
+    model(move || {
+        let (ring, geometry) = spsc_ring(capacity, per_group);
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let spsc = Spsc::new(&ring.0, &ring.1, 2);
-                let items = [0u32, 1, 2];
+                let spsc = Spsc::new(&ring.0, &ring.1, geometry);
+                let all: Vec<u32> = (0..items).collect();
                 let mut sent = 0;
-                while sent < items.len() {
-                    match spsc.push_slice(&items[sent..]) {
+                while sent < all.len() {
+                    match spsc.push_slice(&all[sent..]) {
                         Ok(0) => thread::yield_now(),
                         Ok(n) => sent += n,
                         Err(e) => panic!("{e:?}"),
@@ -567,10 +595,10 @@ fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
                 }
             })
         };
-        let spsc = Spsc::new(&ring.0, &ring.1, 2);
+        let spsc = Spsc::new(&ring.0, &ring.1, geometry);
         let mut got = Vec::new();
         let mut buf = [u32::MAX; 2];
-        while got.len() < 3 {
+        while got.len() < items as usize {
             match spsc.pop_slice(&mut buf) {
                 Ok(0) => thread::yield_now(),
                 Ok(n) => got.extend_from_slice(&buf[..n]),
@@ -578,14 +606,37 @@ fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
             }
         }
         producer.join().unwrap();
-        assert_eq!(got, vec![0, 1, 2]);
+        assert_eq!(got, (0..items).collect::<Vec<_>>());
     });
+}
+
+#[test]
+fn spsc_ring_keeps_order_without_loss_across_wraparound() {
+    spsc_single_items_keep_order(2, 1, 3);
+}
+
+/// Two items under each stamp, four groups' worth of items and one more:
+/// items share a stamp, and the producer re-enters the first group only
+/// once the consumer has left it.
+#[test]
+fn spsc_ring_with_shared_stamps_keeps_order_across_groups_and_laps() {
+    spsc_single_items_keep_order(2, 2, 5);
+}
+
+#[test]
+fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
+    spsc_batches_keep_order(2, 1, 3);
+}
+
+#[test]
+fn spsc_ring_batches_with_shared_stamps_keep_order_across_groups_and_laps() {
+    spsc_batches_keep_order(2, 2, 5);
 }
 
 #[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4)));
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4, 1)));
         Mpmc::new(&ring.0, &ring.1, 4).init::<u32>();
         // One producer holds out for two free slots (the waiting `put`'s
         // slack); the look ahead must neither lose nor reorder an item.
@@ -632,7 +683,7 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
     // can explore all of it; the bookkeeping after the joins catches any item
     // overwritten, taken twice or lost.
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(1)));
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(1, 1)));
         Mpmc::new(&ring.0, &ring.1, 1).init::<u32>();
         let producer = {
             let ring = ring.clone();

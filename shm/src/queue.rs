@@ -19,7 +19,7 @@ use shmipc_core::park::{Liveness, Owner, Parked};
 use shmipc_core::racy;
 use shmipc_core::ring::{RingError, Slots};
 use shmipc_core::spin::{poll_then_yield, spin_then_yield};
-use shmipc_core::spsc::{Spsc, SpscIndices};
+use shmipc_core::spsc::{GroupedSlots, Spsc, SpscGeometry, SpscIndices};
 
 use crate::error::{Error, Result};
 use crate::futex::{FutexPark, FutexWake};
@@ -90,7 +90,9 @@ impl Role {
     }
 }
 
-/// The slots of a queue segment, accessed with race-tolerant copies.
+/// The slots of a queue segment, accessed with race-tolerant copies: `slot_size`
+/// bytes each, a stamp and then items of `T` from `item_offset` on (one for
+/// MPMC, [`QueueLayout::per_group`] for SPSC).
 struct ShmSlots<T> {
     base: NonNull<u8>,
     slot_size: usize,
@@ -99,34 +101,28 @@ struct ShmSlots<T> {
 }
 
 impl<T: Plain> ShmSlots<T> {
-    fn item(&self, index: usize) -> *mut u8 {
-        // `index < capacity` (the rings mask every position), and the layout
-        // spans `capacity * slot_size` bytes from `base`, which is 64-byte
-        // aligned, as are `slot_size` and `item_offset` to `T`'s alignment
-        // (at most 64).
+    fn item(&self, index: usize, offset: usize) -> *mut T {
+        // `index` is below the layout's slot count (the rings mask every
+        // position) and `offset` below its items per slot (the SPSC ring
+        // checks it), and the layout spans `slots * slot_size` bytes from
+        // `base`, which is 64-byte aligned, as are `slot_size` and
+        // `item_offset` to `T`'s alignment (at most 64).
         self.base
             .as_ptr()
             .wrapping_add(index * self.slot_size + self.item_offset)
-    }
-}
-
-impl<T: Plain> Slots<T> for ShmSlots<T> {
-    unsafe fn write(&self, index: usize, value: T) {
-        // SAFETY: the slot lies inside the segment and is aligned for `T`
-        // (see `item`); racy copies tolerate a misbehaving peer touching it at
-        // the same time.
-        unsafe { racy::store_typed(&value, self.item(index).cast::<T>()) };
+            .cast::<T>()
+            .wrapping_add(offset)
     }
 
-    unsafe fn read(&self, index: usize) -> T {
-        let mut value = T::zeroed();
-        // SAFETY: as in `write`; `value` is ours.
-        unsafe { racy::load_typed(self.item(index).cast::<T>(), &mut value) };
-        value
+    fn stamp(&self, index: usize) -> &AtomicU64 {
+        let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
+        // SAFETY: each slot starts with an 8-byte-aligned stamp inside the
+        // segment (see `item`), only ever accessed atomically.
+        unsafe { &*p.cast::<AtomicU64>() }
     }
 
     #[inline(always)]
-    fn prefetch(&self, index: usize) {
+    fn prefetch_slot(&self, index: usize) {
         #[cfg(target_arch = "x86_64")]
         {
             let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
@@ -141,13 +137,61 @@ impl<T: Plain> Slots<T> for ShmSlots<T> {
     }
 }
 
-impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
-    fn sequence(&self, index: usize) -> &shmipc_core::primitives::AtomicU64 {
-        let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
-        // SAFETY: in MPMC mode each slot starts with an 8-byte-aligned sequence
-        // number inside the segment, only ever accessed atomically.
-        unsafe { &*p.cast::<shmipc_core::primitives::AtomicU64>() }
+impl<T: Plain> Slots<T> for ShmSlots<T> {
+    unsafe fn write(&self, index: usize, value: T) {
+        // SAFETY: the slot lies inside the segment and is aligned for `T`
+        // (see `item`); racy copies tolerate a misbehaving peer touching it at
+        // the same time.
+        unsafe { racy::store_typed(&value, self.item(index, 0)) };
     }
+
+    unsafe fn read(&self, index: usize) -> T {
+        let mut value = T::zeroed();
+        // SAFETY: as in `write`; `value` is ours.
+        unsafe { racy::load_typed(self.item(index, 0), &mut value) };
+        value
+    }
+}
+
+impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
+    fn sequence(&self, index: usize) -> &AtomicU64 {
+        self.stamp(index)
+    }
+}
+
+impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
+    fn stamp(&self, group: usize) -> &AtomicU64 {
+        ShmSlots::stamp(self, group)
+    }
+
+    unsafe fn write(&self, group: usize, offset: usize, value: T) {
+        // SAFETY: as in `Slots::write`.
+        unsafe { racy::store_typed(&value, self.item(group, offset)) };
+    }
+
+    unsafe fn read(&self, group: usize, offset: usize) -> T {
+        let mut value = T::zeroed();
+        // SAFETY: as in `Slots::write`; `value` is ours.
+        unsafe { racy::load_typed(self.item(group, offset), &mut value) };
+        value
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, group: usize) {
+        self.prefetch_slot(group)
+    }
+}
+
+/// The SPSC ring's shape in a queue laid out as `layout` (which
+/// [`QueueLayout::new`] has already checked, so this fails only if the two
+/// disagree).
+fn spsc_geometry(layout: &QueueLayout) -> Result<SpscGeometry> {
+    layout.spsc_geometry().ok_or_else(|| {
+        Error::invalid(format!(
+            "expected a ring geometry for capacity {} in groups of {}, found none",
+            layout.capacity, layout.per_group
+        ))
+    })
 }
 
 /// Attempts (the first few of a waiting put's back-off, under a
@@ -171,7 +215,7 @@ enum Patience {
 }
 
 enum Ring {
-    Spsc(NonNull<SpscIndices>),
+    Spsc(NonNull<SpscIndices>, SpscGeometry),
     Mpmc(NonNull<MpmcIndices>),
 }
 
@@ -382,7 +426,7 @@ impl<T: Plain> fmt::Debug for Queue<T> {
             .field("name", &self.name)
             .field(
                 "mode",
-                &if matches!(self.ring, Ring::Spsc(_)) {
+                &if matches!(self.ring, Ring::Spsc(..)) {
                     "SPSC"
                 } else {
                     "MPMC"
@@ -441,6 +485,7 @@ impl<T: Plain> Queue<T> {
             param: capacity,
             total_size: layout.total_size,
         };
+        let geometry = spsc_geometry(&layout)?;
         let segment = Segment::create(name, &spec, opts, |base| {
             let slots = ShmSlots::<T> {
                 // SAFETY: inside the fresh mapping (the layout says so).
@@ -455,7 +500,7 @@ impl<T: Plain> Queue<T> {
                     // SAFETY: the positions sit, aligned, at their layout
                     // offset in the mapping; atomics only.
                     let indices = unsafe { &*indices.cast::<SpscIndices>() };
-                    Spsc::new(indices, &slots, capacity).init::<T>()
+                    Spsc::new(indices, &slots, geometry).init::<T>()
                 }
                 QueueMode::Mpmc => {
                     // SAFETY: as above.
@@ -523,6 +568,7 @@ impl<T: Plain> Queue<T> {
                 segment
                     .at(layout.indices_offset, std::mem::size_of::<SpscIndices>())?
                     .cast(),
+                spsc_geometry(&layout)?,
             ),
             QueueMode::Mpmc => Ring::Mpmc(
                 segment
@@ -530,8 +576,9 @@ impl<T: Plain> Queue<T> {
                     .cast(),
             ),
         };
-        let slot_bytes = (layout.capacity as usize)
-            .checked_mul(layout.slot_size)
+        let slot_bytes = usize::try_from(layout.slots)
+            .ok()
+            .and_then(|slots| slots.checked_mul(layout.slot_size))
             .ok_or_else(|| Error::corrupt(segment.name(), "slot bytes overflow"))?;
         let slots = ShmSlots {
             base: segment.at(layout.slots_offset, slot_bytes)?,
@@ -587,16 +634,25 @@ impl<T: Plain> Queue<T> {
 
     /// The SPSC ring, after checking that the calling thread holds `role`
     /// (one producer and one consumer is what makes the ring correct).
-    fn spsc(&self, indices: NonNull<SpscIndices>, role: Role) -> Result<Spsc<'_, ShmSlots<T>>> {
+    fn spsc(
+        &self,
+        indices: NonNull<SpscIndices>,
+        geometry: SpscGeometry,
+        role: Role,
+    ) -> Result<Spsc<'_, ShmSlots<T>>> {
         self.claim(role)?;
-        Ok(self.spsc_ring(indices))
+        Ok(self.spsc_ring(indices, geometry))
     }
 
-    fn spsc_ring(&self, indices: NonNull<SpscIndices>) -> Spsc<'_, ShmSlots<T>> {
+    #[inline(always)]
+    fn spsc_ring(
+        &self,
+        indices: NonNull<SpscIndices>,
+        geometry: SpscGeometry,
+    ) -> Spsc<'_, ShmSlots<T>> {
         // SAFETY: the indices are aligned, inside the mapping `_segment`
         // keeps alive, and atomics only.
-        Spsc::new(unsafe { indices.as_ref() }, &self.slots, self.capacity)
-            .with_prefetch(self.prefetch)
+        Spsc::new(unsafe { indices.as_ref() }, &self.slots, geometry).with_prefetch(self.prefetch)
     }
 
     fn control(&self) -> &Control {
@@ -618,7 +674,7 @@ impl<T: Plain> Queue<T> {
     pub fn len(&self) -> u64 {
         let len = match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
-            Ring::Spsc(ix) => unsafe { ix.as_ref() }.len(),
+            Ring::Spsc(ix, geometry) => self.spsc_ring(ix, geometry).len(),
             // SAFETY: as above.
             Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
         };
@@ -679,9 +735,12 @@ impl<T: Plain> Queue<T> {
     #[inline(always)]
     fn push_fast(&self, item: T, slack: u64) -> bool {
         match self.ring {
-            Ring::Spsc(ix) => {
+            Ring::Spsc(ix, geometry) => {
                 self.holds(Role::Producer)
-                    && self.spsc_ring(ix).push_with_slack(item, slack).is_ok()
+                    && self
+                        .spsc_ring(ix, geometry)
+                        .push_with_slack(item, slack)
+                        .is_ok()
             }
             Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack).is_ok(),
         }
@@ -691,9 +750,9 @@ impl<T: Plain> Queue<T> {
     #[inline(always)]
     fn pop_fast(&self) -> Option<T> {
         match self.ring {
-            Ring::Spsc(ix) => {
+            Ring::Spsc(ix, geometry) => {
                 if self.holds(Role::Consumer) {
-                    self.spsc_ring(ix).pop().ok()
+                    self.spsc_ring(ix, geometry).pop().ok()
                 } else {
                     None
                 }
@@ -738,16 +797,16 @@ impl<T: Plain> Queue<T> {
         claim.pid.store(me.pid, Ordering::SeqCst);
         claim.start.store(me.start, Ordering::SeqCst);
         claim.key.store(identity::pack(me), Ordering::SeqCst);
-        if let (Role::Producer, Ring::Spsc(ix)) = (role, &self.ring) {
+        if let (Role::Producer, Ring::Spsc(ix, geometry)) = (role, &self.ring) {
             // A producer that died between stamping an item and storing its
             // position would otherwise have that item overwritten.
-            self.spsc_ring(*ix).resume_producer::<T>();
+            self.spsc_ring(*ix, *geometry).resume_producer::<T>();
         }
         Ok(())
     }
 
     fn release_claims(&self) {
-        if !matches!(self.ring, Ring::Spsc(_)) {
+        if !matches!(self.ring, Ring::Spsc(..)) {
             return;
         }
         let me = identity::current();
@@ -794,7 +853,7 @@ impl<T: Plain> Queue<T> {
     /// failing, so that a ring a peer scribbled on is reported, not waited on.
     fn check_ring(&self) -> Result<()> {
         let checked = match self.ring {
-            Ring::Spsc(ix) => self.spsc_ring(ix).check(),
+            Ring::Spsc(ix, geometry) => self.spsc_ring(ix, geometry).check(),
             Ring::Mpmc(ix) => self.mpmc(ix).check(),
         };
         checked.map_err(|e| self.corrupt(e))
@@ -804,7 +863,9 @@ impl<T: Plain> Queue<T> {
     /// has fewer than `slack` free slots; see [`Spsc::push_with_slack`]).
     fn push_once(&self, item: T, slack: u64) -> Result<bool> {
         let pushed = match self.ring {
-            Ring::Spsc(ix) => self.spsc(ix, Role::Producer)?.push_with_slack(item, slack),
+            Ring::Spsc(ix, geometry) => self
+                .spsc(ix, geometry, Role::Producer)?
+                .push_with_slack(item, slack),
             Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
         };
         match pushed {
@@ -817,7 +878,7 @@ impl<T: Plain> Queue<T> {
     /// One attempt to pop: `Ok(None)` if empty.
     fn pop_once(&self) -> Result<Option<T>> {
         let popped = match self.ring {
-            Ring::Spsc(ix) => self.spsc(ix, Role::Consumer)?.pop(),
+            Ring::Spsc(ix, geometry) => self.spsc(ix, geometry, Role::Consumer)?.pop(),
             Ring::Mpmc(ix) => self.mpmc(ix).pop(),
         };
         match popped {
@@ -1092,8 +1153,8 @@ impl<T: Plain> Queue<T> {
             c.unfinished.fetch_add(items.len() as u64, Ordering::SeqCst);
         }
         let pushed = match self.ring {
-            Ring::Spsc(ix) => self
-                .spsc(ix, Role::Producer)
+            Ring::Spsc(ix, geometry) => self
+                .spsc(ix, geometry, Role::Producer)
                 .and_then(|ring| ring.push_slice(items).map_err(|e| self.corrupt(e))),
             Ring::Mpmc(ix) => self.mpmc(ix).push_slice(items).map_err(|e| self.corrupt(e)),
         };
@@ -1207,8 +1268,8 @@ impl<T: Plain> Queue<T> {
     /// returns how many.
     pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
         let popped = match self.ring {
-            Ring::Spsc(ix) => self
-                .spsc(ix, Role::Consumer)
+            Ring::Spsc(ix, geometry) => self
+                .spsc(ix, geometry, Role::Consumer)
                 .and_then(|ring| ring.pop_slice(out).map_err(|e| self.corrupt(e))),
             Ring::Mpmc(ix) => self.mpmc(ix).pop_slice(out).map_err(|e| self.corrupt(e)),
         }?;
