@@ -518,8 +518,8 @@ fn garbage_positions_are_refused_not_followed() {
         fresh.try_get(),
         Err(GetError::Failed(Error::Corrupt { .. }))
     ));
-    // Positions name a line and an item in it (seven u64s to a line): an
-    // item number past the line is refused before any slot is touched.
+    // One stamp covers a line of seven u64s: a head at the start of a line
+    // the producer never reached is found out by that line's stamp too.
     poke("garbage-spsc", 256, 63);
     assert!(matches!(
         fresh.try_get(),

@@ -230,6 +230,30 @@ pub mod queue_flags {
     pub const JOINABLE: u16 = 4;
 }
 
+/// Items of `size` bytes aligned to `align` that an SPSC queue puts under
+/// one stamp: as many as fit in a cache line after the stamp, if that is at
+/// least two; otherwise one (the slot is then the stamp and the item,
+/// however long). A `const fn`, so that the ring's arithmetic on it is
+/// compiled for each item type.
+///
+/// ```
+/// use shmipc_core::layout::spsc_items_per_slot;
+/// assert_eq!(spsc_items_per_slot(8, 8), 7);
+/// assert_eq!(spsc_items_per_slot(1, 1), 56);
+/// assert_eq!(spsc_items_per_slot(20, 4), 2);
+/// assert_eq!(spsc_items_per_slot(32, 8), 1);
+/// assert_eq!(spsc_items_per_slot(16, 16), 3);
+/// ```
+pub const fn spsc_items_per_slot(size: usize, align: usize) -> u64 {
+    let align = if align > 8 { align } else { 8 };
+    let item_offset = (8 + align - 1) & !(align - 1);
+    if size == 0 || item_offset + 2 * size > CACHE_LINE {
+        1
+    } else {
+        ((CACHE_LINE - item_offset) / size) as u64
+    }
+}
+
 /// Bytes of a queue's control block (closed flag, eventcounts, task count, role claims).
 pub const QUEUE_CONTROL_SIZE: usize = 128;
 /// Bytes of a ring's positions (two cache lines).
@@ -304,7 +328,7 @@ impl QueueLayout {
             len: capacity,
             size: item.size,
         };
-        let per_line = ((CACHE_LINE - item_offset) / size) as u64;
+        let per_line = spsc_items_per_slot(size, align);
         let (per_group, slot_size, slots) = match mode {
             QueueMode::Spsc if per_line >= 2 => {
                 let geometry = SpscGeometry::new(capacity, per_line).ok_or(too_large)?;

@@ -138,6 +138,31 @@ pub unsafe fn store_typed<T: Copy>(private: *const T, shared: *mut T) {
     unsafe { copy_units!(private.cast::<u8>(), shared.cast::<u8>(), len, u, false) }
 }
 
+/// Reads `n` consecutive `T`s out of shared memory at `shared` into
+/// `private`; the run form of [`load_typed`] (one loop for a run of slots).
+///
+/// # Safety
+/// As for [`load`] with `len = n * size_of::<T>()`, and both sides aligned
+/// for `T`.
+#[inline]
+pub unsafe fn load_run_typed<T: Copy>(shared: *const T, private: *mut T, n: usize) {
+    let (len, u) = (n * size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    // SAFETY: as in `load_typed`; `u` divides the size of `T`, so also `len`.
+    unsafe { copy_units!(shared.cast::<u8>(), private.cast::<u8>(), len, u, true) }
+}
+
+/// Writes `n` consecutive `T`s from `private` into shared memory at
+/// `shared`; the run form of [`store_typed`].
+///
+/// # Safety
+/// As for [`load_run_typed`].
+#[inline]
+pub unsafe fn store_run_typed<T: Copy>(private: *const T, shared: *mut T, n: usize) {
+    let (len, u) = (n * size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    // SAFETY: as in `load_run_typed`.
+    unsafe { copy_units!(private.cast::<u8>(), shared.cast::<u8>(), len, u, false) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

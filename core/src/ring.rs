@@ -169,6 +169,7 @@ pub(crate) mod test_slots {
     }
 
     impl GroupedSlots<u64> for TestSlots {
+        const PER_GROUP: u64 = 2;
         fn stamp(&self, group: usize) -> &AtomicU64 {
             &self.stamps[group]
         }

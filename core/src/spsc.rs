@@ -2,16 +2,16 @@
 //! a cache line under one stamp written by the producer.
 //!
 //! The ring is `groups` groups (a power of two), each one stamp and
-//! `per_group` item slots; for small items a group is one cache line (seven
-//! `u64`s after an 8-byte stamp). A position is stored as `group << 6 |
-//! offset` (`offset < per_group`), counting groups since the start, so a
-//! slot is found with a mask and a shift, never a division. The producer
-//! writes the item at `(group, offset)` and then stamps the group with the
-//! position just after it (`group << 6 | offset + 1`); the consumer at a
-//! position takes the item once the stamp is past it. The consumer never
-//! writes into a group: it frees items by storing its position (`head`, on
-//! its own cache line), which the producer reads only when its cached copy
-//! of it says the ring is full.
+//! [`GroupedSlots::PER_GROUP`] item slots; for small items a group is one
+//! cache line (seven `u64`s after an 8-byte stamp). Positions count items,
+//! as in any ring; the item at position `p` sits in group `p / PER_GROUP`
+//! (masked) at slot `p % PER_GROUP`, a multiplication and a shift because
+//! `PER_GROUP` is a constant of the item type. The producer writes the item
+//! and then stamps its group with `p + 1`; the consumer at `p` takes the
+//! item once the stamp is past `p`. The consumer never writes into a group:
+//! it frees items by storing its position (`head`, on its own cache line),
+//! which the producer reads only when its cached room says the ring is
+//! full.
 //!
 //! So each line of slots travels once, from producer to consumer: a hand-off
 //! between processes costs one line transfer (stamp and item arrive
@@ -20,7 +20,7 @@
 //! slot's, two transfers in a row; with Vyukov stamps the consumer's
 //! free-stamp pulls every line back to the producer's side before it can
 //! write it again. One stamp per line rather than per item keeps a stream of
-//! small items as dense as rtrb's plain slots.
+//! small items nearly as dense as rtrb's plain slots.
 //!
 //! The producer never enters a group while the consumer is still reading
 //! it (it would overwrite the stamp the consumer's next item is judged by):
@@ -32,20 +32,11 @@
 //!
 //! A peer that scribbles on the ring makes operations fail with
 //! [`RingError::Corrupt`] or [`RingError::CorruptStamp`], never touch memory
-//! outside it: every group index is masked by `groups - 1` and every offset
-//! read from shared memory is checked against `per_group`.
+//! outside it: every group index is masked by `groups - 1`, and a slot
+//! index is a remainder of `PER_GROUP`.
 
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::{impossible_head_tail_head, RingError};
-
-/// Bits of a stored position that hold the offset within its group.
-const OFFSET_BITS: u32 = 6;
-/// The offset bits of a stored position.
-const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
-
-/// The most item slots a group can have: an offset and the stamp's "one
-/// past the last" must both fit in a stored position's six offset bits.
-pub const MAX_PER_GROUP: u64 = OFFSET_MASK;
 
 /// Storage for an SPSC ring: groups of item slots, each with one stamp.
 ///
@@ -54,10 +45,15 @@ pub const MAX_PER_GROUP: u64 = OFFSET_MASK;
 /// verifies that the protocol never lets a reader and a writer touch a slot
 /// at once.
 pub trait GroupedSlots<T: Copy> {
+    /// Item slots under each stamp, at least 1: a constant, so that the
+    /// ring finds an item's group with a multiplication rather than a
+    /// division. The [`SpscGeometry`] the ring is built with must agree.
+    const PER_GROUP: u64;
+
     /// The stamp of group `group` (always `< groups`).
     fn stamp(&self, group: usize) -> &AtomicU64;
 
-    /// Writes slot `offset` (always `< per_group`) of group `group` (always
+    /// Writes slot `offset` (always `< PER_GROUP`) of group `group` (always
     /// `< groups`).
     ///
     /// # Safety
@@ -69,6 +65,64 @@ pub trait GroupedSlots<T: Copy> {
     /// # Safety
     /// The ring protocol gives the caller exclusive access to the slot.
     unsafe fn read(&self, group: usize, offset: usize) -> T;
+
+    /// Writes `value` into slot `offset` of group `group`, then stores
+    /// `stamp` into the group's stamp with `Release`: a push's whole
+    /// publication, so that an implementation finds the group once.
+    ///
+    /// # Safety
+    /// As for `write`.
+    #[inline]
+    unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.write(group, offset, value) };
+        self.stamp(group).store(stamp, Ordering::Release);
+    }
+
+    /// Loads the stamp of group `group` with `Acquire` and, if `ready` says
+    /// so of it, reads slot `offset`: a pop's whole look, so that an
+    /// implementation finds the group once.
+    ///
+    /// # Safety
+    /// As for `read`, whenever `ready` returns true.
+    #[inline]
+    unsafe fn read_if(
+        &self,
+        group: usize,
+        offset: usize,
+        ready: impl FnOnce(u64) -> bool,
+    ) -> (u64, Option<T>) {
+        let stamp = self.stamp(group).load(Ordering::Acquire);
+        // SAFETY: forwarded from the caller.
+        let item = ready(stamp).then(|| unsafe { self.read(group, offset) });
+        (stamp, item)
+    }
+
+    /// Writes `values` into slots `offset..offset + values.len()` of group
+    /// `group` (all `< PER_GROUP`); by default one `write` each.
+    ///
+    /// # Safety
+    /// As for `write`, for every slot of the run.
+    #[inline]
+    unsafe fn write_run(&self, group: usize, offset: usize, values: &[T]) {
+        for (i, value) in values.iter().enumerate() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.write(group, offset + i, *value) };
+        }
+    }
+
+    /// Reads slots `offset..offset + out.len()` of group `group` into `out`;
+    /// by default one `read` each.
+    ///
+    /// # Safety
+    /// As for `read`, for every slot of the run.
+    #[inline]
+    unsafe fn read_run(&self, group: usize, offset: usize, out: &mut [T]) {
+        for (i, slot) in out.iter_mut().enumerate() {
+            // SAFETY: forwarded from the caller.
+            *slot = unsafe { self.read(group, offset + i) };
+        }
+    }
 
     /// Hints that group `group` (always `< groups`) will be read soon. Does
     /// nothing by default.
@@ -89,8 +143,8 @@ pub struct SpscGeometry {
 
 impl SpscGeometry {
     /// The geometry for `capacity` items (a power of two) in groups of
-    /// `per_group` (`1..=`[`MAX_PER_GROUP`]); `None` if either is out of
-    /// range or the ring would need more than `u64` groups.
+    /// `per_group` (at least 1); `None` if either is out of range or the
+    /// ring would need more than `u64` groups.
     ///
     /// With one item per group the ring has `capacity` groups. With more,
     /// the producer may run at most `capacity` items ahead of the consumer
@@ -107,7 +161,7 @@ impl SpscGeometry {
     /// assert!(SpscGeometry::new(6, 7).is_none());
     /// ```
     pub fn new(capacity: u64, per_group: u64) -> Option<SpscGeometry> {
-        if !capacity.is_power_of_two() || !(1..=MAX_PER_GROUP).contains(&per_group) {
+        if !capacity.is_power_of_two() || per_group == 0 {
             return None;
         }
         let groups = if per_group == 1 {
@@ -118,10 +172,6 @@ impl SpscGeometry {
                 .checked_add(1)?
                 .checked_next_power_of_two()?
         };
-        // A stored position keeps the group count above its offset bits.
-        if groups > u64::MAX >> OFFSET_BITS {
-            return None;
-        }
         Some(SpscGeometry {
             capacity,
             per_group,
@@ -145,12 +195,23 @@ impl SpscGeometry {
     }
 }
 
-/// The SPSC ring's positions: the producer's line (its position and the
-/// consumer's position as it last read it) and the consumer's line.
+/// A copy of the producer's line in [`SpscIndices`]: its position, and the
+/// position at which the ring is full as of the consumer position it last
+/// read. Only the producer writes either, and both only grow, so a copy
+/// never promises more room than there is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProducerCursor {
+    tail: u64,
+    room_until: u64,
+}
+
+/// The SPSC ring's positions: the producer's line (its position, and the
+/// position at which the ring is full as of the consumer position it last
+/// read) and the consumer's line.
 #[repr(C, align(64))]
 pub struct SpscIndices {
     tail: AtomicU64,
-    head_seen: AtomicU64,
+    room_until: AtomicU64,
     _tail_line: [u8; 48],
     head: AtomicU64,
     _head_line: [u8; 56],
@@ -167,11 +228,29 @@ impl SpscIndices {
     pub fn new() -> SpscIndices {
         SpscIndices {
             tail: AtomicU64::new(0),
-            head_seen: AtomicU64::new(0),
+            room_until: AtomicU64::new(0),
             _tail_line: [0; 48],
             head: AtomicU64::new(0),
             _head_line: [0; 56],
         }
+    }
+
+    /// Items in the ring (a snapshot; the consumer may be up to a batch
+    /// ahead of the stored tail, which reads as 0, and a corrupt ring may
+    /// report more than the capacity).
+    pub fn len(&self) -> u64 {
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire);
+        if head.wrapping_sub(tail) as i64 > 0 {
+            0
+        } else {
+            tail.wrapping_sub(head)
+        }
+    }
+
+    /// Whether the ring is empty (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -180,20 +259,18 @@ pub struct Spsc<'a, S> {
     indices: &'a SpscIndices,
     slots: &'a S,
     capacity: u64,
-    per_group: u64,
     group_mask: u64,
     prefetch: u64,
 }
 
 impl<'a, S> Spsc<'a, S> {
     /// The ring over `slots`, which must hold `geometry.groups()` groups of
-    /// `geometry.per_group()` slots.
+    /// `geometry.per_group()` slots, the slots' `PER_GROUP`.
     pub fn new(indices: &'a SpscIndices, slots: &'a S, geometry: SpscGeometry) -> Spsc<'a, S> {
         Spsc {
             indices,
             slots,
             capacity: geometry.capacity,
-            per_group: geometry.per_group,
             group_mask: geometry.groups - 1,
             prefetch: 0,
         }
@@ -212,63 +289,18 @@ impl<'a, S> Spsc<'a, S> {
         self
     }
 
-    /// The index of the group a stored position is in.
-    #[inline]
-    fn group(&self, pos: u64) -> usize {
-        ((pos >> OFFSET_BITS) & self.group_mask) as usize
-    }
-
-    /// The position after `pos`.
-    #[inline]
-    fn next(&self, pos: u64) -> u64 {
-        if (pos & OFFSET_MASK) + 1 == self.per_group {
-            (pos | OFFSET_MASK).wrapping_add(1)
-        } else {
-            pos.wrapping_add(1)
-        }
-    }
-
-    /// The position `n` items after `pos`.
-    fn advance(&self, pos: u64, n: u64) -> u64 {
-        let items = (pos & OFFSET_MASK) + n;
-        (pos & !OFFSET_MASK).wrapping_add((items / self.per_group) << OFFSET_BITS)
-            | (items % self.per_group)
-    }
-
-    /// Items from position `from` to position `to`; a `to` behind `from`
-    /// reads as a huge count.
-    #[inline]
-    fn items_between(&self, from: u64, to: u64) -> u64 {
-        let groups = to.wrapping_sub(from & !OFFSET_MASK) >> OFFSET_BITS;
-        groups
-            .wrapping_mul(self.per_group)
-            .wrapping_add(to & OFFSET_MASK)
-            .wrapping_sub(from & OFFSET_MASK)
-    }
-
-    /// Whether a position read from shared memory has a possible offset.
-    #[inline]
-    fn well_formed(&self, pos: u64) -> bool {
-        pos & OFFSET_MASK < self.per_group
-    }
-
-    /// Items in the ring (a snapshot; the consumer may be up to a batch
-    /// ahead of the stored tail, which reads as 0, and a corrupt ring may
-    /// report more than the capacity).
-    pub fn len(&self) -> u64 {
-        let head = self.indices.head.load(Ordering::Acquire);
-        let tail = self.indices.tail.load(Ordering::Acquire);
-        let used = self.items_between(head, tail);
-        if used > self.capacity && self.items_between(tail, head) <= self.capacity {
-            0
-        } else {
-            used
-        }
-    }
-
-    /// Whether the ring is empty (a snapshot).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Where the item of position `pos` sits: its group's index and its
+    /// slot in the group.
+    #[inline(always)]
+    fn slot<T: Copy>(&self, pos: u64) -> (usize, usize)
+    where
+        S: GroupedSlots<T>,
+    {
+        let group = pos / S::PER_GROUP;
+        (
+            (group & self.group_mask) as usize,
+            (pos - group * S::PER_GROUP) as usize,
+        )
     }
 
     /// Whether the positions are possible at all; for callers whose pushes or
@@ -278,12 +310,11 @@ impl<'a, S> Spsc<'a, S> {
     /// read, so either can lead the other by up to a capacity. Reading head,
     /// tail, head with read-modify-writes (which see the newest values): the
     /// tail can be neither a capacity behind the first head nor a capacity
-    /// ahead of the second, and no position has an offset past its group.
+    /// ahead of the second.
     pub fn check(&self) -> Result<(), RingError> {
         let capacity = self.capacity;
         match impossible_head_tail_head(&self.indices.head, &self.indices.tail, |h0, t, h1| {
-            !(self.well_formed(h0) && self.well_formed(t) && self.well_formed(h1))
-                || self.items_between(t, h0) > capacity && self.items_between(h1, t) > capacity
+            h0.wrapping_sub(t) > capacity && t.wrapping_sub(h1) > capacity
         }) {
             Some((_, tail, head)) => Err(RingError::Corrupt { tail, head }),
             None => Ok(()),
@@ -299,8 +330,50 @@ impl<'a, S> Spsc<'a, S> {
     {
         let groups = self.group_mask + 1;
         for g in 0..groups {
-            let stamp = (g.wrapping_sub(groups) << OFFSET_BITS) | self.per_group;
+            let stamp = g
+                .wrapping_sub(groups)
+                .wrapping_add(1)
+                .wrapping_mul(S::PER_GROUP);
             self.slots.stamp(g as usize).store(stamp, Ordering::Relaxed);
+        }
+    }
+
+    /// How many items from position `pos` on are published in its group,
+    /// by `stamp`: 0 if none (or the stamp is not one the protocol leaves).
+    #[inline(always)]
+    fn ahead<T: Copy>(&self, pos: u64, offset: usize, stamp: u64) -> u64
+    where
+        S: GroupedSlots<T>,
+    {
+        let ahead = stamp.wrapping_sub(pos);
+        if ahead.wrapping_sub(1) < S::PER_GROUP - offset as u64 {
+            ahead
+        } else {
+            0
+        }
+    }
+
+    /// For a stamp that publishes nothing at `pos`: `Ok` if the item is not
+    /// there yet, an error if no run of the protocol leaves that stamp.
+    #[cold]
+    fn not_yet<T: Copy>(&self, pos: u64, offset: usize, stamp: u64) -> Result<(), RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        // Not yet: this lap's stamp is at most `pos` (the producer is still
+        // before us in this group), or the group still has the previous
+        // lap's final stamp (the producer has not reached it).
+        let lap = (self.group_mask + 1).wrapping_mul(S::PER_GROUP);
+        let group_start = pos.wrapping_sub(offset as u64);
+        let previous_lap = group_start.wrapping_sub(lap).wrapping_add(S::PER_GROUP);
+        if pos.wrapping_sub(stamp) < offset as u64 || stamp == previous_lap {
+            Ok(())
+        } else {
+            Err(RingError::CorruptStamp {
+                position: pos,
+                stamp,
+                expected: [pos.wrapping_add(1), previous_lap],
+            })
         }
     }
 
@@ -312,63 +385,67 @@ impl<'a, S> Spsc<'a, S> {
         S: GroupedSlots<T>,
     {
         let start = self.indices.tail.load(Ordering::Acquire);
-        if !self.well_formed(start) {
-            // The next push reports the corrupt tail.
-            return 0;
-        }
         let mut tail = start;
-        while self.items_between(start, tail) < self.capacity {
-            let stamp = self.slots.stamp(self.group(tail)).load(Ordering::Acquire);
-            let ahead = stamp.wrapping_sub(tail);
-            if ahead == 0 || ahead > self.per_group - (tail & OFFSET_MASK) {
-                break;
+        while tail.wrapping_sub(start) < self.capacity {
+            let (group, offset) = self.slot::<T>(tail);
+            let stamp = self.slots.stamp(group).load(Ordering::Acquire);
+            match self.ahead::<T>(tail, offset, stamp) {
+                0 => break,
+                ahead => tail = tail.wrapping_add(ahead),
             }
-            tail = self.advance(tail, ahead);
         }
         if tail != start {
             self.indices.tail.store(tail, Ordering::Release);
+            // The dead producer's room may not be on record: look afresh.
+            self.indices.room_until.store(tail, Ordering::Relaxed);
         }
-        self.items_between(start, tail)
+        tail.wrapping_sub(start)
     }
 
-    /// Free slots at the producer's position `pos`, at least `want` of them
-    /// if there are; reads the consumer's position only when the cached one
-    /// says there are fewer. Having read it, reports 0 if fewer than `slack`
-    /// are free (and keeps the old cached position, so the next call reads
-    /// it again).
-    #[inline]
-    fn room(&self, pos: u64, want: u64, slack: u64) -> Result<u64, RingError> {
-        let seen = self.indices.head_seen.load(Ordering::Relaxed);
-        let used = self.items_between(seen, pos);
-        if used <= self.capacity && self.capacity - used >= want {
-            return Ok(self.capacity - used);
+    /// The producer's line as stored.
+    #[inline(always)]
+    fn cursor(&self) -> ProducerCursor {
+        ProducerCursor {
+            tail: self.indices.tail.load(Ordering::Relaxed),
+            room_until: self.indices.room_until.load(Ordering::Relaxed),
         }
+    }
+
+    /// Free slots at the cursor, at least `want` of them if there are; reads
+    /// the consumer's position only when the cursor's room says there are
+    /// fewer. Having read it, reports 0 if fewer than `slack` are free (and
+    /// keeps the old room, so the next call reads it again).
+    #[inline]
+    fn room(&self, cursor: &mut ProducerCursor, want: u64, slack: u64) -> Result<u64, RingError> {
+        let free = cursor.room_until.wrapping_sub(cursor.tail);
+        if free >= want && free <= self.capacity {
+            return Ok(free);
+        }
+        self.look_for_room(cursor, slack)
+    }
+
+    /// The cursor's room after reading the consumer's position: 0 if fewer
+    /// than `slack` slots are free.
+    fn look_for_room(&self, cursor: &mut ProducerCursor, slack: u64) -> Result<u64, RingError> {
+        let pos = cursor.tail;
         // Acquire: the consumer read the items before it stored its
         // position, so the slots it frees are done with.
         let head = self.indices.head.load(Ordering::Acquire);
-        let used = self.items_between(head, pos);
-        if used > self.capacity || !self.well_formed(head) {
+        let used = pos.wrapping_sub(head);
+        if used > self.capacity {
             return Err(RingError::Corrupt { tail: pos, head });
         }
-        if self.capacity - used < slack {
+        let free = self.capacity - used;
+        if free < slack {
             return Ok(0);
         }
-        self.indices.head_seen.store(head, Ordering::Relaxed);
-        Ok(self.capacity - used)
-    }
-
-    /// The producer's position, checked.
-    #[inline]
-    fn tail(&self) -> Result<u64, RingError> {
-        let tail = self.indices.tail.load(Ordering::Relaxed);
-        if self.well_formed(tail) {
-            Ok(tail)
-        } else {
-            Err(RingError::Corrupt {
-                tail,
-                head: self.indices.head_seen.load(Ordering::Relaxed),
-            })
-        }
+        // Only the producer writes it, and only ever further on: any copy
+        // of it promises no more room than there is.
+        cursor.room_until = head.wrapping_add(self.capacity);
+        self.indices
+            .room_until
+            .store(cursor.room_until, Ordering::Relaxed);
+        Ok(free)
     }
 
     /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
@@ -381,7 +458,7 @@ impl<'a, S> Spsc<'a, S> {
     }
 
     /// Pushes `value` like [`push`](Self::push), except that when the cached
-    /// consumer position says full and the fresh one shows fewer than `slack`
+    /// room says full and the consumer's position shows fewer than `slack`
     /// free slots, it fails with [`RingError::WouldBlock`].
     ///
     /// For a producer that is going to wait anyway: a nearly full ring means
@@ -394,18 +471,24 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let pos = self.tail()?;
-        if self.room(pos, 1, slack)? == 0 {
+        let mut cursor = self.cursor();
+        let pos = cursor.tail;
+        // Room for one more: `room_until` is 1 to `capacity` items on.
+        if cursor.room_until.wrapping_sub(pos).wrapping_sub(1) >= self.capacity
+            && self.look_for_room(&mut cursor, slack)? == 0
+        {
             return Err(RingError::WouldBlock);
         }
-        let group = self.group(pos);
-        // SAFETY: `room` found the consumer past this slot's previous item
+        let (group, offset) = self.slot::<T>(pos);
+        // SAFETY: the room found the consumer past this slot's previous item
         // (and out of this group), and only the producer (us) writes slots.
-        unsafe { self.slots.write(group, (pos & OFFSET_MASK) as usize, value) };
-        self.slots
-            .stamp(group)
+        unsafe {
+            self.slots
+                .publish(group, offset, value, pos.wrapping_add(1))
+        };
+        self.indices
+            .tail
             .store(pos.wrapping_add(1), Ordering::Release);
-        self.indices.tail.store(self.next(pos), Ordering::Release);
         Ok(())
     }
 
@@ -414,28 +497,25 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let start = self.tail()?;
+        let mut cursor = self.cursor();
         let want = (items.len() as u64).min(self.capacity);
-        let n = self.room(start, want, 1)?.min(want) as usize;
-        let mut pos = start;
+        let n = self.room(&mut cursor, want, 1)?.min(want) as usize;
+        let mut pos = cursor.tail;
+        let (mut group, mut offset) = self.slot::<T>(pos);
         let mut done = 0;
         while done < n {
-            let (group, offset) = (self.group(pos), pos & OFFSET_MASK);
-            let here = ((self.per_group - offset) as usize).min(n - done);
-            for (i, item) in items[done..done + here].iter().enumerate() {
-                // SAFETY: as in `push_with_slack`, for every slot of the batch.
-                unsafe { self.slots.write(group, offset as usize + i, *item) };
-            }
+            let here = (S::PER_GROUP as usize - offset).min(n - done);
+            // SAFETY: as in `push_with_slack`, for every slot of the run.
+            unsafe {
+                self.slots
+                    .write_run(group, offset, &items[done..done + here])
+            };
             // One stamp for the group's share of the batch: the consumer
             // takes all of it or none.
-            let after = pos.wrapping_add(here as u64);
-            self.slots.stamp(group).store(after, Ordering::Release);
-            pos = if offset + here as u64 == self.per_group {
-                (pos | OFFSET_MASK).wrapping_add(1)
-            } else {
-                after
-            };
+            pos = pos.wrapping_add(here as u64);
+            self.slots.stamp(group).store(pos, Ordering::Release);
             done += here;
+            (group, offset) = (self.next_group(group), 0);
         }
         if n != 0 {
             self.indices.tail.store(pos, Ordering::Release);
@@ -443,62 +523,10 @@ impl<'a, S> Spsc<'a, S> {
         Ok(n)
     }
 
-    /// How many items from the consumer's position `pos` on are published
-    /// in its group: 0 if none yet.
-    #[inline]
-    fn published<T: Copy>(&self, pos: u64) -> Result<u64, RingError>
-    where
-        S: GroupedSlots<T>,
-    {
-        let offset = pos & OFFSET_MASK;
-        let stamp = self.slots.stamp(self.group(pos)).load(Ordering::Acquire);
-        let ahead = stamp.wrapping_sub(pos);
-        if ahead.wrapping_sub(1) < self.per_group - offset {
-            return Ok(ahead);
-        }
-        // Not yet: this lap's stamp is at most `pos` (the producer is still
-        // before us in this group), or the group still has the previous
-        // lap's final stamp (the producer has not reached it).
-        let groups = self.group_mask + 1;
-        let previous_lap =
-            (pos & !OFFSET_MASK).wrapping_sub(groups << OFFSET_BITS) | self.per_group;
-        if pos.wrapping_sub(stamp) < offset || stamp == previous_lap {
-            Ok(0)
-        } else {
-            Err(RingError::CorruptStamp {
-                position: pos,
-                stamp,
-                expected: [pos.wrapping_add(1), previous_lap],
-            })
-        }
-    }
-
-    /// The consumer's position, checked.
-    #[inline]
-    fn head(&self) -> Result<u64, RingError> {
-        let head = self.indices.head.load(Ordering::Relaxed);
-        if self.well_formed(head) {
-            Ok(head)
-        } else {
-            Err(RingError::Corrupt {
-                tail: self.indices.tail.load(Ordering::Relaxed),
-                head,
-            })
-        }
-    }
-
-    #[inline]
-    fn take<T: Copy>(&self, pos: u64) -> T
-    where
-        S: GroupedSlots<T>,
-    {
-        // SAFETY: the group's stamp went past `pos` (Release, acquired in
-        // `published`) after the item was written, and the producer will not
-        // enter this group again before we store a head past it.
-        unsafe {
-            self.slots
-                .read(self.group(pos), (pos & OFFSET_MASK) as usize)
-        }
+    /// The index of the group after `group`.
+    #[inline(always)]
+    fn next_group(&self, group: usize) -> usize {
+        (group as u64).wrapping_add(1) as usize & self.group_mask as usize
     }
 
     /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
@@ -507,16 +535,28 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let pos = self.head()?;
-        if self.published::<T>(pos)? == 0 {
+        let pos = self.indices.head.load(Ordering::Relaxed);
+        let (group, offset) = self.slot::<T>(pos);
+        // SAFETY: the slot is read only once the group's stamp is past `pos`
+        // (stored with Release after the item was written, loaded with
+        // Acquire), and the producer will not enter this group again before
+        // we store a head past it.
+        let (stamp, item) = unsafe {
+            self.slots.read_if(group, offset, |stamp| {
+                self.ahead::<T>(pos, offset, stamp) != 0
+            })
+        };
+        let Some(value) = item else {
+            self.not_yet::<T>(pos, offset, stamp)?;
             return Err(RingError::WouldBlock);
+        };
+        if self.prefetch != 0 && offset == 0 {
+            let ahead = (group as u64).wrapping_add(self.prefetch) & self.group_mask;
+            self.slots.prefetch(ahead as usize);
         }
-        let value = self.take(pos);
-        if self.prefetch != 0 && pos & OFFSET_MASK == 0 {
-            self.slots
-                .prefetch(self.group(pos.wrapping_add(self.prefetch << OFFSET_BITS)));
-        }
-        self.indices.head.store(self.next(pos), Ordering::Release);
+        self.indices
+            .head
+            .store(pos.wrapping_add(1), Ordering::Release);
         Ok(value)
     }
 
@@ -525,33 +565,64 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let start = self.head()?;
-        let want = (out.len() as u64).min(self.capacity) as usize;
-        let mut pos = start;
+        let start = self.indices.head.load(Ordering::Relaxed);
+        let want = (out.len() as u64).min(self.capacity);
+        if want == 0 {
+            return Ok(0);
+        }
+        // The producer stamps in position order, each stamp a Release: if
+        // the batch's last item is there, all before it are, and visible.
+        let last = start.wrapping_add(want - 1);
+        let (group, offset) = self.slot::<T>(last);
+        let stamp = self.slots.stamp(group).load(Ordering::Acquire);
+        let n = if self.ahead::<T>(last, offset, stamp) != 0 {
+            want as usize
+        } else {
+            self.published_from::<T>(start, want)?
+        };
+        let (mut group, mut offset) = self.slot::<T>(start);
         let mut done = 0;
-        while done < want {
-            let ready = self.published::<T>(pos)? as usize;
-            if ready == 0 {
-                break;
-            }
-            let offset = pos & OFFSET_MASK;
-            let here = ready.min(want - done);
-            for (i, slot) in out[done..done + here].iter_mut().enumerate() {
-                *slot = self.take(pos.wrapping_add(i as u64));
-            }
+        while done < n {
+            let here = (S::PER_GROUP as usize - offset).min(n - done);
+            // SAFETY: as in `pop`, for every slot of the run: a stamp at or
+            // after its group's is past all of them.
+            unsafe {
+                self.slots
+                    .read_run(group, offset, &mut out[done..done + here])
+            };
             done += here;
-            if offset + here as u64 == self.per_group {
-                pos = (pos | OFFSET_MASK).wrapping_add(1);
-            } else {
-                // The producer is still in this group, or the batch is full.
-                pos = pos.wrapping_add(here as u64);
+            (group, offset) = (self.next_group(group), 0);
+        }
+        if n != 0 {
+            self.indices
+                .head
+                .store(start.wrapping_add(n as u64), Ordering::Release);
+        }
+        Ok(n)
+    }
+
+    /// How many of the `want` items from `pos` on are published, group by
+    /// group.
+    fn published_from<T: Copy>(&self, mut pos: u64, want: u64) -> Result<usize, RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        let end = pos.wrapping_add(want);
+        while pos != end {
+            let (group, offset) = self.slot::<T>(pos);
+            let stamp = self.slots.stamp(group).load(Ordering::Acquire);
+            let ready = self.ahead::<T>(pos, offset, stamp);
+            if ready == 0 {
+                self.not_yet::<T>(pos, offset, stamp)?;
+                break;
+            }
+            pos = pos.wrapping_add(ready.min(end.wrapping_sub(pos)));
+            if offset as u64 + ready < S::PER_GROUP {
+                // The producer is still in this group.
                 break;
             }
         }
-        if done != 0 {
-            self.indices.head.store(pos, Ordering::Release);
-        }
-        Ok(done)
+        Ok(pos.wrapping_sub(end.wrapping_sub(want)) as usize)
     }
 }
 
@@ -560,7 +631,7 @@ mod tests {
     use super::*;
     use crate::ring::test_slots::TestSlots;
 
-    /// Capacity 4 in groups of 2: four groups, eight slots.
+    /// Capacity 4 in groups of 2 ([`TestSlots`]): four groups, eight slots.
     fn geometry() -> SpscGeometry {
         SpscGeometry::new(4, 2).unwrap()
     }
@@ -576,7 +647,7 @@ mod tests {
             for i in 0..burst {
                 ring.push(100 * round + i).unwrap();
             }
-            assert_eq!(ring.len(), burst);
+            assert_eq!(indices.len(), burst);
             let mut out = [0u64; 4];
             let n = if round % 2 == 0 {
                 ring.pop_slice(&mut out).unwrap()
@@ -594,10 +665,7 @@ mod tests {
             }
             next += burst;
         }
-        assert_eq!(
-            ring.items_between(0, indices.head.load(Ordering::Relaxed)),
-            next
-        );
+        assert_eq!(indices.head.load(Ordering::Relaxed), next);
     }
 
     #[test]
@@ -622,10 +690,9 @@ mod tests {
         ring.push(10u64).unwrap();
         // A producer that died after stamping position 1 but before storing
         // its position.
-        let tail = indices.tail.load(Ordering::Relaxed);
         assert_eq!(ring.push(11u64), Ok(()));
-        indices.tail.store(tail, Ordering::Relaxed);
-        assert_eq!(ring.len(), 1);
+        indices.tail.store(1, Ordering::Relaxed);
+        assert_eq!(indices.len(), 1);
         assert_eq!(ring.resume_producer::<u64>(), 1);
         ring.push(12u64).unwrap();
         let mut out = [0u64; 4];
@@ -644,7 +711,7 @@ mod tests {
         assert_eq!(ring.push_with_slack(5u64, 2), Err(RingError::WouldBlock));
         assert_eq!(ring.pop::<u64>(), Ok(2));
         assert_eq!(ring.push_with_slack(5u64, 2), Ok(()));
-        // The cached head now says one slot is free: no re-read, no refusal.
+        // The cached room now says one slot is free: no re-read, no refusal.
         assert_eq!(ring.push_with_slack(6u64, 2), Ok(()));
         assert_eq!(ring.push(7u64), Err(RingError::WouldBlock));
     }
@@ -654,8 +721,9 @@ mod tests {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
         let ring = Spsc::new(&indices, &slots, geometry());
         ring.init::<u64>();
+        let previous_lap = 0u64.wrapping_sub(8).wrapping_add(2);
+        assert_eq!(slots.stamps[0].load(Ordering::Relaxed), previous_lap);
         slots.stamps[0].store(77, Ordering::Relaxed);
-        let previous_lap = 0u64.wrapping_sub(4 << OFFSET_BITS) | 2;
         assert_eq!(
             ring.pop::<u64>(),
             Err(RingError::CorruptStamp {
@@ -665,16 +733,10 @@ mod tests {
             })
         );
         slots.stamps[0].store(previous_lap, Ordering::Relaxed);
-        // An offset past the group is refused before any slot is touched.
-        indices.head.store(5, Ordering::Relaxed);
-        assert!(matches!(ring.pop::<u64>(), Err(RingError::Corrupt { .. })));
-        assert!(matches!(ring.check(), Err(RingError::Corrupt { .. })));
+        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
         indices.head.store(1 << 40, Ordering::Relaxed);
         assert!(matches!(ring.check(), Err(RingError::Corrupt { .. })));
-        // The producer reads the head only once its cached copy says full.
-        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
-        assert!(matches!(ring.push(5u64), Err(RingError::Corrupt { .. })));
-        indices.tail.store(3, Ordering::Relaxed);
+        // The producer reads the head only once its cached room says full.
         assert!(matches!(ring.push(5u64), Err(RingError::Corrupt { .. })));
     }
 }

@@ -483,24 +483,22 @@ fn barrier_rounds_without_an_action_release_in_one_step() {
 
 /// Slot storage for the ring models: loom's UnsafeCell flags any overlapping
 /// read and write, so the models check the slot hand-over, not just the indices.
-/// `seqs.len()` slots (MPMC) or groups (SPSC) of `per_group` items each.
-struct LoomSlots {
+/// `seqs.len()` slots (MPMC) or groups (SPSC) of `K` items each.
+struct LoomSlots<const K: usize = 1> {
     data: Vec<UnsafeCell<u32>>,
     seqs: Vec<AtomicU64>,
-    per_group: usize,
 }
 
-impl LoomSlots {
-    fn new(slots: usize, per_group: usize) -> LoomSlots {
+impl<const K: usize> LoomSlots<K> {
+    fn new(slots: usize) -> LoomSlots<K> {
         LoomSlots {
-            data: (0..slots * per_group).map(|_| UnsafeCell::new(0)).collect(),
+            data: (0..slots * K).map(|_| UnsafeCell::new(0)).collect(),
             seqs: (0..slots).map(|_| AtomicU64::new(0)).collect(),
-            per_group,
         }
     }
 }
 
-impl Slots<u32> for LoomSlots {
+impl<const K: usize> Slots<u32> for LoomSlots<K> {
     unsafe fn write(&self, index: usize, value: u32) {
         // SAFETY: forwarded from the ring protocol; loom checks it.
         self.data[index].with_mut(|p| unsafe { *p = value });
@@ -511,33 +509,34 @@ impl Slots<u32> for LoomSlots {
     }
 }
 
-impl SequencedSlots<u32> for LoomSlots {
+impl<const K: usize> SequencedSlots<u32> for LoomSlots<K> {
     fn sequence(&self, index: usize) -> &AtomicU64 {
         &self.seqs[index]
     }
 }
 
-impl GroupedSlots<u32> for LoomSlots {
+impl<const K: usize> GroupedSlots<u32> for LoomSlots<K> {
+    const PER_GROUP: u64 = K as u64;
     fn stamp(&self, group: usize) -> &AtomicU64 {
         &self.seqs[group]
     }
     unsafe fn write(&self, group: usize, offset: usize, value: u32) {
         // SAFETY: forwarded from the ring protocol; loom checks it.
-        unsafe { Slots::write(self, group * self.per_group + offset, value) }
+        unsafe { Slots::write(self, group * K + offset, value) }
     }
     unsafe fn read(&self, group: usize, offset: usize) -> u32 {
         // SAFETY: as above.
-        unsafe { Slots::read(self, group * self.per_group + offset) }
+        unsafe { Slots::read(self, group * K + offset) }
     }
 }
 
-/// An SPSC ring of `capacity` items in groups of `per_group`, shared by the
-/// model's threads, with its stamps initialised.
-fn spsc_ring(capacity: u64, per_group: u64) -> (Arc<(SpscIndices, LoomSlots)>, SpscGeometry) {
-    let geometry = SpscGeometry::new(capacity, per_group).unwrap();
+/// An SPSC ring of `capacity` items in groups of `K`, shared by the model's
+/// threads, with its stamps initialised.
+fn spsc_ring<const K: usize>(capacity: u64) -> (Arc<(SpscIndices, LoomSlots<K>)>, SpscGeometry) {
+    let geometry = SpscGeometry::new(capacity, K as u64).unwrap();
     let ring = Arc::new((
         SpscIndices::new(),
-        LoomSlots::new(geometry.groups() as usize, per_group as usize),
+        LoomSlots::new(geometry.groups() as usize),
     ));
     Spsc::new(&ring.0, &ring.1, geometry).init::<u32>();
     (ring, geometry)
@@ -545,9 +544,9 @@ fn spsc_ring(capacity: u64, per_group: u64) -> (Arc<(SpscIndices, LoomSlots)>, S
 
 /// One producer pushes `0..items` one at a time; the consumer must pop them
 /// all, in order.
-fn spsc_single_items_keep_order(capacity: u64, per_group: u64, items: u32) {
+fn spsc_single_items_keep_order<const K: usize>(capacity: u64, items: u32) {
     model(move || {
-        let (ring, geometry) = spsc_ring(capacity, per_group);
+        let (ring, geometry) = spsc_ring::<K>(capacity);
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
@@ -577,9 +576,9 @@ fn spsc_single_items_keep_order(capacity: u64, per_group: u64, items: u32) {
 }
 
 /// As [`spsc_single_items_keep_order`], in batches of up to two.
-fn spsc_batches_keep_order(capacity: u64, per_group: u64, items: u32) {
+fn spsc_batches_keep_order<const K: usize>(capacity: u64, items: u32) {
     model(move || {
-        let (ring, geometry) = spsc_ring(capacity, per_group);
+        let (ring, geometry) = spsc_ring::<K>(capacity);
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
@@ -612,7 +611,7 @@ fn spsc_batches_keep_order(capacity: u64, per_group: u64, items: u32) {
 
 #[test]
 fn spsc_ring_keeps_order_without_loss_across_wraparound() {
-    spsc_single_items_keep_order(2, 1, 3);
+    spsc_single_items_keep_order::<1>(2, 3);
 }
 
 /// Two items under each stamp, four groups' worth of items and one more:
@@ -620,23 +619,23 @@ fn spsc_ring_keeps_order_without_loss_across_wraparound() {
 /// once the consumer has left it.
 #[test]
 fn spsc_ring_with_shared_stamps_keeps_order_across_groups_and_laps() {
-    spsc_single_items_keep_order(2, 2, 5);
+    spsc_single_items_keep_order::<2>(2, 5);
 }
 
 #[test]
 fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
-    spsc_batches_keep_order(2, 1, 3);
+    spsc_batches_keep_order::<1>(2, 3);
 }
 
 #[test]
 fn spsc_ring_batches_with_shared_stamps_keep_order_across_groups_and_laps() {
-    spsc_batches_keep_order(2, 2, 5);
+    spsc_batches_keep_order::<2>(2, 5);
 }
 
 #[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(4, 1)));
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(4)));
         Mpmc::new(&ring.0, &ring.1, 4).init::<u32>();
         // One producer holds out for two free slots (the waiting `put`'s
         // slack); the look ahead must neither lose nor reorder an item.
@@ -683,7 +682,7 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
     // can explore all of it; the bookkeeping after the joins catches any item
     // overwritten, taken twice or lost.
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::new(1, 1)));
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(1)));
         Mpmc::new(&ring.0, &ring.1, 1).init::<u32>();
         let producer = {
             let ring = ring.clone();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use shmipc_core::eventcount::EventCount;
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
-use shmipc_core::layout::{queue_flags, QueueLayout, QueueMode};
+use shmipc_core::layout::{queue_flags, spsc_items_per_slot, QueueLayout, QueueMode};
 use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Parked};
 use shmipc_core::racy;
@@ -160,6 +160,8 @@ impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
 }
 
 impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
+    const PER_GROUP: u64 = spsc_items_per_slot(size_of::<T>(), align_of::<T>());
+
     fn stamp(&self, group: usize) -> &AtomicU64 {
         ShmSlots::stamp(self, group)
     }
@@ -177,6 +179,55 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
     }
 
     #[inline(always)]
+    unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
+        let line = self.base.as_ptr().wrapping_add(group * self.slot_size);
+        let item = line
+            .wrapping_add(self.item_offset)
+            .cast::<T>()
+            .wrapping_add(offset);
+        // SAFETY: as in `Slots::write` (this is `item(group, offset)`), and
+        // the line starts with its stamp (see `stamp`).
+        unsafe {
+            racy::store_typed(&value, item);
+            (*line.cast::<AtomicU64>()).store(stamp, Ordering::Release);
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn read_if(
+        &self,
+        group: usize,
+        offset: usize,
+        ready: impl FnOnce(u64) -> bool,
+    ) -> (u64, Option<T>) {
+        let line = self.base.as_ptr().wrapping_add(group * self.slot_size);
+        let item = line
+            .wrapping_add(self.item_offset)
+            .cast::<T>()
+            .wrapping_add(offset);
+        // SAFETY: as in `publish`.
+        let stamp = unsafe { (*line.cast::<AtomicU64>()).load(Ordering::Acquire) };
+        if !ready(stamp) {
+            return (stamp, None);
+        }
+        let mut value = T::zeroed();
+        // SAFETY: as in `Slots::read`; the caller's `ready` said the item is ours.
+        unsafe { racy::load_typed(item, &mut value) };
+        (stamp, Some(value))
+    }
+
+    unsafe fn write_run(&self, group: usize, offset: usize, values: &[T]) {
+        // SAFETY: as in `Slots::write`, for each slot of the run, which the
+        // ring keeps inside the group.
+        unsafe { racy::store_run_typed(values.as_ptr(), self.item(group, offset), values.len()) };
+    }
+
+    unsafe fn read_run(&self, group: usize, offset: usize, out: &mut [T]) {
+        // SAFETY: as in `write_run`; `out` is ours.
+        unsafe { racy::load_run_typed(self.item(group, offset), out.as_mut_ptr(), out.len()) };
+    }
+
+    #[inline(always)]
     fn prefetch(&self, group: usize) {
         self.prefetch_slot(group)
     }
@@ -185,13 +236,17 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
 /// The SPSC ring's shape in a queue laid out as `layout` (which
 /// [`QueueLayout::new`] has already checked, so this fails only if the two
 /// disagree).
-fn spsc_geometry(layout: &QueueLayout) -> Result<SpscGeometry> {
-    layout.spsc_geometry().ok_or_else(|| {
-        Error::invalid(format!(
-            "expected a ring geometry for capacity {} in groups of {}, found none",
-            layout.capacity, layout.per_group
-        ))
-    })
+fn spsc_geometry<T: Plain>(layout: &QueueLayout) -> Result<SpscGeometry> {
+    let per_slot = <ShmSlots<T> as GroupedSlots<T>>::PER_GROUP;
+    layout
+        .spsc_geometry()
+        .filter(|g| g.per_group() == per_slot)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "expected an SPSC ring of capacity {} with {per_slot} items to a stamp, found {} to a stamp",
+                layout.capacity, layout.per_group
+            ))
+        })
 }
 
 /// Attempts (the first few of a waiting put's back-off, under a
@@ -485,7 +540,10 @@ impl<T: Plain> Queue<T> {
             param: capacity,
             total_size: layout.total_size,
         };
-        let geometry = spsc_geometry(&layout)?;
+        let geometry = match mode {
+            QueueMode::Spsc => Some(spsc_geometry::<T>(&layout)?),
+            QueueMode::Mpmc => None,
+        };
         let segment = Segment::create(name, &spec, opts, |base| {
             let slots = ShmSlots::<T> {
                 // SAFETY: inside the fresh mapping (the layout says so).
@@ -495,14 +553,14 @@ impl<T: Plain> Queue<T> {
                 _marker: PhantomData,
             };
             let indices = base.as_ptr().wrapping_add(layout.indices_offset);
-            match mode {
-                QueueMode::Spsc => {
+            match geometry {
+                Some(geometry) => {
                     // SAFETY: the positions sit, aligned, at their layout
                     // offset in the mapping; atomics only.
                     let indices = unsafe { &*indices.cast::<SpscIndices>() };
                     Spsc::new(indices, &slots, geometry).init::<T>()
                 }
-                QueueMode::Mpmc => {
+                None => {
                     // SAFETY: as above.
                     let indices = unsafe { &*indices.cast::<MpmcIndices>() };
                     Mpmc::new(indices, &slots, capacity).init::<T>()
@@ -568,7 +626,7 @@ impl<T: Plain> Queue<T> {
                 segment
                     .at(layout.indices_offset, std::mem::size_of::<SpscIndices>())?
                     .cast(),
-                spsc_geometry(&layout)?,
+                spsc_geometry::<T>(&layout)?,
             ),
             QueueMode::Mpmc => Ring::Mpmc(
                 segment
@@ -674,7 +732,7 @@ impl<T: Plain> Queue<T> {
     pub fn len(&self) -> u64 {
         let len = match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
-            Ring::Spsc(ix, geometry) => self.spsc_ring(ix, geometry).len(),
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
             // SAFETY: as above.
             Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
         };
