@@ -716,6 +716,47 @@ mod tests {
         assert_eq!(ring.push(7u64), Err(RingError::WouldBlock));
     }
 
+    /// A peer scribbling random values over the positions and stamps, between
+    /// random operations: every operation returns (an item, `WouldBlock` or a
+    /// corruption error) without touching a slot outside the ring
+    /// ([`TestSlots`] would panic on an index past its arrays).
+    #[test]
+    fn garbage_anywhere_makes_operations_fail_never_stray() {
+        let (indices, slots) = (SpscIndices::new(), TestSlots::new());
+        let ring = Spsc::new(&indices, &slots, geometry()).with_prefetch(3);
+        ring.init::<u64>();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut out = [0u64; 5];
+        for _ in 0..200_000 {
+            let r = random();
+            let value = match random() % 4 {
+                0 => random(),
+                1 => random() % 16,
+                2 => u64::MAX - random() % 16,
+                _ => 0,
+            };
+            match r % 11 {
+                0 => indices.head.store(value, Ordering::Relaxed),
+                1 => indices.tail.store(value, Ordering::Relaxed),
+                2 => indices.room_until.store(value, Ordering::Relaxed),
+                3 => slots.stamps[(r >> 8) as usize % 4].store(value, Ordering::Relaxed),
+                4 => drop(ring.push_with_slack(r, r >> 60)),
+                5 => drop(ring.push_slice(&[r; 5][..(r >> 8) as usize % 6])),
+                6 => drop(ring.pop::<u64>()),
+                7 => drop(ring.pop_slice(&mut out[..(r >> 8) as usize % 6])),
+                8 => drop(ring.resume_producer::<u64>()),
+                9 => drop(ring.check()),
+                _ => drop(indices.len()),
+            }
+        }
+    }
+
     #[test]
     fn impossible_stamps_and_positions_are_reported() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());

@@ -434,7 +434,7 @@ impl From<GetError> for Error {
 /// - [`Queue::close`]: later puts fail; gets drain what is left, then fail.
 /// - For streams, the batch forms ([`Queue::put_slice`], [`Queue::get_slice`]
 ///   and their `try_`/`_timeout` variants) publish a whole batch at once: on
-///   an SPSC queue, batches of 256 `u64`s move at 2-4.5× the single-item
+///   an SPSC queue, batches of 256 `u64`s move at 2-7× the single-item
 ///   rate in `benches/queue.rs`.
 /// - Waiting spins, then parks ([`WaitStrategy`]); a put or get makes no
 ///   syscall unless someone sleeps.
