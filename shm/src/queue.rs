@@ -104,7 +104,7 @@ impl<T: Plain> ShmSlots<T> {
     fn item(&self, index: usize, offset: usize) -> *mut T {
         // `index` is below the layout's slot count (the rings mask every
         // position) and `offset` below its items per slot (the SPSC ring
-        // checks it), and the layout spans `slots * slot_size` bytes from
+        // takes it as a remainder of `PER_GROUP`), and the layout spans `slots * slot_size` bytes from
         // `base`, which is 64-byte aligned, as are `slot_size` and
         // `item_offset` to `T`'s alignment (at most 64).
         self.base
@@ -460,7 +460,8 @@ pub struct Queue<T: Plain> {
     ring: Ring,
     slots: ShmSlots<T>,
     capacity: u64,
-    /// How far ahead an SPSC `get` prefetches, in slots (see [`Spsc::with_prefetch`]).
+    /// How far ahead an SPSC `get` prefetches, in slots of a stamp and its
+    /// items (see [`Spsc::with_prefetch`]).
     prefetch: u64,
     /// Where this handle's MPMC puts next look for slack (see
     /// [`Mpmc::push_with_slack`]); a hint, per handle, never shared.
