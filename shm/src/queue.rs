@@ -114,6 +114,18 @@ impl<T: Plain> ShmSlots<T> {
             .wrapping_add(offset)
     }
 
+    /// Slot `index`'s start (its stamp) and item `offset` in it, from one
+    /// multiplication (see `item`).
+    #[inline(always)]
+    fn line_and_item(&self, index: usize, offset: usize) -> (*mut u8, *mut T) {
+        let line = self.base.as_ptr().wrapping_add(index * self.slot_size);
+        let item = line
+            .wrapping_add(self.item_offset)
+            .cast::<T>()
+            .wrapping_add(offset);
+        (line, item)
+    }
+
     fn stamp(&self, index: usize) -> &AtomicU64 {
         let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
         // SAFETY: each slot starts with an 8-byte-aligned stamp inside the
@@ -180,13 +192,9 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
 
     #[inline(always)]
     unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
-        let line = self.base.as_ptr().wrapping_add(group * self.slot_size);
-        let item = line
-            .wrapping_add(self.item_offset)
-            .cast::<T>()
-            .wrapping_add(offset);
-        // SAFETY: as in `Slots::write` (this is `item(group, offset)`), and
-        // the line starts with its stamp (see `stamp`).
+        let (line, item) = self.line_and_item(group, offset);
+        // SAFETY: as in `Slots::write` (`item` is `self.item(group,
+        // offset)`), and the line starts with its stamp (see `stamp`).
         unsafe {
             racy::store_typed(&value, item);
             (*line.cast::<AtomicU64>()).store(stamp, Ordering::Release);
@@ -200,11 +208,7 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
         offset: usize,
         ready: impl FnOnce(u64) -> bool,
     ) -> (u64, Option<T>) {
-        let line = self.base.as_ptr().wrapping_add(group * self.slot_size);
-        let item = line
-            .wrapping_add(self.item_offset)
-            .cast::<T>()
-            .wrapping_add(offset);
+        let (line, item) = self.line_and_item(group, offset);
         // SAFETY: as in `publish`.
         let stamp = unsafe { (*line.cast::<AtomicU64>()).load(Ordering::Acquire) };
         if !ready(stamp) {
