@@ -464,6 +464,9 @@ pub struct Queue<T: Plain> {
     ring: Ring,
     slots: ShmSlots<T>,
     capacity: u64,
+    /// The free slots a waiting `put` holds out for: 1/16 of the ring, at
+    /// most 64 (see [`Queue::slack`]).
+    put_slack: u64,
     /// How far ahead an SPSC `get` prefetches, in slots of a stamp and its
     /// items (see [`Spsc::with_prefetch`]).
     prefetch: u64,
@@ -656,6 +659,7 @@ impl<T: Plain> Queue<T> {
             ring,
             slots,
             capacity: layout.capacity,
+            put_slack: (layout.capacity / 16).clamp(1, 64),
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             mpmc_room_until: AtomicU64::new(0),
             joinable,
@@ -1006,7 +1010,7 @@ impl<T: Plain> Queue<T> {
         if timeout == Some(Duration::ZERO) {
             1
         } else {
-            (self.capacity / 16).clamp(1, 64)
+            self.put_slack
         }
     }
 

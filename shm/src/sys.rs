@@ -115,13 +115,24 @@ static MEMBARRIER_REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::n
 /// the first call.
 #[inline]
 pub(crate) fn membarrier_registered() -> bool {
+    // One relaxed load once registered: the notifier asks on every put and get.
+    MEMBARRIER_READY.load(std::sync::atomic::Ordering::Relaxed) || membarrier_register()
+}
+
+/// Set once this process is registered (never cleared).
+static MEMBARRIER_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cold]
+fn membarrier_register() -> bool {
     *MEMBARRIER_REGISTERED.get_or_init(|| {
         let supported = membarrier(MEMBARRIER_CMD_QUERY);
         let wanted = (MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED)
             as libc::c_long;
-        supported >= 0
+        let registered = supported >= 0
             && supported & wanted == wanted
-            && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+            && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+        MEMBARRIER_READY.store(registered, std::sync::atomic::Ordering::Relaxed);
+        registered
     })
 }
 
