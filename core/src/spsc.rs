@@ -195,16 +195,6 @@ impl SpscGeometry {
     }
 }
 
-/// A copy of the producer's line in [`SpscIndices`]: its position, and the
-/// position at which the ring is full as of the consumer position it last
-/// read. Only the producer writes either, and both only grow, so a copy
-/// never promises more room than there is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ProducerCursor {
-    tail: u64,
-    room_until: u64,
-}
-
 /// The SPSC ring's positions: the producer's line (its position, and the
 /// position at which the ring is full as of the consumer position it last
 /// read) and the consumer's line.
@@ -402,32 +392,27 @@ impl<'a, S> Spsc<'a, S> {
         tail.wrapping_sub(start)
     }
 
-    /// The producer's line as stored.
-    #[inline(always)]
-    fn cursor(&self) -> ProducerCursor {
-        ProducerCursor {
-            tail: self.indices.tail.load(Ordering::Relaxed),
-            room_until: self.indices.room_until.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Free slots at the cursor, at least `want` of them if there are; reads
-    /// the consumer's position only when the cursor's room says there are
-    /// fewer. Having read it, reports 0 if fewer than `slack` are free (and
-    /// keeps the old room, so the next call reads it again).
+    /// Free slots at the producer's position `pos`, at least `want` of them
+    /// if there are; reads the consumer's position only when the cached room
+    /// (the position at which the ring is full) says there are fewer. Having
+    /// read it, reports 0 if fewer than `slack` are free (and keeps the old
+    /// room, so the next call reads it again).
     #[inline]
-    fn room(&self, cursor: &mut ProducerCursor, want: u64, slack: u64) -> Result<u64, RingError> {
-        let free = cursor.room_until.wrapping_sub(cursor.tail);
+    fn room(&self, pos: u64, want: u64, slack: u64) -> Result<u64, RingError> {
+        let free = self
+            .indices
+            .room_until
+            .load(Ordering::Relaxed)
+            .wrapping_sub(pos);
         if free >= want && free <= self.capacity {
             return Ok(free);
         }
-        self.look_for_room(cursor, slack)
+        self.look_for_room(pos, slack)
     }
 
-    /// The cursor's room after reading the consumer's position: 0 if fewer
+    /// The room at `pos` after reading the consumer's position: 0 if fewer
     /// than `slack` slots are free.
-    fn look_for_room(&self, cursor: &mut ProducerCursor, slack: u64) -> Result<u64, RingError> {
-        let pos = cursor.tail;
+    fn look_for_room(&self, pos: u64, slack: u64) -> Result<u64, RingError> {
         // Acquire: the consumer read the items before it stored its
         // position, so the slots it frees are done with.
         let head = self.indices.head.load(Ordering::Acquire);
@@ -439,12 +424,11 @@ impl<'a, S> Spsc<'a, S> {
         if free < slack {
             return Ok(0);
         }
-        // Only the producer writes it, and only ever further on: any copy
-        // of it promises no more room than there is.
-        cursor.room_until = head.wrapping_add(self.capacity);
+        // Only the producer writes it, and only ever further on: a stale
+        // value promises no more room than there is.
         self.indices
             .room_until
-            .store(cursor.room_until, Ordering::Relaxed);
+            .store(head.wrapping_add(self.capacity), Ordering::Relaxed);
         Ok(free)
     }
 
@@ -471,12 +455,8 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let mut cursor = self.cursor();
-        let pos = cursor.tail;
-        // Room for one more: `room_until` is 1 to `capacity` items on.
-        if cursor.room_until.wrapping_sub(pos).wrapping_sub(1) >= self.capacity
-            && self.look_for_room(&mut cursor, slack)? == 0
-        {
+        let pos = self.indices.tail.load(Ordering::Relaxed);
+        if self.room(pos, 1, slack)? == 0 {
             return Err(RingError::WouldBlock);
         }
         let (group, offset) = self.slot::<T>(pos);
@@ -497,10 +477,9 @@ impl<'a, S> Spsc<'a, S> {
     where
         S: GroupedSlots<T>,
     {
-        let mut cursor = self.cursor();
+        let mut pos = self.indices.tail.load(Ordering::Relaxed);
         let want = (items.len() as u64).min(self.capacity);
-        let n = self.room(&mut cursor, want, 1)?.min(want) as usize;
-        let mut pos = cursor.tail;
+        let n = self.room(pos, want, 1)?.min(want) as usize;
         let (mut group, mut offset) = self.slot::<T>(pos);
         let mut done = 0;
         while done < n {
@@ -526,7 +505,7 @@ impl<'a, S> Spsc<'a, S> {
     /// The index of the group after `group`.
     #[inline(always)]
     fn next_group(&self, group: usize) -> usize {
-        (group as u64).wrapping_add(1) as usize & self.group_mask as usize
+        (group + 1) & self.group_mask as usize
     }
 
     /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.

@@ -101,43 +101,40 @@ struct ShmSlots<T> {
 }
 
 impl<T: Plain> ShmSlots<T> {
-    fn item(&self, index: usize, offset: usize) -> *mut T {
-        // `index` is below the layout's slot count (the rings mask every
-        // position) and `offset` below its items per slot (the SPSC ring
-        // takes it as a remainder of `PER_GROUP`), and the layout spans `slots * slot_size` bytes from
-        // `base`, which is 64-byte aligned, as are `slot_size` and
-        // `item_offset` to `T`'s alignment (at most 64).
-        self.base
-            .as_ptr()
-            .wrapping_add(index * self.slot_size + self.item_offset)
+    /// Where slot `index` starts (its stamp). `index` is below the layout's
+    /// slot count (the rings mask every position), and the layout spans
+    /// `slots * slot_size` bytes from `base`, which is 64-byte aligned, as
+    /// are `slot_size` and `item_offset` to `T`'s alignment (at most 64).
+    #[inline(always)]
+    fn line(&self, index: usize) -> *mut u8 {
+        self.base.as_ptr().wrapping_add(index * self.slot_size)
+    }
+
+    /// Item `offset` of the slot starting at `line`; `offset` is below the
+    /// layout's items per slot (the SPSC ring takes it as a remainder of
+    /// `PER_GROUP`).
+    #[inline(always)]
+    fn item_in(&self, line: *mut u8, offset: usize) -> *mut T {
+        line.wrapping_add(self.item_offset)
             .cast::<T>()
             .wrapping_add(offset)
     }
 
-    /// Slot `index`'s start (its stamp) and item `offset` in it, from one
-    /// multiplication (see `item`).
-    #[inline(always)]
-    fn line_and_item(&self, index: usize, offset: usize) -> (*mut u8, *mut T) {
-        let line = self.base.as_ptr().wrapping_add(index * self.slot_size);
-        let item = line
-            .wrapping_add(self.item_offset)
-            .cast::<T>()
-            .wrapping_add(offset);
-        (line, item)
+    fn item(&self, index: usize, offset: usize) -> *mut T {
+        self.item_in(self.line(index), offset)
     }
 
     fn stamp(&self, index: usize) -> &AtomicU64 {
-        let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
         // SAFETY: each slot starts with an 8-byte-aligned stamp inside the
-        // segment (see `item`), only ever accessed atomically.
-        unsafe { &*p.cast::<AtomicU64>() }
+        // segment (see `line`), only ever accessed atomically.
+        unsafe { &*self.line(index).cast::<AtomicU64>() }
     }
 
     #[inline(always)]
     fn prefetch_slot(&self, index: usize) {
         #[cfg(target_arch = "x86_64")]
         {
-            let p = self.base.as_ptr().wrapping_add(index * self.slot_size);
+            let p = self.line(index);
             // SAFETY: a prefetch is a hint: it never faults and changes no
             // memory, whatever the address.
             unsafe {
@@ -152,8 +149,8 @@ impl<T: Plain> ShmSlots<T> {
 impl<T: Plain> Slots<T> for ShmSlots<T> {
     unsafe fn write(&self, index: usize, value: T) {
         // SAFETY: the slot lies inside the segment and is aligned for `T`
-        // (see `item`); racy copies tolerate a misbehaving peer touching it at
-        // the same time.
+        // (see `line` and `item_in`); racy copies tolerate a misbehaving
+        // peer touching it at the same time.
         unsafe { racy::store_typed(&value, self.item(index, 0)) };
     }
 
@@ -192,7 +189,8 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
 
     #[inline(always)]
     unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
-        let (line, item) = self.line_and_item(group, offset);
+        let line = self.line(group);
+        let item = self.item_in(line, offset);
         // SAFETY: as in `Slots::write` (`item` is `self.item(group,
         // offset)`), and the line starts with its stamp (see `stamp`).
         unsafe {
@@ -208,7 +206,8 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
         offset: usize,
         ready: impl FnOnce(u64) -> bool,
     ) -> (u64, Option<T>) {
-        let (line, item) = self.line_and_item(group, offset);
+        let line = self.line(group);
+        let item = self.item_in(line, offset);
         // SAFETY: as in `publish`.
         let stamp = unsafe { (*line.cast::<AtomicU64>()).load(Ordering::Acquire) };
         if !ready(stamp) {
