@@ -245,12 +245,75 @@ pub mod queue_flags {
 /// assert_eq!(spsc_items_per_slot(16, 16), 3);
 /// ```
 pub const fn spsc_items_per_slot(size: usize, align: usize) -> u64 {
-    let align = if align > 8 { align } else { 8 };
-    let item_offset = (8 + align - 1) & !(align - 1);
+    let item_offset = SlotShape::item_offset(align);
     if size == 0 || item_offset + 2 * size > CACHE_LINE {
         1
     } else {
         ((CACHE_LINE - item_offset) / size) as u64
+    }
+}
+
+/// The shape of one slot of a queue ring: its stamp, then its items. A
+/// function of the item type and the mode alone, and a `const fn`, so that
+/// the queue computes slot addresses with constants (a stride read from the
+/// handle cost a load and a multiply on every operation).
+///
+/// ```
+/// use shmipc_core::layout::{QueueMode, SlotShape};
+/// // Seven u64s share an SPSC line's stamp; MPMC stamps each one.
+/// let spsc = SlotShape::of(8, 8, QueueMode::Spsc);
+/// assert_eq!((spsc.size, spsc.item_offset, spsc.per_slot), (64, 8, 7));
+/// let mpmc = SlotShape::of(8, 8, QueueMode::Mpmc);
+/// assert_eq!((mpmc.size, mpmc.item_offset, mpmc.per_slot), (16, 8, 1));
+/// // A 16-aligned item starts 16 bytes in.
+/// assert_eq!(SlotShape::of(16, 16, QueueMode::Mpmc).size, 32);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotShape {
+    /// Bytes from one slot to the next.
+    pub size: usize,
+    /// Where the first item sits, after the 8-byte stamp.
+    pub item_offset: usize,
+    /// Items under the stamp.
+    pub per_slot: u64,
+}
+
+impl SlotShape {
+    /// The slot of items `size` bytes long aligned to `align` (a power of
+    /// two, at most 64: [`QueueLayout::new`] refuses other types) in `mode`.
+    pub const fn of(size: usize, align: usize, mode: QueueMode) -> SlotShape {
+        let item_offset = SlotShape::item_offset(align);
+        let per_line = spsc_items_per_slot(size, align);
+        match mode {
+            QueueMode::Spsc if per_line >= 2 => SlotShape {
+                size: CACHE_LINE,
+                item_offset,
+                per_slot: per_line,
+            },
+            QueueMode::Spsc | QueueMode::Mpmc => {
+                let align = SlotShape::slot_align(align);
+                SlotShape {
+                    size: (item_offset + size + align - 1) & !(align - 1),
+                    item_offset,
+                    per_slot: 1,
+                }
+            }
+        }
+    }
+
+    /// A slot's alignment: the item's, and at least the stamp's.
+    const fn slot_align(align: usize) -> usize {
+        if align > 8 {
+            align
+        } else {
+            8
+        }
+    }
+
+    /// The first item's offset: the 8-byte stamp, rounded up to `align`.
+    const fn item_offset(align: usize) -> usize {
+        let align = SlotShape::slot_align(align);
+        (8 + align - 1) & !(align - 1)
     }
 }
 
@@ -318,24 +381,16 @@ impl QueueLayout {
         if capacity == 0 || !capacity.is_power_of_two() {
             return Err(LayoutError::BadCapacity(capacity));
         }
-        let size = item.size as usize;
-        let align = (align as usize).max(8);
-        let round = |n: usize, a: usize| (n + a - 1) & !(a - 1);
-        // Every slot starts with an 8-byte stamp. MPMC stamps every item;
-        // SPSC puts as many items under one stamp as fill its cache line.
-        let item_offset = round(8, align);
+        let shape = SlotShape::of(item.size as usize, align as usize, mode);
         let too_large = LayoutError::TooLarge {
             len: capacity,
             size: item.size,
         };
-        let per_line = spsc_items_per_slot(size, align);
-        let (per_group, slot_size, slots) = match mode {
-            QueueMode::Spsc if per_line >= 2 => {
-                let geometry = SpscGeometry::new(capacity, per_line).ok_or(too_large)?;
-                (per_line, CACHE_LINE, geometry.groups())
-            }
-            QueueMode::Spsc | QueueMode::Mpmc => (1, round(item_offset + size, align), capacity),
+        let slots = match shape.per_slot {
+            1 => capacity,
+            k => SpscGeometry::new(capacity, k).ok_or(too_large)?.groups(),
         };
+        let slot_size = shape.size;
         let control_offset = HEADER_SIZE;
         let indices_offset = control_offset + QUEUE_CONTROL_SIZE;
         let slots_offset = indices_offset + RING_INDICES_SIZE;
@@ -349,8 +404,8 @@ impl QueueLayout {
             indices_offset,
             slots_offset,
             slot_size,
-            item_offset,
-            per_group,
+            item_offset: shape.item_offset,
+            per_group: shape.per_slot,
             slots,
             capacity,
             total_size: usize::try_from(total).map_err(|_| too_large)?,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use shmipc_core::eventcount::EventCount;
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
-use shmipc_core::layout::{queue_flags, spsc_items_per_slot, QueueLayout, QueueMode};
+use shmipc_core::layout::{queue_flags, QueueLayout, QueueMode, SlotShape};
 use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Parked};
 use shmipc_core::racy;
@@ -90,24 +90,59 @@ impl Role {
     }
 }
 
-/// The slots of a queue segment, accessed with race-tolerant copies: `slot_size`
-/// bytes each, a stamp and then items of `T` from `item_offset` on (one for
-/// MPMC, [`QueueLayout::per_group`] for SPSC).
+/// The slots of a queue segment, accessed with race-tolerant copies: each a
+/// stamp and then items of `T`, shaped as [`SlotShape::of`] says for `T`
+/// (one item for MPMC, [`GroupedSlots::PER_GROUP`] for SPSC). The shapes
+/// are constants of `T`; [`ShmSlots::new`] checks the layout agrees.
+///
+/// The MPMC ring reaches them through [`Slots`] and [`SequencedSlots`]
+/// (slots of [`Self::MPMC`]'s shape), the SPSC ring through
+/// [`GroupedSlots`] ([`Self::SPSC`]'s); a queue builds only the ring of the
+/// mode its slots were made for.
 struct ShmSlots<T> {
     base: NonNull<u8>,
-    slot_size: usize,
-    item_offset: usize,
     _marker: PhantomData<T>,
 }
 
 impl<T: Plain> ShmSlots<T> {
-    /// Where slot `index` starts (its stamp). `index` is below the layout's
-    /// slot count (the rings mask every position), and the layout spans
-    /// `slots * slot_size` bytes from `base`, which is 64-byte aligned, as
-    /// are `slot_size` and `item_offset` to `T`'s alignment (at most 64).
+    const SPSC: SlotShape = SlotShape::of(size_of::<T>(), align_of::<T>(), QueueMode::Spsc);
+    const MPMC: SlotShape = SlotShape::of(size_of::<T>(), align_of::<T>(), QueueMode::Mpmc);
+
+    /// The slots at `base`, laid out as `layout` says for `mode`.
+    fn new(base: NonNull<u8>, layout: &QueueLayout, mode: QueueMode) -> Result<ShmSlots<T>> {
+        Self::check(layout, mode)?;
+        Ok(ShmSlots {
+            base,
+            _marker: PhantomData,
+        })
+    }
+
+    /// Whether `layout` has the slot shape of `T` in `mode`, which the slot
+    /// addresses assume.
+    fn check(layout: &QueueLayout, mode: QueueMode) -> Result<()> {
+        let shape = match mode {
+            QueueMode::Spsc => Self::SPSC,
+            QueueMode::Mpmc => Self::MPMC,
+        };
+        let found = (layout.slot_size, layout.item_offset, layout.per_group);
+        if found != (shape.size, shape.item_offset, shape.per_slot) {
+            return Err(Error::invalid(format!(
+                "expected slots of {} bytes with {} items from offset {}, found {} bytes with {} from {}",
+                shape.size, shape.per_slot, shape.item_offset, found.0, found.2, found.1
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where slot `index` starts (its stamp), in slots of `slot_size` bytes,
+    /// the size of the mode's shape (a constant). `index` is below the
+    /// layout's slot count (the rings mask every position), and the layout
+    /// spans `slots * slot_size` bytes from `base`, which is 64-byte
+    /// aligned, as are the slot size and the item offset to `T`'s alignment
+    /// (at most 64).
     #[inline(always)]
-    fn line(&self, index: usize) -> *mut u8 {
-        self.base.as_ptr().wrapping_add(index * self.slot_size)
+    fn line(&self, index: usize, slot_size: usize) -> *mut u8 {
+        self.base.as_ptr().wrapping_add(index * slot_size)
     }
 
     /// Item `offset` of the slot starting at `line`; `offset` is below the
@@ -115,34 +150,26 @@ impl<T: Plain> ShmSlots<T> {
     /// `PER_GROUP`).
     #[inline(always)]
     fn item_in(&self, line: *mut u8, offset: usize) -> *mut T {
-        line.wrapping_add(self.item_offset)
+        line.wrapping_add(Self::MPMC.item_offset)
             .cast::<T>()
             .wrapping_add(offset)
     }
 
-    fn item(&self, index: usize, offset: usize) -> *mut T {
-        self.item_in(self.line(index), offset)
+    /// MPMC slot `index`'s item.
+    fn mpmc_item(&self, index: usize) -> *mut T {
+        self.item_in(self.line(index, Self::MPMC.size), 0)
     }
 
-    fn stamp(&self, index: usize) -> &AtomicU64 {
+    /// SPSC slot `group`'s item `offset`.
+    fn spsc_item(&self, group: usize, offset: usize) -> *mut T {
+        self.item_in(self.line(group, Self::SPSC.size), offset)
+    }
+
+    /// The stamp at the start of the slot at `line`.
+    fn stamp_at(&self, line: *mut u8) -> &AtomicU64 {
         // SAFETY: each slot starts with an 8-byte-aligned stamp inside the
         // segment (see `line`), only ever accessed atomically.
-        unsafe { &*self.line(index).cast::<AtomicU64>() }
-    }
-
-    #[inline(always)]
-    fn prefetch_slot(&self, index: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let p = self.line(index);
-            // SAFETY: a prefetch is a hint: it never faults and changes no
-            // memory, whatever the address.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
-            };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = index;
+        unsafe { &*line.cast::<AtomicU64>() }
     }
 }
 
@@ -151,48 +178,48 @@ impl<T: Plain> Slots<T> for ShmSlots<T> {
         // SAFETY: the slot lies inside the segment and is aligned for `T`
         // (see `line` and `item_in`); racy copies tolerate a misbehaving
         // peer touching it at the same time.
-        unsafe { racy::store_typed(&value, self.item(index, 0)) };
+        unsafe { racy::store_typed(&value, self.mpmc_item(index)) };
     }
 
     unsafe fn read(&self, index: usize) -> T {
         let mut value = T::zeroed();
         // SAFETY: as in `write`; `value` is ours.
-        unsafe { racy::load_typed(self.item(index, 0), &mut value) };
+        unsafe { racy::load_typed(self.mpmc_item(index), &mut value) };
         value
     }
 }
 
 impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
     fn sequence(&self, index: usize) -> &AtomicU64 {
-        self.stamp(index)
+        self.stamp_at(self.line(index, Self::MPMC.size))
     }
 }
 
 impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
-    const PER_GROUP: u64 = spsc_items_per_slot(size_of::<T>(), align_of::<T>());
+    const PER_GROUP: u64 = Self::SPSC.per_slot;
 
     fn stamp(&self, group: usize) -> &AtomicU64 {
-        ShmSlots::stamp(self, group)
+        self.stamp_at(self.line(group, Self::SPSC.size))
     }
 
     unsafe fn write(&self, group: usize, offset: usize, value: T) {
         // SAFETY: as in `Slots::write`.
-        unsafe { racy::store_typed(&value, self.item(group, offset)) };
+        unsafe { racy::store_typed(&value, self.spsc_item(group, offset)) };
     }
 
     unsafe fn read(&self, group: usize, offset: usize) -> T {
         let mut value = T::zeroed();
         // SAFETY: as in `Slots::write`; `value` is ours.
-        unsafe { racy::load_typed(self.item(group, offset), &mut value) };
+        unsafe { racy::load_typed(self.spsc_item(group, offset), &mut value) };
         value
     }
 
     #[inline(always)]
     unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
-        let line = self.line(group);
+        let line = self.line(group, Self::SPSC.size);
         let item = self.item_in(line, offset);
-        // SAFETY: as in `Slots::write` (`item` is `self.item(group,
-        // offset)`), and the line starts with its stamp (see `stamp`).
+        // SAFETY: as in `Slots::write` (`item` is `self.spsc_item(group,
+        // offset)`), and the line starts with its stamp (see `stamp_at`).
         unsafe {
             racy::store_typed(&value, item);
             (*line.cast::<AtomicU64>()).store(stamp, Ordering::Release);
@@ -206,7 +233,7 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
         offset: usize,
         ready: impl FnOnce(u64) -> bool,
     ) -> (u64, Option<T>) {
-        let line = self.line(group);
+        let line = self.line(group, Self::SPSC.size);
         let item = self.item_in(line, offset);
         // SAFETY: as in `publish`.
         let stamp = unsafe { (*line.cast::<AtomicU64>()).load(Ordering::Acquire) };
@@ -222,17 +249,29 @@ impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
     unsafe fn write_run(&self, group: usize, offset: usize, values: &[T]) {
         // SAFETY: as in `Slots::write`, for each slot of the run, which the
         // ring keeps inside the group.
-        unsafe { racy::store_run_typed(values.as_ptr(), self.item(group, offset), values.len()) };
+        unsafe {
+            racy::store_run_typed(values.as_ptr(), self.spsc_item(group, offset), values.len())
+        };
     }
 
     unsafe fn read_run(&self, group: usize, offset: usize, out: &mut [T]) {
         // SAFETY: as in `write_run`; `out` is ours.
-        unsafe { racy::load_run_typed(self.item(group, offset), out.as_mut_ptr(), out.len()) };
+        unsafe { racy::load_run_typed(self.spsc_item(group, offset), out.as_mut_ptr(), out.len()) };
     }
 
     #[inline(always)]
     fn prefetch(&self, group: usize) {
-        self.prefetch_slot(group)
+        #[cfg(target_arch = "x86_64")]
+        {
+            let line = self.line(group, Self::SPSC.size);
+            // SAFETY: a prefetch is a hint: it never faults and changes no
+            // memory, whatever the address.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch(line.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = group;
     }
 }
 
@@ -551,12 +590,11 @@ impl<T: Plain> Queue<T> {
             QueueMode::Spsc => Some(spsc_geometry::<T>(&layout)?),
             QueueMode::Mpmc => None,
         };
+        ShmSlots::<T>::check(&layout, mode)?;
         let segment = Segment::create(name, &spec, opts, |base| {
             let slots = ShmSlots::<T> {
                 // SAFETY: inside the fresh mapping (the layout says so).
                 base: unsafe { NonNull::new_unchecked(base.as_ptr().add(layout.slots_offset)) },
-                slot_size: layout.slot_size,
-                item_offset: layout.item_offset,
                 _marker: PhantomData,
             };
             let indices = base.as_ptr().wrapping_add(layout.indices_offset);
@@ -645,12 +683,7 @@ impl<T: Plain> Queue<T> {
             .ok()
             .and_then(|slots| slots.checked_mul(layout.slot_size))
             .ok_or_else(|| Error::corrupt(segment.name(), "slot bytes overflow"))?;
-        let slots = ShmSlots {
-            base: segment.at(layout.slots_offset, slot_bytes)?,
-            slot_size: layout.slot_size,
-            item_offset: layout.item_offset,
-            _marker: PhantomData,
-        };
+        let slots = ShmSlots::new(segment.at(layout.slots_offset, slot_bytes)?, &layout, mode)?;
         Ok(Queue {
             name: Arc::from(segment.name()),
             _segment: segment,
