@@ -10,7 +10,10 @@
 //!   other thread drained, get from one it filled), and rtrb's push and pop
 //!   the same way: which side is slower decides how a free-running stream runs.
 //!
-//! `cargo bench --bench queue` (add `-- --quick` for a fast pass).
+//! `cargo bench --bench queue` (add `-- --quick` for a fast pass). On a
+//! shared host the round-trip ratios move with where the two processes
+//! run; `benches/paired.rs` times them in blocks alternating with their
+//! floors instead.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
