@@ -169,8 +169,11 @@ fn child(spec: &str) {
     }
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+/// The median and the quartiles of `values`, in that order.
+fn median_quartiles(mut values: Vec<f64>) -> [f64; 3] {
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    [at(0.5), at(0.25), at(0.75)]
 }
 
 fn main() {
@@ -208,35 +211,21 @@ fn main() {
 
     // The first blocks warm up: leave a tenth out.
     let kept = &ns[BLOCKS / 10..];
-    let sorted = |f: &dyn Fn(&[f64; 4]) -> f64| {
-        let mut v: Vec<f64> = kept.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v
-    };
+    let stats = |f: &dyn Fn(&[f64; 4]) -> f64| median_quartiles(kept.iter().map(f).collect());
     println!(
         "paired round trips between two processes, {} blocks of {ROUNDS} each (median, quartiles):",
         kept.len()
     );
     for (kind, label) in KINDS.iter().enumerate() {
-        let t = sorted(&|r| r[kind]);
-        print!(
-            "  {label:<54} {:7.1} ns ({:.1}-{:.1})",
-            quantile(&t, 0.5),
-            quantile(&t, 0.25),
-            quantile(&t, 0.75)
-        );
+        let [median, low, high] = stats(&|r| r[kind]);
+        print!("  {label:<54} {median:7.1} ns ({low:.1}-{high:.1})");
         if kind > 0 {
-            let r = sorted(&|r| r[kind] / r[0]);
-            print!(
-                "  {:.2}x one line ({:.2}-{:.2})",
-                quantile(&r, 0.5),
-                quantile(&r, 0.25),
-                quantile(&r, 0.75)
-            );
+            let [median, low, high] = stats(&|r| r[kind] / r[0]);
+            print!("  {median:.2}x one line ({low:.2}-{high:.2})");
         }
         if kind > 1 {
-            let r = sorted(&|r| r[kind] / r[1]);
-            print!("  {:.2}x two lines", quantile(&r, 0.5));
+            let [median, ..] = stats(&|r| r[kind] / r[1]);
+            print!("  {median:.2}x two lines");
         }
         println!();
     }
