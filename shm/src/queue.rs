@@ -147,7 +147,7 @@ impl<T: Plain> ShmSlots<T> {
 
     /// Item `offset` of the slot starting at `line`; `offset` is below the
     /// layout's items per slot (the SPSC ring takes it as a remainder of
-    /// `PER_GROUP`).
+    /// `PER_GROUP`). The first item's offset is the same in both shapes.
     #[inline(always)]
     fn item_in(&self, line: *mut u8, offset: usize) -> *mut T {
         line.wrapping_add(Self::MPMC.item_offset)
