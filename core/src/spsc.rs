@@ -480,21 +480,14 @@ impl<'a, S> Spsc<'a, S> {
         let mut pos = self.indices.tail.load(Ordering::Relaxed);
         let want = (items.len() as u64).min(self.capacity);
         let n = self.room(pos, want, 1)?.min(want) as usize;
-        let (mut group, mut offset) = self.slot::<T>(pos);
-        let mut done = 0;
-        while done < n {
-            let here = (S::PER_GROUP as usize - offset).min(n - done);
+        for (group, offset, run) in self.runs::<T>(pos, n) {
+            let here = run.len() as u64;
             // SAFETY: as in `push_with_slack`, for every slot of the run.
-            unsafe {
-                self.slots
-                    .write_run(group, offset, &items[done..done + here])
-            };
+            unsafe { self.slots.write_run(group, offset, &items[run]) };
             // One stamp for the group's share of the batch: the consumer
             // takes all of it or none.
-            pos = pos.wrapping_add(here as u64);
+            pos = pos.wrapping_add(here);
             self.slots.stamp(group).store(pos, Ordering::Release);
-            done += here;
-            (group, offset) = (self.next_group(group), 0);
         }
         if n != 0 {
             self.indices.tail.store(pos, Ordering::Release);
@@ -502,10 +495,30 @@ impl<'a, S> Spsc<'a, S> {
         Ok(n)
     }
 
-    /// The index of the group after `group`.
-    #[inline(always)]
-    fn next_group(&self, group: usize) -> usize {
-        (group + 1) & self.group_mask as usize
+    /// The `n` slots from position `start` on, split where they change
+    /// group: each run's group, its first slot in the group, and its range
+    /// of indices into the caller's slice.
+    #[inline]
+    fn runs<T: Copy>(
+        &self,
+        start: u64,
+        n: usize,
+    ) -> impl Iterator<Item = (usize, usize, core::ops::Range<usize>)> + '_
+    where
+        S: GroupedSlots<T>,
+    {
+        let (mut group, mut offset) = self.slot::<T>(start);
+        let mut done = 0;
+        core::iter::from_fn(move || {
+            if done == n {
+                return None;
+            }
+            let here = (S::PER_GROUP as usize - offset).min(n - done);
+            let run = (group, offset, done..done + here);
+            done += here;
+            (group, offset) = ((group + 1) & self.group_mask as usize, 0);
+            Some(run)
+        })
     }
 
     /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
@@ -559,18 +572,10 @@ impl<'a, S> Spsc<'a, S> {
         } else {
             self.published_from::<T>(start, want)?
         };
-        let (mut group, mut offset) = self.slot::<T>(start);
-        let mut done = 0;
-        while done < n {
-            let here = (S::PER_GROUP as usize - offset).min(n - done);
+        for (group, offset, run) in self.runs::<T>(start, n) {
             // SAFETY: as in `pop`, for every slot of the run: a stamp at or
             // after its group's is past all of them.
-            unsafe {
-                self.slots
-                    .read_run(group, offset, &mut out[done..done + here])
-            };
-            done += here;
-            (group, offset) = (self.next_group(group), 0);
+            unsafe { self.slots.read_run(group, offset, &mut out[run]) };
         }
         if n != 0 {
             self.indices
