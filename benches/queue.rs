@@ -186,9 +186,15 @@ fn round_trips(c: &mut Criterion) {
                 let started = Instant::now();
                 for i in 0..iters {
                     while tx.push(i).is_err() {}
-                    while rx.pop().is_err() {
+                    // Use the item: a discarded `pop` compiles to no read
+                    // of the slot at all, and the line never moves.
+                    let v = loop {
+                        if let Ok(v) = rx.pop() {
+                            break v;
+                        }
                         std::hint::spin_loop();
-                    }
+                    };
+                    assert_eq!(v, i);
                 }
                 started.elapsed()
             })
@@ -216,9 +222,13 @@ fn round_trips(c: &mut Criterion) {
                     let started = Instant::now();
                     for i in 0..iters {
                         while there.push(i).is_err() {}
-                        while back.pop().is_none() {
+                        let v = loop {
+                            if let Some(v) = back.pop() {
+                                break v;
+                            }
                             std::hint::spin_loop();
-                        }
+                        };
+                        assert_eq!(v, i);
                     }
                     started.elapsed()
                 })
@@ -248,7 +258,7 @@ fn one_way(c: &mut Criterion) {
         g.bench_function(label, |b| {
             b.iter_custom(|iters| {
                 pair.run(&format!("{what}:{scope}"), iters, || {
-                    q.get().unwrap();
+                    black_box(q.get().unwrap());
                 })
             })
         });
@@ -278,10 +288,17 @@ fn one_way(c: &mut Criterion) {
                         }
                     }
                 });
+                // Every consumer here uses its items (`black_box`): rtrb's
+                // `pop` with its item discarded compiles to no read of the
+                // slot, so its consumer would never fetch a slot line.
                 for _ in 0..iters {
-                    while rx.pop().is_err() {
+                    let v = loop {
+                        if let Ok(v) = rx.pop() {
+                            break v;
+                        }
                         std::hint::spin_loop();
-                    }
+                    };
+                    black_box(v);
                 }
                 started.elapsed()
             })
@@ -301,9 +318,13 @@ fn one_way(c: &mut Criterion) {
                     }
                 });
                 for _ in 0..iters {
-                    while q.pop().is_none() {
+                    let v = loop {
+                        if let Some(v) = q.pop() {
+                            break v;
+                        }
                         std::hint::spin_loop();
-                    }
+                    };
+                    black_box(v);
                 }
                 started.elapsed()
             })
