@@ -1,7 +1,9 @@
 //! Ping-pong round trips between two processes, each measured in short
 //! blocks that alternate with the cache-line floors in the same two
 //! processes, so that every ratio compares runs made under the same
-//! placement of the two processes on the machine's cores.
+//! placement of the two processes on the machine's cores; and, in the same
+//! blocks, a one-way stream of `u64`s through an SPSC `Queue` between the
+//! two processes against rtrb between two threads of this one.
 //!
 //! On a shared virtual machine that placement moves: in one criterion run of
 //! `--bench queue` a floor or a queue sometimes ran at a third of its usual
@@ -10,6 +12,12 @@
 //! than about the code. Here each block runs [`ROUNDS`] round trips of each
 //! kind back to back (the order rotating from block to block), and the
 //! figures are medians, over blocks, of the ratio within a block.
+//!
+//! The one-way rows are split by the block's single-line round trip: the
+//! host sometimes runs the two vCPUs on one physical core (one line then
+//! costs ~70 ns on the Xeon of BASELINES.md instead of 130-230), where
+//! lines move between the two sides almost for free and the per-call
+//! instructions decide a stream; on separate cores the line transfers do.
 //!
 //! `cargo bench --bench paired` (about ten seconds).
 
@@ -21,14 +29,25 @@ use shmipc::{Queue, RawValue};
 const CHILD_ENV: &str = "SHMIPC_PAIRED_BENCH_CHILD";
 const BLOCKS: usize = 200;
 const ROUNDS: u64 = 20_000;
+/// Items per block of each one-way stream.
+const STREAM: u64 = 1_000_000;
+/// Capacity of every queue and ring here.
+const CAPACITY: u64 = 4096;
+/// A block whose single line costs less than this ran on one physical core.
+const ONE_CORE_NS: f64 = 100.0;
 
-/// The kinds of round trip, in the order of a block's first rotation.
-const KINDS: [&str; 4] = [
+/// What a block times, in the order of its first rotation: four round
+/// trips, then two one-way streams.
+const KINDS: [&str; 6] = [
     "one cache line bounced (floor)",
     "two cache lines, one per direction (two-queue floor)",
     "Queue<u64> SPSC ping-pong",
     "Queue<u64> MPMC ping-pong",
+    "Queue<u64> SPSC one-way, per item (two processes)",
+    "rtrb one-way, per item (two threads of one process)",
 ];
+const SPSC_ONE_WAY: usize = 4;
+const RTRB_ONE_WAY: usize = 5;
 
 /// Everything both processes share, by name.
 struct Shared {
@@ -37,6 +56,13 @@ struct Shared {
     back: RawValue<u64>,
     spsc: (Queue<u64>, Queue<u64>),
     mpmc: (Queue<u64>, Queue<u64>),
+    /// The one-way stream, child to parent.
+    stream: Queue<u64>,
+    /// Parent to child: rtrb's block is over (the child parks meanwhile,
+    /// leaving both cores to rtrb's two threads).
+    gate: Queue<u64>,
+    /// Child to parent: back from the gate.
+    ack: RawValue<u64>,
 }
 
 fn name(scope: u32, what: &str) -> String {
@@ -51,13 +77,16 @@ impl Shared {
             there: RawValue::create(&n("there"), 0).unwrap(),
             back: RawValue::create(&n("back"), 0).unwrap(),
             spsc: (
-                Queue::create_spsc(&n("spsc-there"), 4096).unwrap(),
-                Queue::create_spsc(&n("spsc-back"), 4096).unwrap(),
+                Queue::create_spsc(&n("spsc-there"), CAPACITY).unwrap(),
+                Queue::create_spsc(&n("spsc-back"), CAPACITY).unwrap(),
             ),
             mpmc: (
-                Queue::create(&n("mpmc-there"), 4096).unwrap(),
-                Queue::create(&n("mpmc-back"), 4096).unwrap(),
+                Queue::create(&n("mpmc-there"), CAPACITY).unwrap(),
+                Queue::create(&n("mpmc-back"), CAPACITY).unwrap(),
             ),
+            stream: Queue::create_spsc(&n("stream"), CAPACITY).unwrap(),
+            gate: Queue::create_spsc(&n("gate"), 1).unwrap(),
+            ack: RawValue::create(&n("ack"), 0).unwrap(),
         }
     }
 
@@ -75,6 +104,9 @@ impl Shared {
                 Queue::open(&n("mpmc-there")).unwrap(),
                 Queue::open(&n("mpmc-back")).unwrap(),
             ),
+            stream: Queue::open(&n("stream")).unwrap(),
+            gate: Queue::open(&n("gate")).unwrap(),
+            ack: RawValue::open(&n("ack")).unwrap(),
         }
     }
 }
@@ -87,6 +119,8 @@ struct Counters {
     lines: u64,
     spsc: u64,
     mpmc: u64,
+    stream: u64,
+    blocks: u64,
 }
 
 fn spin_until(mut done: impl FnMut() -> bool) {
@@ -95,8 +129,21 @@ fn spin_until(mut done: impl FnMut() -> bool) {
     }
 }
 
-/// The parent's side of `ROUNDS` round trips of `kind`.
-fn ask(s: &Shared, c: &mut Counters, kind: usize) {
+/// The parent's side of one block of `kind`: ns per round trip, or per
+/// item of a one-way stream.
+fn ask(s: &Shared, c: &mut Counters, kind: usize) -> f64 {
+    match kind {
+        SPSC_ONE_WAY => return take_stream(s, c),
+        RTRB_ONE_WAY => {
+            let ns = rtrb_stream();
+            c.blocks += 1;
+            s.gate.put(c.blocks).unwrap();
+            spin_until(|| s.ack.load_atomic() == c.blocks);
+            return ns;
+        }
+        _ => {}
+    }
+    let started = Instant::now();
     for _ in 0..ROUNDS {
         match kind {
             0 => {
@@ -122,10 +169,74 @@ fn ask(s: &Shared, c: &mut Counters, kind: usize) {
             }
         }
     }
+    started.elapsed().as_secs_f64() * 1e9 / ROUNDS as f64
 }
 
-/// The child's side of `ROUNDS` round trips of `kind`.
+/// The parent's side of a block of the SPSC stream: ns per item, timed from
+/// the first item's arrival. The items are used (`black_box`, and the last
+/// one checked), as rtrb's must be: see [`rtrb_stream`].
+fn take_stream(s: &Shared, c: &mut Counters) -> f64 {
+    assert_eq!(s.stream.get().unwrap(), c.stream);
+    let started = Instant::now();
+    let mut last = 0;
+    for _ in 1..STREAM {
+        last = std::hint::black_box(s.stream.get().unwrap());
+    }
+    let ns = started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+    c.stream += STREAM;
+    assert_eq!(last, c.stream - 1);
+    ns
+}
+
+/// rtrb's one-way stream between a new thread and this one: ns per item,
+/// timed as [`take_stream`] times the queue's, from the first item's
+/// arrival (so the thread's start does not count). The consumer uses every
+/// item: with the item discarded, `pop` compiles to no read of the slot at
+/// all, and rtrb's consumer would never fetch a slot line.
+fn rtrb_stream() -> f64 {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
+    let mut pop = move || loop {
+        if let Ok(item) = rx.pop() {
+            return item;
+        }
+        std::hint::spin_loop();
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for i in 0..STREAM {
+                spin_until(|| tx.push(i).is_ok());
+            }
+        });
+        assert_eq!(pop(), 0);
+        let started = Instant::now();
+        let mut last = 0;
+        for _ in 1..STREAM {
+            last = std::hint::black_box(pop());
+        }
+        let ns = started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+        assert_eq!(last, STREAM - 1);
+        ns
+    })
+}
+
+/// The child's side of one block of `kind`.
 fn answer(s: &Shared, c: &mut Counters, kind: usize) {
+    match kind {
+        SPSC_ONE_WAY => {
+            for i in 0..STREAM {
+                s.stream.put(c.stream + i).unwrap();
+            }
+            c.stream += STREAM;
+            return;
+        }
+        RTRB_ONE_WAY => {
+            // Parks after a few microseconds of polling.
+            let block = s.gate.get().unwrap();
+            s.ack.store(block);
+            return;
+        }
+        _ => {}
+    }
     for _ in 0..ROUNDS {
         match kind {
             0 => {
@@ -197,26 +308,25 @@ fn main() {
     s.back.store(0);
     s.there.store(0);
 
-    // Per block, ns per round trip of each kind.
-    let mut ns = vec![[0.0f64; 4]; BLOCKS];
+    // Per block, ns per round trip (or item) of each kind.
+    let mut ns = vec![[0.0f64; KINDS.len()]; BLOCKS];
     let mut c = Counters::default();
     for (block, row) in ns.iter_mut().enumerate() {
         for kind in order(block) {
-            let started = Instant::now();
-            ask(&s, &mut c, kind);
-            row[kind] = started.elapsed().as_secs_f64() * 1e9 / ROUNDS as f64;
+            row[kind] = ask(&s, &mut c, kind);
         }
     }
     assert!(peer.wait().unwrap().success(), "paired bench child failed");
 
     // The first blocks warm up: leave a tenth out.
     let kept = &ns[BLOCKS / 10..];
-    let stats = |f: &dyn Fn(&[f64; 4]) -> f64| median_quartiles(kept.iter().map(f).collect());
+    type Row = [f64; KINDS.len()];
+    let stats = |f: &dyn Fn(&Row) -> f64| median_quartiles(kept.iter().map(f).collect());
     println!(
         "paired round trips between two processes, {} blocks of {ROUNDS} each (median, quartiles):",
         kept.len()
     );
-    for (kind, label) in KINDS.iter().enumerate() {
+    for (kind, label) in KINDS.iter().enumerate().take(SPSC_ONE_WAY) {
         let [median, low, high] = stats(&|r| r[kind]);
         print!("  {label:<54} {median:7.1} ns ({low:.1}-{high:.1})");
         if kind > 0 {
@@ -228,5 +338,32 @@ fn main() {
             print!("  {median:.2}x two lines");
         }
         println!();
+    }
+
+    println!("one-way streams of {STREAM} u64s in the same blocks (median, quartiles):");
+    for kind in [SPSC_ONE_WAY, RTRB_ONE_WAY] {
+        let [median, low, high] = stats(&|r| r[kind]);
+        println!("  {:<54} {median:7.2} ns ({low:.2}-{high:.2})", KINDS[kind]);
+    }
+    // The rate of the queue against rtrb's: rtrb's time per item over ours.
+    let rate = |r: &Row| r[RTRB_ONE_WAY] / r[SPSC_ONE_WAY];
+    let [median, low, high] = stats(&rate);
+    println!("  SPSC Queue's rate against rtrb's, all blocks: {median:.2}x ({low:.2}-{high:.2})");
+    for (which, on_one_core) in [("separate cores", false), ("one core", true)] {
+        let blocks: Vec<f64> = kept
+            .iter()
+            .filter(|r| (r[0] < ONE_CORE_NS) == on_one_core)
+            .map(rate)
+            .collect();
+        if blocks.is_empty() {
+            println!(
+                "    no blocks on {which} (single line {} {ONE_CORE_NS} ns)",
+                if on_one_core { "below" } else { "at or above" }
+            );
+            continue;
+        }
+        let n = blocks.len();
+        let [median, low, high] = median_quartiles(blocks);
+        println!("    {n:>3} blocks on {which}: {median:.2}x ({low:.2}-{high:.2})");
     }
 }
