@@ -13,11 +13,12 @@
 //! kind back to back (the order rotating from block to block), and the
 //! figures are medians, over blocks, of the ratio within a block.
 //!
-//! The one-way rows are split by the block's single-line round trip: the
-//! host sometimes runs the two vCPUs on one physical core (one line then
-//! costs ~70 ns on the Xeon of BASELINES.md instead of 130-230), where
-//! lines move between the two sides almost for free and the per-call
-//! instructions decide a stream; on separate cores the line transfers do.
+//! The ratios are also given split by the block's single-line round trip:
+//! the host sometimes runs the two vCPUs on one physical core (one line
+//! then costs ~50-70 ns on the Xeon of BASELINES.md instead of 130-230).
+//! There lines move between the two sides almost for free (two lines cost
+//! what one does), and the per-call instructions decide a stream; on
+//! separate cores the line transfers do.
 //!
 //! `cargo bench --bench paired` (about ten seconds).
 
@@ -308,8 +309,7 @@ fn main() {
     s.back.store(0);
     s.there.store(0);
 
-    // Per block, ns per round trip (or item) of each kind.
-    let mut ns = vec![[0.0f64; KINDS.len()]; BLOCKS];
+    let mut ns: Vec<Row> = vec![[0.0; KINDS.len()]; BLOCKS];
     let mut c = Counters::default();
     for (block, row) in ns.iter_mut().enumerate() {
         for kind in order(block) {
@@ -320,7 +320,6 @@ fn main() {
 
     // The first blocks warm up: leave a tenth out.
     let kept = &ns[BLOCKS / 10..];
-    type Row = [f64; KINDS.len()];
     let stats = |f: &dyn Fn(&Row) -> f64| median_quartiles(kept.iter().map(f).collect());
     println!(
         "paired round trips between two processes, {} blocks of {ROUNDS} each (median, quartiles):",
@@ -339,6 +338,13 @@ fn main() {
         }
         println!();
     }
+    for (kind, label) in [
+        (1, "two lines"),
+        (2, "SPSC ping-pong"),
+        (3, "MPMC ping-pong"),
+    ] {
+        by_placement(kept, &format!("{label} over one line"), &|r| r[kind] / r[0]);
+    }
 
     println!("one-way streams of {STREAM} u64s in the same blocks (median, quartiles):");
     for kind in [SPSC_ONE_WAY, RTRB_ONE_WAY] {
@@ -346,24 +352,33 @@ fn main() {
         println!("  {:<54} {median:7.2} ns ({low:.2}-{high:.2})", KINDS[kind]);
     }
     // The rate of the queue against rtrb's: rtrb's time per item over ours.
-    let rate = |r: &Row| r[RTRB_ONE_WAY] / r[SPSC_ONE_WAY];
-    let [median, low, high] = stats(&rate);
-    println!("  SPSC Queue's rate against rtrb's, all blocks: {median:.2}x ({low:.2}-{high:.2})");
+    by_placement(kept, "SPSC Queue's rate over rtrb's", &|r| {
+        r[RTRB_ONE_WAY] / r[SPSC_ONE_WAY]
+    });
+}
+
+/// Per block, ns per round trip (or item) of each kind.
+type Row = [f64; KINDS.len()];
+
+/// Prints the median and quartiles of `ratio` over `blocks`, then over
+/// those on separate cores and those on one core, told apart by the
+/// block's single-line round trip.
+fn by_placement(blocks: &[Row], what: &str, ratio: &dyn Fn(&Row) -> f64) {
+    let [median, low, high] = median_quartiles(blocks.iter().map(ratio).collect());
+    print!("  {what}: {median:.2}x ({low:.2}-{high:.2}) in all blocks");
     for (which, on_one_core) in [("separate cores", false), ("one core", true)] {
-        let blocks: Vec<f64> = kept
+        let some: Vec<f64> = blocks
             .iter()
             .filter(|r| (r[0] < ONE_CORE_NS) == on_one_core)
-            .map(rate)
+            .map(ratio)
             .collect();
-        if blocks.is_empty() {
-            println!(
-                "    no blocks on {which} (single line {} {ONE_CORE_NS} ns)",
-                if on_one_core { "below" } else { "at or above" }
-            );
+        if some.is_empty() {
+            print!("; none on {which}");
             continue;
         }
-        let n = blocks.len();
-        let [median, low, high] = median_quartiles(blocks);
-        println!("    {n:>3} blocks on {which}: {median:.2}x ({low:.2}-{high:.2})");
+        let n = some.len();
+        let [median, low, high] = median_quartiles(some);
+        print!("; {median:.2}x ({low:.2}-{high:.2}) in {n} on {which}");
     }
+    println!();
 }
