@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use common::{name, role, spawn, Cleanup};
 use shmipc::{
-    Error, Event, GetError, JoinableQueue, PutError, Queue, RawArray, RawValue, WaitStrategy,
+    Error, Event, GetError, JoinableQueue, Options, PutError, Queue, QueueMode, RawArray, RawValue,
+    WaitStrategy,
 };
 
 const LONG: Duration = Duration::from_secs(60);
@@ -552,6 +553,77 @@ fn garbage_positions_are_refused_not_followed() {
             Err(GetError::Failed(Error::Corrupt { .. })) | Err(GetError::Empty { .. })
         ));
     }
+}
+
+/// The task count comes from the ring's own positions: every way of putting
+/// counts, a refused put does not, and `task_done` may run ahead of `get`
+/// (as in Python) but never past the puts.
+#[test]
+fn joinable_queue_counts_every_put_and_refuses_a_task_done_past_them() {
+    for (mode, what) in [
+        (QueueMode::Spsc, "count-spsc"),
+        (QueueMode::Mpmc, "count-mpmc"),
+    ] {
+        let _cleanup = Cleanup::new(&[what]);
+        let q =
+            JoinableQueue::<u32>::create_with(&name(what), 8, mode, &Options::default()).unwrap();
+        q.put(1).unwrap();
+        q.try_put(2).unwrap();
+        assert_eq!(q.try_put_slice(&[3, 4, 5]).unwrap(), 3);
+        assert_eq!(q.unfinished(), 5);
+        assert!(!q.join_timeout(Duration::from_millis(1)));
+        q.task_done().unwrap(); // before any get: allowed, as in Python
+        assert_eq!(q.unfinished(), 4);
+        let mut got = [0u32; 5];
+        assert_eq!(q.try_get_slice(&mut got).unwrap(), 5);
+        for _ in 0..4 {
+            q.task_done().unwrap();
+        }
+        assert_eq!(q.unfinished(), 0);
+        assert!(q.join_timeout(Duration::ZERO));
+        assert!(matches!(q.task_done(), Err(Error::InvalidArgument { .. })));
+        assert_eq!(q.unfinished(), 0, "a refused task_done changed the count");
+        q.put(6).unwrap();
+        assert_eq!(q.unfinished(), 1);
+        q.close();
+        assert!(matches!(q.put(7), Err(PutError::Closed { .. })));
+        assert_eq!(q.unfinished(), 1, "a refused put was counted");
+        assert_eq!(q.get().unwrap(), 6);
+        q.task_done().unwrap();
+        assert!(q.join_timeout(Duration::ZERO));
+    }
+}
+
+/// An SPSC joinable queue between two processes: the consumer can take an
+/// item before the producer has stored its tail, and `task_done` on it must
+/// still be accepted; `join` returns once the last is done.
+#[test]
+fn joinable_spsc_queue_across_processes_joins_after_the_last_task_done() {
+    const ITEMS: u64 = 200_000;
+    if role().as_deref() == Some("producer") {
+        let q = JoinableQueue::<u64>::open(&name("jspsc")).unwrap();
+        for i in 0..ITEMS {
+            q.put(i).unwrap();
+        }
+        assert!(q.join_timeout(LONG), "join timed out in the producer");
+        return;
+    }
+    let _cleanup = Cleanup::new(&["jspsc"]);
+    let q =
+        JoinableQueue::<u64>::create_with(&name("jspsc"), 64, QueueMode::Spsc, &Options::default())
+            .unwrap();
+    let producer = spawn(
+        "joinable_spsc_queue_across_processes_joins_after_the_last_task_done",
+        "producer",
+        &[],
+    );
+    for i in 0..ITEMS {
+        assert_eq!(q.get().unwrap(), i);
+        q.task_done().unwrap();
+    }
+    producer.assert_success();
+    assert_eq!(q.unfinished(), 0);
+    assert!(matches!(q.task_done(), Err(Error::InvalidArgument { .. })));
 }
 
 #[test]

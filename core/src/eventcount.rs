@@ -68,8 +68,19 @@ impl EventCount {
     /// After changing the condition: wakes up to `n` waiters, if any are registered.
     #[inline]
     pub fn notify<U: Unpark>(&self, unpark: &U, n: u32) {
+        self.notify_if(unpark, n, || true);
+    }
+
+    /// As [`notify`](Self::notify), but only if `ready()` says the waiters'
+    /// condition now holds. For a condition that most changes leave false
+    /// (a count reaching zero), so that waiters are not woken by each one.
+    /// `ready` is asked only when a waiter is registered, after the fence.
+    /// Correct when only changes followed by this call can make the
+    /// condition true: the one that does sees it true.
+    #[inline]
+    pub fn notify_if<U: Unpark>(&self, unpark: &U, n: u32, ready: impl FnOnce() -> bool) {
         unpark.light_fence();
-        if self.waiters.load(Ordering::SeqCst) != 0 {
+        if self.waiters.load(Ordering::SeqCst) != 0 && ready() {
             self.epoch.fetch_add(1, Ordering::SeqCst);
             unpark.unpark(&self.epoch, n);
         }

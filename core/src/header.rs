@@ -33,7 +33,9 @@ pub const MAGIC: [u8; 6] = *b"SHMIPC";
 ///
 /// 2: SPSC queues put as many small items under one stamp as fill a cache
 /// line (version 1 stamped every item), so the two cannot share a segment.
-pub const LAYOUT_VERSION: u16 = 2;
+/// 3: a queue's control block counts `task_done` calls (not unfinished
+/// tasks) on its second line, and its role claims start with their keys.
+pub const LAYOUT_VERSION: u16 = 3;
 /// Byte offset of the state word, which is read and written atomically.
 pub const STATE_OFFSET: usize = 8;
 /// State of a segment whose creator has not finished initialising it.

@@ -128,6 +128,17 @@ impl RingPositions {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Positions claimed by consumers so far (wrapping).
+    pub fn taken(&self) -> u64 {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// Positions claimed by producers so far (wrapping), counting items
+    /// still being written.
+    pub fn put(&self) -> u64 {
+        self.tail.load(Ordering::Acquire)
+    }
 }
 
 /// `u64` slots for the rings' unit tests: four stamped slots (MPMC), or

@@ -242,6 +242,18 @@ impl SpscIndices {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Items taken so far: the stored head, which counts every pop since
+    /// the ring was made (wrapping).
+    pub fn taken(&self) -> u64 {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// Items put so far: the stored tail (wrapping). It lags the stamps: the
+    /// consumer may already have taken an item this does not count yet.
+    pub fn put(&self) -> u64 {
+        self.tail.load(Ordering::Acquire)
+    }
 }
 
 /// An SPSC ring over `indices` and `slots`, shaped by an [`SpscGeometry`].

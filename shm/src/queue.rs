@@ -47,16 +47,23 @@ pub enum WaitStrategy {
 /// [`identity::key`], is what the holder's every put or get checks: one load
 /// and one compare. It is set after the role is taken and cleared before it
 /// is given up, so a thread that finds its key there holds the role.
+///
+/// `key` comes first so that both claims' keys, read by every put and get,
+/// sit on the control block's first line (see [`Control`]).
 #[repr(C)]
 struct Claim {
+    key: AtomicU64,
     tid: AtomicU32,
     pid: AtomicU32,
     start: AtomicU64,
-    key: AtomicU64,
 }
 
 /// The control block after the header. All-zero bytes are an open queue with
-/// no waiters, no unfinished tasks and no role holders.
+/// no waiters, no tasks done and no role holders.
+///
+/// The first line holds what every put and get reads (the closed flag, the
+/// eventcounts' waiter counts, the claims' keys) and nothing written on the
+/// way; the task count, written by every `task_done`, is on the second line.
 #[repr(C, align(64))]
 struct Control {
     closed: AtomicU32,
@@ -65,15 +72,18 @@ struct Control {
     not_empty: EventCount,
     /// Producers wait here for room; consumers notify.
     not_full: EventCount,
-    /// JoinableQueue: items put and not yet marked done.
-    unfinished: AtomicU64,
-    /// JoinableQueue: `join` waits here.
-    all_done: EventCount,
     producer: Claim,
     consumer: Claim,
+    /// JoinableQueue: `task_done` calls so far. Tasks unfinished are the
+    /// items put (the ring's tail) less this, so a put counts nothing.
+    tasks_done: AtomicU64,
+    /// JoinableQueue: `join` waits here.
+    all_done: EventCount,
 }
 
 const _: () = assert!(std::mem::size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
+const _: () = assert!(std::mem::offset_of!(Control, consumer) + 8 <= 64);
+const _: () = assert!(std::mem::offset_of!(Control, tasks_done) >= 64);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -987,18 +997,23 @@ impl<T: Plain> Queue<T> {
         }
     }
 
-    fn before_put(&self) {
-        if self.joinable {
-            self.control().unfinished.fetch_add(1, Ordering::SeqCst);
+    /// Items taken from the ring so far (wrapping).
+    fn taken(&self) -> u64 {
+        match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
         }
     }
 
-    fn put_failed(&self) {
-        if self.joinable {
-            let _ =
-                self.control()
-                    .unfinished
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    /// Items put into the ring so far (wrapping).
+    fn put_so_far(&self) -> u64 {
+        match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.put(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.put(),
         }
     }
 
@@ -1025,7 +1040,6 @@ impl<T: Plain> Queue<T> {
         item: T,
         timeout: Option<Duration>,
     ) -> std::result::Result<(), PutError<T>> {
-        self.before_put();
         let c = self.control();
         if c.closed.load(Ordering::Relaxed) == 0 && self.push_fast(item, self.slack(timeout)) {
             c.not_empty.notify(&FutexWake, 1);
@@ -1078,7 +1092,6 @@ impl<T: Plain> Queue<T> {
                 Ok(())
             }
             other => {
-                self.put_failed();
                 let queue = self.name.clone();
                 Err(match other {
                     None if timeout == Some(Duration::ZERO) => PutError::Full { item, queue },
@@ -1264,9 +1277,6 @@ impl<T: Plain> Queue<T> {
                 name: self.name.to_string(),
             });
         }
-        if self.joinable {
-            c.unfinished.fetch_add(items.len() as u64, Ordering::SeqCst);
-        }
         let pushed = match self.ring {
             Ring::Spsc(ix, geometry) => self
                 .spsc(ix, geometry, Role::Producer)
@@ -1274,14 +1284,6 @@ impl<T: Plain> Queue<T> {
             Ring::Mpmc(ix) => self.mpmc(ix).push_slice(items).map_err(|e| self.corrupt(e)),
         };
         let done = *pushed.as_ref().unwrap_or(&0);
-        if self.joinable && done < items.len() {
-            let unused = (items.len() - done) as u64;
-            let _ = c
-                .unfinished
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                    n.checked_sub(unused)
-                });
-        }
         if done > 0 {
             c.not_empty
                 .notify(&FutexWake, u32::try_from(done).unwrap_or(u32::MAX));
@@ -1403,6 +1405,11 @@ impl<T: Plain> Drop for Queue<T> {
     }
 }
 
+/// Whether wrapping count `a` is behind `b`.
+fn before(a: u64, b: u64) -> bool {
+    (b.wrapping_sub(a) as i64) > 0
+}
+
 /// A [`Queue`] that counts unfinished tasks, like Python's
 /// `multiprocessing.JoinableQueue`: every put adds one, [`task_done`]
 /// removes one, [`join`] waits for zero. Derefs to [`Queue`].
@@ -1473,25 +1480,44 @@ impl<T: Plain> JoinableQueue<T> {
     /// than items were put is an error, and changes nothing.
     pub fn task_done(&self) -> Result<()> {
         let c = self.queue.control();
-        match c
-            .unfinished
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        {
-            Ok(1) => {
-                c.all_done.notify(&FutexWake, u32::MAX);
-                Ok(())
+        let mut done = c.tasks_done.load(Ordering::Acquire);
+        loop {
+            // Fewer done than taken is the common case, and needs only the
+            // consumers' position; only past it is the producers' read.
+            let allowed = before(done, self.queue.taken()) || before(done, self.queue.put_so_far());
+            if !allowed {
+                return Err(Error::invalid(format!(
+                    "task_done called on queue '{}' more times than items were put",
+                    self.queue.name
+                )));
             }
-            Ok(_) => Ok(()),
-            Err(_) => Err(Error::invalid(format!(
-                "task_done called on queue '{}' more times than items were put",
-                self.queue.name
-            ))),
+            match c.tasks_done.compare_exchange_weak(
+                done,
+                done.wrapping_add(1),
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => done = now,
+            }
         }
+        // Only a task_done can make `join`'s condition true, so waking the
+        // joiners only when it holds loses none of them.
+        c.all_done
+            .notify_if(&FutexWake, u32::MAX, || self.unfinished() == 0);
+        Ok(())
     }
 
     /// Items put and not yet marked done (a snapshot).
     pub fn unfinished(&self) -> u64 {
-        self.queue.control().unfinished.load(Ordering::SeqCst)
+        let done = self.queue.control().tasks_done.load(Ordering::Acquire);
+        // An SPSC tail lags the stamps: done may briefly run ahead of it.
+        let put = self.queue.put_so_far();
+        if before(done, put) {
+            put.wrapping_sub(done)
+        } else {
+            0
+        }
     }
 
     /// Waits until every item put has been marked done.
@@ -1511,7 +1537,7 @@ impl<T: Plain> JoinableQueue<T> {
                 &c.all_done,
                 timeout,
                 Patience::BackOff,
-                || (c.unfinished.load(Ordering::SeqCst) == 0).then_some(()),
+                || (self.unfinished() == 0).then_some(()),
                 || None,
             )
             .is_some()
