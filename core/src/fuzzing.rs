@@ -10,12 +10,19 @@ use crate::layout::{CellLayout, LockPlacement};
 /// The first 8 bytes (if present) pick the file length that decoding is told
 /// about, so short, exact and oversized files are all explored.
 pub fn header_bytes(data: &[u8]) {
+    header_decodes(data);
+}
+
+/// [`header_bytes`], telling whether the bytes decoded as a header of this
+/// build's layout version. The corpus replay uses it to check that the
+/// seeds taken from real segments still reach past the version check.
+pub fn header_decodes(data: &[u8]) -> bool {
     let (file_len, bytes) = match data.split_first_chunk::<8>() {
         Some((len, rest)) => (u64::from_ne_bytes(*len) % (1 << 41), rest),
         None => (data.len() as u64, data),
     };
     let Ok(header) = Header::decode(bytes, file_len) else {
-        return;
+        return false;
     };
     assert!(header.total_size <= file_len);
     assert!(header.total_size >= HEADER_SIZE as u64);
@@ -27,4 +34,5 @@ pub fn header_bytes(data: &[u8]) {
             assert!(layout.total_size >= layout.data_offset);
         }
     }
+    true
 }
