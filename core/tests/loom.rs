@@ -742,3 +742,40 @@ fn eventcount_never_loses_a_wake_up() {
         waiter.join().unwrap();
     });
 }
+
+/// `notify_if` wakes only when the condition holds: two notifiers each add
+/// one to a count, and only the one that brings it to two may wake the
+/// waiter. The waiter must still never sleep through the end.
+#[test]
+fn eventcount_notify_if_never_loses_the_wake_up_that_counts() {
+    model(|| {
+        let s = Arc::new((EventCount::new(), Futex::default(), AtomicU32::new(0)));
+        let done = |s: &(EventCount, Futex, AtomicU32)| s.2.load(Ordering::SeqCst) == 2;
+        let waiter = {
+            let s = s.clone();
+            thread::spawn(move || loop {
+                if done(&s) {
+                    return;
+                }
+                let token = s.0.prepare(&mut LoomPark(&s.1));
+                if done(&s) {
+                    s.0.finish();
+                    return;
+                }
+                s.0.wait(token, &mut LoomPark(&s.1));
+                s.0.finish();
+            })
+        };
+        let add = move |s: &(EventCount, Futex, AtomicU32)| {
+            s.2.fetch_add(1, Ordering::SeqCst);
+            s.0.notify_if(&s.1, u32::MAX, || done(s));
+        };
+        let other = {
+            let s = s.clone();
+            thread::spawn(move || add(&s))
+        };
+        add(&s);
+        other.join().unwrap();
+        waiter.join().unwrap();
+    });
+}
