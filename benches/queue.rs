@@ -5,7 +5,8 @@
 //!   per direction), a pipe, `Queue<u64>` SPSC and MPMC; rtrb and crossbeam's
 //!   `ArrayQueue` between two threads of one process.
 //! - `queue/one-way`: items per second from one process to another: `Queue<u64>`
-//!   SPSC single and batched (256), MPMC; rtrb and `ArrayQueue` between threads.
+//!   SPSC single and batched (256), MPMC, MPMC with `task_done` (JoinableQueue);
+//!   rtrb and `ArrayQueue` between threads.
 //! - `queue/one-side`: each side of the SPSC stream alone (put into a ring the
 //!   other thread drained, get from one it filled), and rtrb's push and pop
 //!   the same way: which side is slower decides how a free-running stream runs.
@@ -22,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use shmipc::Queue;
+use shmipc::{JoinableQueue, Queue};
 
 mod common;
 use common::{
@@ -76,6 +77,14 @@ fn child(role: &str, ctl: &str, iters: u64) {
         }
         "spsc-1way" | "mpmc-1way" => {
             let q = Queue::<u64>::open(&seg(scope, what)).unwrap();
+            let mut i = 0;
+            child_loop(ctl, iters, || {
+                q.put(i).unwrap();
+                i += 1;
+            });
+        }
+        "joinable-1way" => {
+            let q = JoinableQueue::<u64>::open(&seg(scope, what)).unwrap();
             let mut i = 0;
             child_loop(ctl, iters, || {
                 q.put(i).unwrap();
@@ -263,6 +272,17 @@ fn one_way(c: &mut Criterion) {
             })
         });
     }
+
+    // What task counting adds: each item got, then marked done.
+    let joinable = JoinableQueue::<u64>::create(&seg(scope, "joinable-1way"), CAPACITY).unwrap();
+    g.bench_function("shmipc JoinableQueue<u64> MPMC put/get+task_done", |b| {
+        b.iter_custom(|iters| {
+            pair.run(&format!("joinable-1way:{scope}"), iters, || {
+                black_box(joinable.get().unwrap());
+                joinable.task_done().unwrap();
+            })
+        })
+    });
 
     let batched = Queue::<u64>::create_spsc(&seg(scope, "spsc-batch"), CAPACITY).unwrap();
     g.bench_function("shmipc Queue<u64> SPSC batches of 256", |b| {
