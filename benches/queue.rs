@@ -39,6 +39,18 @@ fn seg(scope: u32, what: &str) -> String {
     format!("bench-{scope}-{what}")
 }
 
+/// Spins until `take` gives an item, and returns it. Every consumer here
+/// uses what it takes: rtrb's `pop` with its item discarded compiles to no
+/// read of the slot at all, so its consumer would never fetch a slot line.
+fn spin_for<T>(mut take: impl FnMut() -> Option<T>) -> T {
+    loop {
+        if let Some(v) = take() {
+            return v;
+        }
+        std::hint::spin_loop();
+    }
+}
+
 /// Moves all of `items` into `q`, batch by batch.
 fn put_all(q: &Queue<u64>, items: &[u64]) {
     let mut sent = 0;
@@ -183,26 +195,14 @@ fn round_trips(c: &mut Criterion) {
             std::thread::scope(|s| {
                 s.spawn(move || {
                     for _ in 0..iters {
-                        let v = loop {
-                            if let Ok(v) = rx_peer.pop() {
-                                break v;
-                            }
-                            std::hint::spin_loop();
-                        };
+                        let v = spin_for(|| rx_peer.pop().ok());
                         while tx_peer.push(v).is_err() {}
                     }
                 });
                 let started = Instant::now();
                 for i in 0..iters {
                     while tx.push(i).is_err() {}
-                    // Use the item: a discarded `pop` compiles to no read
-                    // of the slot at all, and the line never moves.
-                    let v = loop {
-                        if let Ok(v) = rx.pop() {
-                            break v;
-                        }
-                        std::hint::spin_loop();
-                    };
+                    let v = spin_for(|| rx.pop().ok());
                     assert_eq!(v, i);
                 }
                 started.elapsed()
@@ -219,24 +219,14 @@ fn round_trips(c: &mut Criterion) {
                 std::thread::scope(|s| {
                     s.spawn(|| {
                         for _ in 0..iters {
-                            let v = loop {
-                                if let Some(v) = there.pop() {
-                                    break v;
-                                }
-                                std::hint::spin_loop();
-                            };
+                            let v = spin_for(|| there.pop());
                             while back.push(v).is_err() {}
                         }
                     });
                     let started = Instant::now();
                     for i in 0..iters {
                         while there.push(i).is_err() {}
-                        let v = loop {
-                            if let Some(v) = back.pop() {
-                                break v;
-                            }
-                            std::hint::spin_loop();
-                        };
+                        let v = spin_for(|| back.pop());
                         assert_eq!(v, i);
                     }
                     started.elapsed()
@@ -308,16 +298,8 @@ fn one_way(c: &mut Criterion) {
                         }
                     }
                 });
-                // Every consumer here uses its items (`black_box`): rtrb's
-                // `pop` with its item discarded compiles to no read of the
-                // slot, so its consumer would never fetch a slot line.
                 for _ in 0..iters {
-                    let v = loop {
-                        if let Ok(v) = rx.pop() {
-                            break v;
-                        }
-                        std::hint::spin_loop();
-                    };
+                    let v = spin_for(|| rx.pop().ok());
                     black_box(v);
                 }
                 started.elapsed()
@@ -338,12 +320,7 @@ fn one_way(c: &mut Criterion) {
                     }
                 });
                 for _ in 0..iters {
-                    let v = loop {
-                        if let Some(v) = q.pop() {
-                            break v;
-                        }
-                        std::hint::spin_loop();
-                    };
+                    let v = spin_for(|| q.pop());
                     black_box(v);
                 }
                 started.elapsed()
