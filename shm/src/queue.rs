@@ -1144,23 +1144,25 @@ impl<T: Plain> Queue<T> {
         // slow enough to add 40-60 ns to a ping-pong round trip (see
         // "Waiting" in ARCHITECTURE.md). Closed, corrupt and timed-out
         // queues are all noticed by the general path afterwards.
-        if timeout != Some(Duration::ZERO) && self.wait != WaitStrategy::Park {
-            for _ in 0..TIGHT_POLLS {
+        let polled = if timeout != Some(Duration::ZERO) && self.wait != WaitStrategy::Park {
+            (0..TIGHT_POLLS).find_map(|_| {
                 std::hint::spin_loop();
-                if let Some(v) = self.pop_fast() {
-                    c.not_full.notify(&FutexWake, 1);
-                    return Ok(v);
-                }
-            }
-        }
-        let outcome = self.wait_for(
-            &c.not_empty,
-            timeout,
-            // The tight polls are done: back off from here.
-            Patience::BackOff,
-            || self.take_unless_drained(|| self.pop_once()),
-            || self.check_ring().err().map(|e| Err(Some(e))),
-        );
+                self.pop_fast()
+            })
+        } else {
+            None
+        };
+        let outcome = match polled {
+            Some(v) => Some(Ok(v)),
+            None => self.wait_for(
+                &c.not_empty,
+                timeout,
+                // The tight polls are done: back off from here.
+                Patience::BackOff,
+                || self.take_unless_drained(|| self.pop_once()),
+                || self.check_ring().err().map(|e| Err(Some(e))),
+            ),
+        };
         // The name is cloned on the error paths only: an `Arc` clone is a locked
         // instruction, which on x86 waits for this side's last store (a slot
         // stamp still travelling to the other core) on every successful get.
