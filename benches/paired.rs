@@ -25,7 +25,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use shmipc::{Queue, RawValue};
+use shmipc::{Consumer, Producer, Queue, RawValue};
 
 const CHILD_ENV: &str = "SHMIPC_PAIRED_BENCH_CHILD";
 const BLOCKS: usize = 200;
@@ -50,20 +50,30 @@ const KINDS: [&str; 6] = [
 const SPSC_ONE_WAY: usize = 4;
 const RTRB_ONE_WAY: usize = 5;
 
-/// Everything both processes share, by name.
+/// Everything both processes share, by name, through the ends this side
+/// uses.
 struct Shared {
     line: RawValue<u64>,
     there: RawValue<u64>,
     back: RawValue<u64>,
-    spsc: (Queue<u64>, Queue<u64>),
-    mpmc: (Queue<u64>, Queue<u64>),
-    /// The one-way stream, child to parent.
-    stream: Queue<u64>,
+    /// This side's ends of the SPSC pair: it puts into one queue and gets
+    /// from the other (the parent puts "there", the child "back").
+    spsc: (Producer<u64>, Consumer<u64>),
+    /// The same for the MPMC pair.
+    mpmc: (Producer<u64>, Consumer<u64>),
+    /// The one-way stream, child to parent: the child's end.
+    stream_put: Option<Producer<u64>>,
+    /// The parent's end.
+    stream_get: Option<Consumer<u64>>,
     /// Parent to child: rtrb's block is over (the child parks meanwhile,
-    /// leaving both cores to rtrb's two threads).
-    gate: Queue<u64>,
+    /// leaving both cores to rtrb's two threads). The parent's end.
+    gate_put: Option<Producer<u64>>,
+    /// The child's end.
+    gate_get: Option<Consumer<u64>>,
     /// Child to parent: back from the gate.
     ack: RawValue<u64>,
+    /// The queues, which the parent's handles unlink when dropped.
+    _queues: Vec<Queue<u64>>,
 }
 
 fn name(scope: u32, what: &str) -> String {
@@ -73,41 +83,52 @@ fn name(scope: u32, what: &str) -> String {
 impl Shared {
     fn create(scope: u32) -> Shared {
         let n = |what| name(scope, what);
+        let spsc = |what| Queue::create_spsc(&n(what), CAPACITY).unwrap();
+        let mpmc = |what| Queue::create(&n(what), CAPACITY).unwrap();
+        let queues = vec![
+            spsc("spsc-there"),
+            spsc("spsc-back"),
+            mpmc("mpmc-there"),
+            mpmc("mpmc-back"),
+            spsc("stream"),
+            Queue::create_spsc(&n("gate"), 1).unwrap(),
+        ];
         Shared {
             line: RawValue::create(&n("line"), 0).unwrap(),
             there: RawValue::create(&n("there"), 0).unwrap(),
             back: RawValue::create(&n("back"), 0).unwrap(),
-            spsc: (
-                Queue::create_spsc(&n("spsc-there"), CAPACITY).unwrap(),
-                Queue::create_spsc(&n("spsc-back"), CAPACITY).unwrap(),
-            ),
-            mpmc: (
-                Queue::create(&n("mpmc-there"), CAPACITY).unwrap(),
-                Queue::create(&n("mpmc-back"), CAPACITY).unwrap(),
-            ),
-            stream: Queue::create_spsc(&n("stream"), CAPACITY).unwrap(),
-            gate: Queue::create_spsc(&n("gate"), 1).unwrap(),
+            spsc: (queues[0].producer().unwrap(), queues[1].consumer().unwrap()),
+            mpmc: (queues[2].producer().unwrap(), queues[3].consumer().unwrap()),
+            stream_put: None,
+            stream_get: Some(queues[4].consumer().unwrap()),
+            gate_put: Some(queues[5].producer().unwrap()),
+            gate_get: None,
             ack: RawValue::create(&n("ack"), 0).unwrap(),
+            _queues: queues,
         }
     }
 
     fn open(scope: u32) -> Shared {
         let n = |what| name(scope, what);
+        let q = |what| Queue::<u64>::open(&n(what)).unwrap();
         Shared {
             line: RawValue::open(&n("line")).unwrap(),
             there: RawValue::open(&n("there")).unwrap(),
             back: RawValue::open(&n("back")).unwrap(),
             spsc: (
-                Queue::open(&n("spsc-there")).unwrap(),
-                Queue::open(&n("spsc-back")).unwrap(),
+                q("spsc-back").producer().unwrap(),
+                q("spsc-there").consumer().unwrap(),
             ),
             mpmc: (
-                Queue::open(&n("mpmc-there")).unwrap(),
-                Queue::open(&n("mpmc-back")).unwrap(),
+                q("mpmc-back").producer().unwrap(),
+                q("mpmc-there").consumer().unwrap(),
             ),
-            stream: Queue::open(&n("stream")).unwrap(),
-            gate: Queue::open(&n("gate")).unwrap(),
+            stream_put: Some(q("stream").producer().unwrap()),
+            stream_get: None,
+            gate_put: None,
+            gate_get: Some(q("gate").consumer().unwrap()),
             ack: RawValue::open(&n("ack")).unwrap(),
+            _queues: Vec::new(),
         }
     }
 }
@@ -138,7 +159,7 @@ fn ask(s: &Shared, c: &mut Counters, kind: usize) -> f64 {
         RTRB_ONE_WAY => {
             let ns = rtrb_stream();
             c.blocks += 1;
-            s.gate.put(c.blocks).unwrap();
+            s.gate_put.as_ref().unwrap().put(c.blocks).unwrap();
             spin_until(|| s.ack.load_atomic() == c.blocks);
             return ns;
         }
@@ -177,11 +198,12 @@ fn ask(s: &Shared, c: &mut Counters, kind: usize) -> f64 {
 /// the first item's arrival. The items are used (`black_box`, and the last
 /// one checked), as rtrb's must be: see [`rtrb_stream`].
 fn take_stream(s: &Shared, c: &mut Counters) -> f64 {
-    assert_eq!(s.stream.get().unwrap(), c.stream);
+    let stream = s.stream_get.as_ref().unwrap();
+    assert_eq!(stream.get().unwrap(), c.stream);
     let started = Instant::now();
     let mut last = 0;
     for _ in 1..STREAM {
-        last = std::hint::black_box(s.stream.get().unwrap());
+        last = std::hint::black_box(stream.get().unwrap());
     }
     let ns = started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
     c.stream += STREAM;
@@ -224,15 +246,16 @@ fn rtrb_stream() -> f64 {
 fn answer(s: &Shared, c: &mut Counters, kind: usize) {
     match kind {
         SPSC_ONE_WAY => {
+            let stream = s.stream_put.as_ref().unwrap();
             for i in 0..STREAM {
-                s.stream.put(c.stream + i).unwrap();
+                stream.put(c.stream + i).unwrap();
             }
             c.stream += STREAM;
             return;
         }
         RTRB_ONE_WAY => {
             // Parks after a few microseconds of polling.
-            let block = s.gate.get().unwrap();
+            let block = s.gate_get.as_ref().unwrap().get().unwrap();
             s.ack.store(block);
             return;
         }
@@ -251,12 +274,12 @@ fn answer(s: &Shared, c: &mut Counters, kind: usize) {
                 s.back.store(c.lines);
             }
             2 => {
-                let v = s.spsc.0.get().unwrap();
-                s.spsc.1.put(v).unwrap();
+                let v = s.spsc.1.get().unwrap();
+                s.spsc.0.put(v).unwrap();
             }
             _ => {
-                let v = s.mpmc.0.get().unwrap();
-                s.mpmc.1.put(v).unwrap();
+                let v = s.mpmc.1.get().unwrap();
+                s.mpmc.0.put(v).unwrap();
             }
         }
     }

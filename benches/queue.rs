@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use shmipc::{JoinableQueue, Queue};
+use shmipc::{Consumer, JoinableQueue, Producer, Queue};
 
 mod common;
 use common::{
@@ -52,7 +52,7 @@ fn spin_for<T>(mut take: impl FnMut() -> Option<T>) -> T {
 }
 
 /// Moves all of `items` into `q`, batch by batch.
-fn put_all(q: &Queue<u64>, items: &[u64]) {
+fn put_all(q: &Producer<u64>, items: &[u64]) {
     let mut sent = 0;
     while sent < items.len() {
         sent += q.try_put_slice(&items[sent..]).unwrap();
@@ -63,7 +63,7 @@ fn put_all(q: &Queue<u64>, items: &[u64]) {
 }
 
 /// Takes exactly `buf.len()` items from `q`.
-fn get_all(q: &Queue<u64>, buf: &mut [u64]) {
+fn get_all(q: &Consumer<u64>, buf: &mut [u64]) {
     let mut got = 0;
     while got < buf.len() {
         got += q.try_get_slice(&mut buf[got..]).unwrap();
@@ -80,15 +80,22 @@ fn child(role: &str, ctl: &str, iters: u64) {
         "line" => cache_line_child(scope, ctl, iters),
         "lines" => two_lines_child(scope, ctl, iters),
         "spsc-rt" | "mpmc-rt" => {
-            let there = Queue::<u64>::open(&seg(scope, &format!("{what}-there"))).unwrap();
-            let back = Queue::<u64>::open(&seg(scope, &format!("{what}-back"))).unwrap();
+            let open =
+                |end: &str| Queue::<u64>::open(&seg(scope, &format!("{what}-{end}"))).unwrap();
+            let (there, back) = (
+                open("there").consumer().unwrap(),
+                open("back").producer().unwrap(),
+            );
             child_loop(ctl, iters, || {
                 let v = there.get().unwrap();
                 back.put(v).unwrap();
             });
         }
         "spsc-1way" | "mpmc-1way" => {
-            let q = Queue::<u64>::open(&seg(scope, what)).unwrap();
+            let q = Queue::<u64>::open(&seg(scope, what))
+                .unwrap()
+                .producer()
+                .unwrap();
             let mut i = 0;
             child_loop(ctl, iters, || {
                 q.put(i).unwrap();
@@ -104,7 +111,10 @@ fn child(role: &str, ctl: &str, iters: u64) {
             });
         }
         "spsc-batch" => {
-            let q = Queue::<u64>::open(&seg(scope, what)).unwrap();
+            let q = Queue::<u64>::open(&seg(scope, what))
+                .unwrap()
+                .producer()
+                .unwrap();
             let items: Vec<u64> = (0..BATCH as u64).collect();
             child_loop(ctl, iters, || put_all(&q, &items));
         }
@@ -168,7 +178,8 @@ fn round_trips(c: &mut Criterion) {
                 Queue::<u64>::create(&n, CAPACITY).unwrap()
             }
         };
-        let (there, back) = (make("there"), make("back"));
+        let (there_q, back_q) = (make("there"), make("back"));
+        let (there, back) = (there_q.producer().unwrap(), back_q.consumer().unwrap());
         let label = if spsc {
             "shmipc Queue<u64> SPSC ping-pong"
         } else {
@@ -184,8 +195,7 @@ fn round_trips(c: &mut Criterion) {
                 })
             })
         });
-        // The child's handles are gone: let this process take the other roles next time.
-        drop((there, back));
+        drop((there, back, there_q, back_q));
     }
 
     g.bench_function("rtrb ping-pong (threads, in-process)", |b| {
@@ -249,11 +259,12 @@ fn one_way(c: &mut Criterion) {
         ("spsc-1way", "shmipc Queue<u64> SPSC put/get"),
         ("mpmc-1way", "shmipc Queue<u64> MPMC put/get"),
     ] {
-        let q = if what.starts_with("spsc") {
+        let queue = if what.starts_with("spsc") {
             Queue::<u64>::create_spsc(&seg(scope, what), CAPACITY).unwrap()
         } else {
             Queue::<u64>::create(&seg(scope, what), CAPACITY).unwrap()
         };
+        let q = queue.consumer().unwrap();
         g.bench_function(label, |b| {
             b.iter_custom(|iters| {
                 pair.run(&format!("{what}:{scope}"), iters, || {
@@ -274,7 +285,8 @@ fn one_way(c: &mut Criterion) {
         })
     });
 
-    let batched = Queue::<u64>::create_spsc(&seg(scope, "spsc-batch"), CAPACITY).unwrap();
+    let batched_queue = Queue::<u64>::create_spsc(&seg(scope, "spsc-batch"), CAPACITY).unwrap();
+    let batched = batched_queue.consumer().unwrap();
     g.bench_function("shmipc Queue<u64> SPSC batches of 256", |b| {
         b.iter_custom(|iters| {
             let batches = iters.div_ceil(BATCH as u64).max(1);
@@ -370,12 +382,12 @@ fn time_one_side<F: FnMut()>(
 }
 
 /// Puts a ring's worth of items into `q`.
-fn fill(q: &Queue<u64>) {
+fn fill(q: &Producer<u64>) {
     (0..CAPACITY).for_each(|i| q.put(i).unwrap());
 }
 
 /// Gets a ring's worth of items from `q`.
-fn drain(q: &Queue<u64>) {
+fn drain(q: &Consumer<u64>) {
     for _ in 0..CAPACITY {
         black_box(q.get().unwrap());
     }
@@ -396,41 +408,42 @@ fn one_side(c: &mut Criterion) {
     let (put_name, get_name) = (seg(scope, "side-put"), seg(scope, "side-get"));
     let drained = Queue::<u64>::create_spsc(&put_name, CAPACITY).unwrap();
     let filled = Queue::<u64>::create_spsc(&get_name, CAPACITY).unwrap();
-    type Side = fn(&Queue<u64>);
-    // (label, this thread's handle, the segment the helper opens, this
-    // thread's side, the helper's side, whether the helper goes first)
-    for (label, q, peer_name, mine, theirs, theirs_first) in [
-        (
-            "shmipc Queue<u64> SPSC put into a drained ring (threads)",
-            &drained,
-            &put_name,
-            fill as Side,
-            drain as Side,
-            false,
-        ),
-        (
-            "shmipc Queue<u64> SPSC get from a filled ring (threads)",
-            &filled,
-            &get_name,
-            drain,
-            fill,
-            true,
-        ),
-    ] {
-        g.bench_function(label, |b| {
+    // This thread's ends; the helper thread takes the other end anew for
+    // each batch of iterations (and gives it up when done).
+    let (put_side, get_side) = (drained.producer().unwrap(), filled.consumer().unwrap());
+    let peer = |name: &str| Queue::<u64>::open(name).unwrap();
+    g.bench_function(
+        "shmipc Queue<u64> SPSC put into a drained ring (threads)",
+        |b| {
             b.iter_custom(|iters| {
                 time_one_side(
                     iters,
-                    theirs_first,
-                    || mine(q),
+                    false,
+                    || fill(&put_side),
                     || {
-                        let peer = Queue::<u64>::open(peer_name).unwrap();
-                        move || theirs(&peer)
+                        let rx = peer(&put_name).consumer().unwrap();
+                        move || drain(&rx)
                     },
                 )
             })
-        });
-    }
+        },
+    );
+    g.bench_function(
+        "shmipc Queue<u64> SPSC get from a filled ring (threads)",
+        |b| {
+            b.iter_custom(|iters| {
+                time_one_side(
+                    iters,
+                    true,
+                    || drain(&get_side),
+                    || {
+                        let tx = peer(&get_name).producer().unwrap();
+                        move || fill(&tx)
+                    },
+                )
+            })
+        },
+    );
 
     let ring = || rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
     let push_all = |tx: &mut rtrb::Producer<u64>| (0..CAPACITY).for_each(|i| tx.push(i).unwrap());

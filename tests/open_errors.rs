@@ -104,7 +104,7 @@ fn another_layout_version_is_refused() {
     match Lock::open(&name("version")) {
         Err(Error::VersionMismatch {
             expected, found, ..
-        }) => assert_eq!((expected, found), (3, 99)),
+        }) => assert_eq!((expected, found), (shmipc_core::header::LAYOUT_VERSION, 99)),
         other => panic!("expected VersionMismatch, got {other:?}"),
     }
 }

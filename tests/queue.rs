@@ -134,9 +134,11 @@ fn spsc_keeps_order_over_ten_million_items() {
 fn spsc_refuses_a_second_producer_while_the_first_lives() {
     if role().as_deref() == Some("first") {
         let q = Queue::<u32>::open(&name("roles")).unwrap();
-        q.put(1).unwrap();
+        let tx = q.producer().unwrap();
+        tx.put(1).unwrap();
         common::tell_parent("producing");
         common::wait_for_parent();
+        drop(tx);
         return;
     }
     let _cleanup = Cleanup::new(&["roles"]);
@@ -147,6 +149,19 @@ fn spsc_refuses_a_second_producer_while_the_first_lives() {
         &[],
     );
     child.expect_line("producing");
+    // The holder is named: the child's pid, and a thread of it.
+    match q.producer() {
+        Err(Error::RoleTaken {
+            role: "producer",
+            pid,
+            tid,
+            ..
+        }) => {
+            assert_eq!(pid, child.pid());
+            assert!(std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists());
+        }
+        other => panic!("expected RoleTaken, got {other:?}"),
+    }
     match q.try_put(2) {
         Err(PutError::Failed {
             item: 2,
@@ -159,65 +174,119 @@ fn spsc_refuses_a_second_producer_while_the_first_lives() {
         }) => assert_eq!(pid, child.pid()),
         other => panic!("expected RoleTaken, got {other:?}"),
     }
-    // The consumer role is free: take it here.
-    assert_eq!(q.try_get().unwrap(), 1);
-    // Another thread of this process is another consumer.
+    assert_eq!(q.producer_holder().map(|(pid, _)| pid), Some(child.pid()));
+    // The consumer role is free: an endpoint takes it here, and a get on
+    // the queue itself, from another thread, is refused naming this
+    // process and the thread that took it.
+    let rx = q.consumer().unwrap();
+    assert_eq!(rx.try_get().unwrap(), 1);
+    // SAFETY: gettid has no preconditions.
+    let me = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
     std::thread::scope(|s| {
-        s.spawn(|| {
-            assert!(matches!(
-                q.try_get(),
-                Err(GetError::Failed(Error::RoleTaken {
-                    role: "consumer",
-                    ..
-                }))
-            ))
+        s.spawn(|| match q.try_get() {
+            Err(GetError::Failed(Error::RoleTaken {
+                role: "consumer",
+                pid,
+                tid,
+                ..
+            })) => assert_eq!((pid, tid), (std::process::id(), me)),
+            other => panic!("expected RoleTaken, got {other:?}"),
         });
     });
     child.send("done");
     child.assert_success();
-    // The first producer dropped its handle: the role is free again.
+    // The first producer dropped its endpoint: the role is free again.
     q.try_put(3).unwrap();
-    assert_eq!(q.try_get().unwrap(), 3);
+    assert_eq!(rx.try_get().unwrap(), 3);
+    drop(rx);
+    assert_eq!(q.consumer_holder(), None);
 }
 
 #[test]
-fn a_role_given_up_by_one_handle_is_given_up_by_the_thread() {
-    let _cleanup = Cleanup::new(&["rolekey"]);
-    let _creator = Queue::<u32>::create_spsc(&name("rolekey"), 8).unwrap();
-    let first = Queue::<u32>::open(&name("rolekey")).unwrap();
-    let second = Queue::<u32>::open(&name("rolekey")).unwrap();
-    first.try_put(1).unwrap();
-    // Two handles of one thread are one producer.
-    second.try_put(2).unwrap();
-    // Dropping one gives the role up: another thread may take it, and while
-    // that thread holds it, this thread's other handle does not.
-    drop(first);
-    let (taken, check_done) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+fn spsc_endpoints_move_between_the_threads_of_a_pool() {
+    const HOPS: u64 = 50;
+    const PER_HOP: u64 = 200;
+    let _cleanup = Cleanup::new(&["pool"]);
+    let q = Queue::<u64>::create_spsc(&name("pool"), 16).unwrap();
+    let (tx, rx) = (q.producer().unwrap(), q.consumer().unwrap());
+    // Four worker threads pass the producer and the consumer around: each
+    // hop is a job run by whichever worker picks it up, as in a thread pool
+    // or `spawn_blocking`.
+    let (jobs_tx, jobs_rx) = std::sync::mpsc::channel::<(u64, shmipc::Producer<u64>)>();
+    let jobs_rx = std::sync::Mutex::new(jobs_rx);
+    let (back_tx, back_rx) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
-        s.spawn(|| {
-            let third = Queue::<u32>::open(&name("rolekey")).unwrap();
-            third.try_put(3).unwrap();
-            taken.wait();
-            check_done.wait();
-            // Dropping `third` gives the role up again.
-        });
-        taken.wait();
-        let refused = second.try_put(5);
-        check_done.wait();
-        match refused {
-            Err(PutError::Failed {
-                item: 5,
-                error: Error::RoleTaken {
-                    role: "producer", ..
-                },
-            }) => {}
-            other => panic!("expected RoleTaken, got {other:?}"),
+        for _ in 0..4 {
+            let (jobs_rx, back_tx) = (&jobs_rx, back_tx.clone());
+            s.spawn(move || loop {
+                let job = jobs_rx.lock().unwrap().recv();
+                let Ok((hop, tx)) = job else { return };
+                for i in 0..PER_HOP {
+                    tx.put_timeout(hop * PER_HOP + i, LONG).unwrap();
+                }
+                back_tx.send(tx).unwrap();
+            });
         }
+        let consumer = s.spawn(move || {
+            for v in 0..HOPS * PER_HOP {
+                assert_eq!(rx.get_timeout(LONG).unwrap(), v);
+            }
+            rx
+        });
+        let mut tx = tx;
+        for hop in 0..HOPS {
+            jobs_tx.send((hop, tx)).unwrap();
+            tx = back_rx.recv().unwrap();
+        }
+        drop(jobs_tx);
+        let rx = consumer.join().unwrap();
+        assert!(rx.is_empty());
+        // Neither role was ever given up on the way.
+        assert!(matches!(q.producer(), Err(Error::RoleTaken { .. })));
+        assert!(matches!(q.consumer(), Err(Error::RoleTaken { .. })));
+        drop((tx, rx));
     });
-    second.try_put(4).unwrap();
-    for v in 1..=4 {
-        assert_eq!(second.try_get().unwrap(), v);
+    assert!(q.producer().is_ok() && q.consumer().is_ok());
+}
+
+#[test]
+fn a_put_timeout_waits_for_the_role_of_a_dying_process() {
+    if role().as_deref() == Some("holder") {
+        let q = Queue::<u32>::open(&name("dying")).unwrap();
+        let _tx = q.producer().unwrap();
+        common::tell_parent("holding");
+        common::wait_for_parent();
+        return;
     }
+    let _cleanup = Cleanup::new(&["dying"]);
+    let q = Queue::<u32>::create_spsc(&name("dying"), 8).unwrap();
+    let mut holder = spawn(
+        "a_put_timeout_waits_for_the_role_of_a_dying_process",
+        "holder",
+        &[],
+    );
+    holder.expect_line("holding");
+    assert!(matches!(
+        q.try_put(1),
+        Err(PutError::Failed {
+            error: Error::RoleTaken { .. },
+            ..
+        })
+    ));
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| q.put_timeout(2, LONG));
+        // SIGKILL while the put waits: it takes the dead holder's role.
+        drop(holder);
+        waiting.join().unwrap().unwrap();
+    });
+    assert_eq!(q.try_get().unwrap(), 2);
+    // A live holder that lets go is waited for, too.
+    let tx = q.producer().unwrap();
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| q.producer_timeout(LONG).map(drop));
+        drop(tx);
+        waiting.join().unwrap().unwrap();
+    });
 }
 
 #[test]
@@ -342,8 +411,9 @@ fn a_dead_spsc_producer_role_is_taken_over_without_losing_items() {
     const FIRST: u64 = 1000;
     if role().as_deref() == Some("doomed") {
         let q = Queue::<u64>::open(&name("takeover")).unwrap();
+        let tx = q.producer().unwrap();
         for v in 0..FIRST {
-            q.put_timeout(v, LONG).unwrap();
+            tx.put_timeout(v, LONG).unwrap();
         }
         // SAFETY: kills this very process while it holds the producer role.
         unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
@@ -361,8 +431,14 @@ fn a_dead_spsc_producer_role_is_taken_over_without_losing_items() {
         assert_eq!(q.get_timeout(LONG).unwrap(), v);
     }
     assert!(!doomed.wait().success());
-    // Its role record names a dead thread: this thread takes it over.
+    // Its role record names a dead process: an endpoint takes it over.
+    let tx = q.producer().unwrap();
     for v in FIRST..FIRST + 100 {
+        tx.try_put(v).unwrap();
+        assert_eq!(q.try_get().unwrap(), v);
+    }
+    drop(tx);
+    for v in FIRST + 100..FIRST + 200 {
         q.try_put(v).unwrap();
         assert_eq!(q.try_get().unwrap(), v);
     }
@@ -425,23 +501,60 @@ fn blocking_batches_cross_processes_in_order_and_report_timeouts_and_close() {
 }
 
 #[test]
-fn a_queue_of_capacity_one_holds_one_item_in_either_mode() {
-    let _cleanup = Cleanup::new(&["one-mpmc", "one-spsc"]);
-    for q in [
-        Queue::<u64>::create(&name("one-mpmc"), 1).unwrap(),
-        Queue::<u64>::create_spsc(&name("one-spsc"), 1).unwrap(),
-    ] {
-        for round in 0..3 {
-            q.put(round).unwrap();
-            assert!(q.is_full());
-            assert!(matches!(
-                q.try_put(99),
-                Err(PutError::Full { item: 99, .. })
-            ));
-            assert_eq!(q.try_get().unwrap(), round);
-            assert!(matches!(q.try_get(), Err(GetError::Empty { .. })));
+fn a_queue_holds_exactly_its_capacity_in_either_mode() {
+    // Python's `Queue(maxsize=6)`: any capacity, not only powers of two.
+    for capacity in [1u64, 3, 6, 7, 8, 100] {
+        let labels = [format!("cap{capacity}-mpmc"), format!("cap{capacity}-spsc")];
+        let _cleanup = Cleanup::new(&[&labels[0], &labels[1]]);
+        for q in [
+            Queue::<u64>::create(&name(&labels[0]), capacity).unwrap(),
+            Queue::<u64>::create_spsc(&name(&labels[1]), capacity).unwrap(),
+        ] {
+            assert_eq!(q.capacity(), capacity);
+            for round in 0..3 {
+                for i in 0..capacity {
+                    q.try_put(round * 1000 + i).unwrap();
+                }
+                assert!(q.is_full());
+                assert!(matches!(
+                    q.try_put(99),
+                    Err(PutError::Full { item: 99, .. })
+                ));
+                let mut batch = vec![0u64; capacity as usize + 1];
+                assert_eq!(q.try_put_slice(&batch).unwrap(), 0, "{q:?}");
+                assert_eq!(q.try_get().unwrap(), round * 1000);
+                assert_eq!(q.try_put_slice(&batch[..2]).unwrap(), 1);
+                let n = q.try_get_slice(&mut batch).unwrap();
+                assert_eq!(n as u64, capacity);
+                assert!(matches!(q.try_get(), Err(GetError::Empty { .. })));
+            }
         }
     }
+}
+
+#[test]
+fn an_mpmc_queue_of_odd_capacity_never_holds_more_under_contention() {
+    const CAPACITY: u64 = 5;
+    let _cleanup = Cleanup::new(&["odd"]);
+    let q = Queue::<u64>::create(&name("odd"), CAPACITY).unwrap();
+    std::thread::scope(|s| {
+        for p in 0..3u64 {
+            let q = &q;
+            s.spawn(move || {
+                for i in 0..20_000 {
+                    q.put_timeout(p << 32 | i, LONG).unwrap();
+                }
+            });
+        }
+        let mut got = 0;
+        while got < 60_000 {
+            assert!(q.len() <= CAPACITY);
+            if q.get_timeout(LONG).is_ok() {
+                got += 1;
+            }
+        }
+    });
+    assert!(q.is_empty());
 }
 
 /// Pushes `0..count` (as `make(i)`) through an SPSC queue of capacity 8,
@@ -696,7 +809,7 @@ fn every_wait_strategy_delivers() {
         });
     }
     assert!(matches!(
-        Queue::<u64>::create(&name("bad-cap"), 1000),
+        Queue::<u64>::create(&name("bad-cap"), 0),
         Err(Error::InvalidArgument { .. })
     ));
 }

@@ -2,8 +2,9 @@
 //! checks itself (a ring not empty, not full), while the side that makes the
 //! change pays only a fence and a load when nobody waits.
 //!
-//! Waiter: `let token = ec.prepare(park)`; re-check the condition; if still
-//! not met, `ec.wait(token, park)`; then `ec.finish()`. Notifier: change the
+//! Waiter: `let registration = ec.prepare(park)`; re-check the condition;
+//! if still not met, `registration.wait(park)`; dropping the registration
+//! unregisters. Notifier: change the
 //! condition, then `ec.notify(unpark, n)`. `prepare` registers the waiter before
 //! the re-check and `notify` reads the registration after the change, with a
 //! barrier on each side, so either the notifier sees the waiter or the waiter's
@@ -32,9 +33,32 @@ impl Default for EventCount {
     }
 }
 
-/// What [`EventCount::prepare`] returns: the epoch to wait on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token(u32);
+/// A waiter's registration, from [`EventCount::prepare`]: holds the epoch to
+/// wait on, and unregisters the waiter when dropped, so that a registration
+/// is never leaked (notifiers would pay a wake-up for ever) nor ended twice
+/// (a waiter would go unseen).
+#[must_use = "a registration waits with `wait`; dropping it unregisters"]
+pub struct Registration<'a> {
+    ec: &'a EventCount,
+    epoch: u32,
+}
+
+impl Registration<'_> {
+    /// Sleeps until a notify after the registration (or a spurious return).
+    pub fn wait<P: Park>(&self, park: &mut P) -> Parked {
+        park.park(&self.ec.epoch, self.epoch)
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        // Saturating: a scribbled-on segment must not wrap the count.
+        let _ = self
+            .ec
+            .waiters
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1));
+    }
+}
 
 impl EventCount {
     /// An eventcount with no waiters.
@@ -45,24 +69,16 @@ impl EventCount {
         }
     }
 
-    /// Registers a waiter; re-check the condition after this.
-    pub fn prepare<P: Park>(&self, park: &mut P) -> Token {
+    /// Registers a waiter; re-check the condition after this, then
+    /// [`Registration::wait`] if it still does not hold. Dropping the
+    /// registration unregisters.
+    pub fn prepare<P: Park>(&self, park: &mut P) -> Registration<'_> {
         self.waiters.fetch_add(1, Ordering::SeqCst);
         park.heavy_barrier();
-        Token(self.epoch.load(Ordering::SeqCst))
-    }
-
-    /// Sleeps until a notify after `token` was taken (or a spurious return).
-    pub fn wait<P: Park>(&self, token: Token, park: &mut P) -> Parked {
-        park.park(&self.epoch, token.0)
-    }
-
-    /// Unregisters a waiter (after `wait`, or instead of it).
-    pub fn finish(&self) {
-        // Saturating: a scribbled-on segment must not wrap the count.
-        let _ = self
-            .waiters
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| w.checked_sub(1));
+        Registration {
+            ec: self,
+            epoch: self.epoch.load(Ordering::SeqCst),
+        }
     }
 
     /// After changing the condition: wakes up to `n` waiters, if any are registered.

@@ -35,7 +35,10 @@ pub const MAGIC: [u8; 6] = *b"SHMIPC";
 /// line (version 1 stamped every item), so the two cannot share a segment.
 /// 3: a queue's control block counts `task_done` calls (not unfinished
 /// tasks) on its second line, and its role claims start with their keys.
-pub const LAYOUT_VERSION: u16 = 3;
+/// 4: a queue's role records are one packed word each, on the control
+/// block's second line, with the counted room of an MPMC queue whose
+/// capacity is not a power of two; a condition keeps a slot per waiter.
+pub const LAYOUT_VERSION: u16 = 4;
 /// Byte offset of the state word, which is read and written atomically.
 pub const STATE_OFFSET: usize = 8;
 /// State of a segment whose creator has not finished initialising it.

@@ -80,7 +80,7 @@ pub enum LayoutError {
         /// Element alignment.
         align: u32,
     },
-    /// A ring capacity that is zero or not a power of two.
+    /// A ring capacity of zero.
     BadCapacity(u64),
     /// The segment would exceed [`MAX_TOTAL_SIZE`] or overflow.
     TooLarge {
@@ -103,10 +103,7 @@ impl core::fmt::Display for LayoutError {
                 "expected a size that is a multiple of the alignment {align}, found {size}"
             ),
             LayoutError::BadCapacity(c) => {
-                write!(
-                    f,
-                    "expected a capacity that is a power of two (1, 2, 4, ...), found {c}"
-                )
+                write!(f, "expected a capacity of at least 1, found {c}")
             }
             LayoutError::TooLarge { len, size } => write!(
                 f,
@@ -169,47 +166,6 @@ impl CellLayout {
 pub const LOCK_SEGMENT_SIZE: usize = HEADER_SIZE + INLINE_LOCK_SIZE;
 /// Where the lock sits in a Lock segment.
 pub const LOCK_OFFSET: usize = HEADER_SIZE;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refuses_overflow_and_bad_alignment() {
-        let fp = Fingerprint {
-            size: 8,
-            align: 8,
-            name_hash: 0,
-        };
-        assert!(matches!(
-            CellLayout::new(fp, u64::MAX, LockPlacement::None),
-            Err(LayoutError::TooLarge { .. })
-        ));
-        let odd = Fingerprint { align: 3, ..fp };
-        assert_eq!(
-            CellLayout::new(odd, 1, LockPlacement::None),
-            Err(LayoutError::BadAlign(3))
-        );
-        let big = Fingerprint {
-            align: 8192,
-            size: 8192,
-            ..fp
-        };
-        assert!(CellLayout::new(big, 1, LockPlacement::None).is_err());
-    }
-
-    #[test]
-    fn data_is_aligned_after_a_named_lock() {
-        let fp = Fingerprint {
-            size: 128,
-            align: 128,
-            name_hash: 0,
-        };
-        let l = CellLayout::new(fp, 2, LockPlacement::Named).unwrap();
-        assert_eq!(l.data_offset, 384);
-        assert_eq!(l.total_size, 384 + 256);
-    }
-}
 
 /// How a queue's ring is shared; stored in the header's flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,10 +294,10 @@ pub struct QueueLayout {
     /// Items under each stamp: 1 for MPMC; for SPSC as many as fit in a
     /// cache line after the stamp, when that is at least two.
     pub per_group: u64,
-    /// Number of slots, a power of two: the capacity for MPMC; for SPSC
-    /// what [`SpscGeometry`] asks for.
+    /// Number of slots, a power of two: for MPMC the capacity rounded up
+    /// to one; for SPSC what [`SpscGeometry`] asks for.
     pub slots: u64,
-    /// The most items the queue holds, a power of two.
+    /// The most items the queue holds, exactly as asked.
     pub capacity: u64,
     /// Bytes the whole segment spans.
     pub total_size: usize,
@@ -355,7 +311,10 @@ impl QueueLayout {
     /// use shmipc_core::fingerprint::Fingerprint;
     /// let l = QueueLayout::new(Fingerprint::of::<u64>(), 1024, QueueMode::Mpmc).unwrap();
     /// assert_eq!((l.slot_size, l.item_offset, l.per_group, l.slots), (16, 8, 1, 1024));
-    /// assert!(QueueLayout::new(Fingerprint::of::<u64>(), 1000, QueueMode::Spsc).is_err());
+    /// // Any capacity: the ring rounds up inside, the queue holds what was asked.
+    /// let six = QueueLayout::new(Fingerprint::of::<u64>(), 6, QueueMode::Mpmc).unwrap();
+    /// assert_eq!((six.capacity, six.slots), (6, 8));
+    /// assert!(QueueLayout::new(Fingerprint::of::<u64>(), 0, QueueMode::Spsc).is_err());
     /// // SPSC: seven u64s share a line's stamp, 1024 lines for 4096 items.
     /// let s = QueueLayout::new(Fingerprint::of::<u64>(), 4096, QueueMode::Spsc).unwrap();
     /// assert_eq!((s.slot_size, s.item_offset, s.per_group, s.slots), (64, 8, 7, 1024));
@@ -378,7 +337,7 @@ impl QueueLayout {
                 align,
             });
         }
-        if capacity == 0 || !capacity.is_power_of_two() {
+        if capacity == 0 {
             return Err(LayoutError::BadCapacity(capacity));
         }
         let shape = SlotShape::of(item.size as usize, align as usize, mode);
@@ -387,7 +346,7 @@ impl QueueLayout {
             size: item.size,
         };
         let slots = match shape.per_slot {
-            1 => capacity,
+            1 => capacity.checked_next_power_of_two().ok_or(too_large)?,
             k => SpscGeometry::new(capacity, k).ok_or(too_large)?.groups(),
         };
         let slot_size = shape.size;
@@ -415,5 +374,46 @@ impl QueueLayout {
     /// The SPSC ring's geometry (meaningful in SPSC mode).
     pub fn spsc_geometry(&self) -> Option<SpscGeometry> {
         SpscGeometry::new(self.capacity, self.per_group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_overflow_and_bad_alignment() {
+        let fp = Fingerprint {
+            size: 8,
+            align: 8,
+            name_hash: 0,
+        };
+        assert!(matches!(
+            CellLayout::new(fp, u64::MAX, LockPlacement::None),
+            Err(LayoutError::TooLarge { .. })
+        ));
+        let odd = Fingerprint { align: 3, ..fp };
+        assert_eq!(
+            CellLayout::new(odd, 1, LockPlacement::None),
+            Err(LayoutError::BadAlign(3))
+        );
+        let big = Fingerprint {
+            align: 8192,
+            size: 8192,
+            ..fp
+        };
+        assert!(CellLayout::new(big, 1, LockPlacement::None).is_err());
+    }
+
+    #[test]
+    fn data_is_aligned_after_a_named_lock() {
+        let fp = Fingerprint {
+            size: 128,
+            align: 128,
+            name_hash: 0,
+        };
+        let l = CellLayout::new(fp, 2, LockPlacement::Named).unwrap();
+        assert_eq!(l.data_offset, 384);
+        assert_eq!(l.total_size, 384 + 256);
     }
 }

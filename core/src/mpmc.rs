@@ -50,8 +50,28 @@ pub struct Mpmc<'a, S> {
 }
 
 impl<'a, S> Mpmc<'a, S> {
-    /// The ring; `capacity` must be a power of two.
-    pub fn new(indices: &'a MpmcIndices, slots: &'a S, capacity: u64) -> Mpmc<'a, S> {
+    /// The ring over `indices` and `slots`, of `capacity` slots.
+    ///
+    /// # Safety
+    /// - `capacity` is a power of two and `slots` holds that many slots
+    ///   (the ring indexes them by its positions masked by `capacity - 1`).
+    /// - The positions and sequences are written only by this ring's
+    ///   protocol (an [`init`](Self::init) before any other use, then
+    ///   `Mpmc` rings of the same capacity over the same storage): the
+    ///   sequences are what give a producer or consumer a slot alone. Or else
+    ///   `slots` tolerates a slot being read and written at once (as
+    ///   `shmipc-shm`'s race-tolerant slots do, against peers that write
+    ///   garbage), so that garbage can garble items but not race.
+    ///
+    /// Safe code cannot build a ring over storage of its choosing:
+    ///
+    /// ```compile_fail,E0133
+    /// # use shmipc_core::mpmc::*;
+    /// fn ring<'a, S>(indices: &'a MpmcIndices, slots: &'a S) -> Mpmc<'a, S> {
+    ///     Mpmc::new(indices, slots, 1 << 20)
+    /// }
+    /// ```
+    pub unsafe fn new(indices: &'a MpmcIndices, slots: &'a S, capacity: u64) -> Mpmc<'a, S> {
         debug_assert!(capacity.is_power_of_two());
         Mpmc {
             indices,
@@ -99,9 +119,13 @@ impl<'a, S> Mpmc<'a, S> {
         Ok(latest)
     }
 
-    /// Writes the initial sequence numbers; the creator calls this once,
-    /// before anyone else can see the ring.
-    pub fn init<T: Copy>(&self)
+    /// Writes the initial sequence numbers.
+    ///
+    /// # Safety
+    /// Called once, by the creator, before anyone else uses the ring:
+    /// sequences rewritten under a live producer or consumer would give a
+    /// slot to two of them.
+    pub unsafe fn init<T: Copy>(&self)
     where
         S: SequencedSlots<T>,
     {
@@ -286,8 +310,11 @@ mod tests {
     #[test]
     fn a_push_with_slack_looks_ahead_once_per_slack_items() {
         let (indices, slots) = (MpmcIndices::new(), TestSlots::new());
-        let ring = Mpmc::new(&indices, &slots, 4);
-        ring.init::<u64>();
+        // SAFETY: `TestSlots` holds four atomic (race-tolerant) slots; the
+        // test is the ring's only user, and initialises it first.
+        let ring = unsafe { Mpmc::new(&indices, &slots, 4) };
+        // SAFETY: as above.
+        unsafe { ring.init::<u64>() };
         let mut room_until = 0;
         // Empty ring: the look at position 1 finds it free, so positions 0
         // and 1 are taken without another look.

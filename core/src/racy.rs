@@ -1,12 +1,38 @@
 //! Copies to and from memory that another process may be writing at the same time.
 //!
 //! A plain `memcpy` racing with a writer is a data race, which Rust leaves
-//! undefined. These copies use relaxed atomic loads and stores of the widest
-//! unit the alignment and length allow, so a race gives a torn value (some old
-//! bytes, some new), never undefined behaviour. Callers use them only for
-//! plain-data types, for which every torn value is still a valid value.
+//! undefined. These copies use relaxed atomic loads and stores, so a race
+//! gives a torn value (some old bytes, some new), never undefined behaviour.
+//! Callers use them only for plain-data types (no padding, every bit pattern
+//! valid: `bytemuck::Pod`), for which every torn value is still a value.
+//!
+//! Rust's memory model also leaves racing atomics of *different sizes* on
+//! the same bytes undefined, so every location must be accessed at one width.
+//! The typed copies ([`load_typed`], [`store_typed`] and their run forms)
+//! use the width of `T` itself ([`unit_of`]): the element of an array is
+//! copied at the width its own atomic operations use. The untyped [`load`]
+//! and [`store`] pick a width from the addresses and the length, so a
+//! region is only ever copied by them with the same start and length (a
+//! header, a name record), never mixed with typed or atomic accesses of
+//! another width.
 
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+/// The width, in bytes, at which the typed copies move a `T`: its
+/// alignment, at most 8 (so a `u32` moves as one `u32`, a `u64` as one
+/// `u64`, a `#[repr(C)]` struct of `u32`s as `u32`s). A `T` whose integer
+/// fields are accessed atomically elsewhere must have fields no narrower
+/// than this, which holds for every integer type and array of one.
+pub const fn unit_of<T>() -> usize {
+    let align = align_of::<T>();
+    if align >= 8 && cfg!(target_has_atomic = "64") {
+        8
+    } else if align >= 8 {
+        4
+    } else {
+        align
+    }
+}
 
 #[inline]
 fn unit(a: usize, b: usize, len: usize) -> usize {
@@ -118,22 +144,25 @@ pub unsafe fn store(private: *const u8, shared: *mut u8, len: usize) {
 /// [`load`] would pick a width at run time for every item.
 ///
 /// # Safety
-/// As for [`load`] with `len = size_of::<T>()`, and `shared` is aligned for `T`.
+/// As for [`load`] with `len = size_of::<T>()`; `shared` is aligned for `T`;
+/// `T` has no padding bytes and every bit pattern of its size is a valid `T`
+/// (`bytemuck::Pod`), since the copy writes whatever bytes it finds.
 #[inline]
 pub unsafe fn load_typed<T: Copy>(shared: *const T, private: *mut T) {
-    let (len, u) = (size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
-    // SAFETY: forwarded from the caller; both sides are aligned for `T`, whose
-    // alignment and size `u` divides.
+    let (len, u) = (size_of::<T>(), unit_of::<T>());
+    // SAFETY: forwarded from the caller; both sides are aligned for `T`, and
+    // `u` divides its alignment and so its size.
     unsafe { copy_units!(shared.cast::<u8>(), private.cast::<u8>(), len, u, true) }
 }
 
 /// Writes `private` into shared memory at `shared`; the typed form of [`store`].
 ///
 /// # Safety
-/// As for [`load_typed`].
+/// As for [`load_typed`]: in particular `T` has no padding bytes, since the
+/// copy reads every byte of `private` (a padding byte is uninitialised).
 #[inline]
 pub unsafe fn store_typed<T: Copy>(private: *const T, shared: *mut T) {
-    let (len, u) = (size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    let (len, u) = (size_of::<T>(), unit_of::<T>());
     // SAFETY: as in `load_typed`.
     unsafe { copy_units!(private.cast::<u8>(), shared.cast::<u8>(), len, u, false) }
 }
@@ -142,11 +171,11 @@ pub unsafe fn store_typed<T: Copy>(private: *const T, shared: *mut T) {
 /// `private`; the run form of [`load_typed`] (one loop for a run of slots).
 ///
 /// # Safety
-/// As for [`load`] with `len = n * size_of::<T>()`, and both sides aligned
-/// for `T`.
+/// As for [`load_typed`], with `len = n * size_of::<T>()` and both sides
+/// valid for `n` values.
 #[inline]
 pub unsafe fn load_run_typed<T: Copy>(shared: *const T, private: *mut T, n: usize) {
-    let (len, u) = (n * size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    let (len, u) = (n * size_of::<T>(), unit_of::<T>());
     // SAFETY: as in `load_typed`; `u` divides the size of `T`, so also `len`.
     unsafe { copy_units!(shared.cast::<u8>(), private.cast::<u8>(), len, u, true) }
 }
@@ -158,7 +187,7 @@ pub unsafe fn load_run_typed<T: Copy>(shared: *const T, private: *mut T, n: usiz
 /// As for [`load_run_typed`].
 #[inline]
 pub unsafe fn store_run_typed<T: Copy>(private: *const T, shared: *mut T, n: usize) {
-    let (len, u) = (n * size_of::<T>(), unit(align_of::<T>(), 0, size_of::<T>()));
+    let (len, u) = (n * size_of::<T>(), unit_of::<T>());
     // SAFETY: as in `load_run_typed`.
     unsafe { copy_units!(private.cast::<u8>(), shared.cast::<u8>(), len, u, false) }
 }
@@ -184,15 +213,23 @@ mod tests {
 
     #[test]
     fn typed_copies_round_trip() {
+        // No padding: the copy reads every byte of the value.
         #[derive(Clone, Copy, PartialEq, Debug)]
+        #[repr(C)]
         struct Odd {
             a: u32,
-            b: [u8; 3],
+            b: [u8; 4],
         }
-        let value = Odd { a: 7, b: [1, 2, 3] };
-        let mut shared = Odd { a: 0, b: [0; 3] };
-        let mut back = Odd { a: 9, b: [9; 3] };
-        // SAFETY: all three are local, aligned values of the type.
+        const _: () = assert!(size_of::<Odd>() == 8);
+        let value = Odd {
+            a: 7,
+            b: [1, 2, 3, 4],
+        };
+        let mut shared = Odd { a: 0, b: [0; 4] };
+        let mut back = Odd { a: 9, b: [9; 4] };
+        assert_eq!(super::unit_of::<Odd>(), 4);
+        // SAFETY: all three are local, aligned values of a type without
+        // padding, whose every bit pattern is valid.
         unsafe {
             super::store_typed(&value, &mut shared);
             super::load_typed(&shared, &mut back);

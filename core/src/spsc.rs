@@ -30,6 +30,13 @@
 //! The producer also stores its position (`tail`), for `len` and for taking
 //! over the role after a producer died; the consumer never reads it.
 //!
+//! One producer and one consumer is what makes the ring correct, and a
+//! second of either would race on slots: so pushing needs an
+//! [`SpscProducer`] and popping an [`SpscConsumer`], each taken from an
+//! [`Spsc`] with an `unsafe` call whose contract is that it is the only one
+//! of its side, and each taking `&mut self`, so that one endpoint is never
+//! used by two threads at once.
+//!
 //! A peer that scribbles on the ring makes operations fail with
 //! [`RingError::Corrupt`] or [`RingError::CorruptStamp`], never touch memory
 //! outside it: every group index is masked by `groups - 1`, and a slot
@@ -142,30 +149,33 @@ pub struct SpscGeometry {
 }
 
 impl SpscGeometry {
-    /// The geometry for `capacity` items (a power of two) in groups of
+    /// The geometry for `capacity` items (at least 1) in groups of
     /// `per_group` (at least 1); `None` if either is out of range or the
     /// ring would need more than `u64` groups.
     ///
-    /// With one item per group the ring has `capacity` groups. With more,
-    /// the producer may run at most `capacity` items ahead of the consumer
-    /// and must never reach the group the consumer is in, so the groups
-    /// hold at least a group more than `capacity` items (the next power of
-    /// two above).
+    /// The producer may run at most `capacity` items ahead of the consumer,
+    /// whatever the number of groups: the groups are a power of two (so a
+    /// position finds its group with a mask) of at least `capacity` slots.
+    /// With one item per group that is the next power of two. With more,
+    /// the producer must never reach the group the consumer is in, so the
+    /// groups hold at least a group more than `capacity` items.
     ///
     /// ```
     /// use shmipc_core::spsc::SpscGeometry;
     /// let g = SpscGeometry::new(4096, 7).unwrap();
     /// assert_eq!((g.capacity(), g.per_group(), g.groups()), (4096, 7, 1024));
     /// assert_eq!(SpscGeometry::new(8, 1).unwrap().groups(), 8);
+    /// assert_eq!(SpscGeometry::new(6, 1).unwrap().groups(), 8);
     /// assert_eq!(SpscGeometry::new(1, 7).unwrap().groups(), 2);
-    /// assert!(SpscGeometry::new(6, 7).is_none());
+    /// assert_eq!(SpscGeometry::new(6, 7).unwrap().groups(), 2);
+    /// assert!(SpscGeometry::new(0, 7).is_none());
     /// ```
     pub fn new(capacity: u64, per_group: u64) -> Option<SpscGeometry> {
-        if !capacity.is_power_of_two() || per_group == 0 {
+        if capacity == 0 || per_group == 0 {
             return None;
         }
         let groups = if per_group == 1 {
-            capacity
+            capacity.checked_next_power_of_two()?
         } else {
             capacity
                 .div_ceil(per_group)
@@ -256,7 +266,9 @@ impl SpscIndices {
     }
 }
 
-/// An SPSC ring over `indices` and `slots`, shaped by an [`SpscGeometry`].
+/// An SPSC ring over `indices` and `slots`, shaped by an [`SpscGeometry`]:
+/// what both sides share. Push through an [`SpscProducer`] and pop through an
+/// [`SpscConsumer`] taken from it.
 pub struct Spsc<'a, S> {
     indices: &'a SpscIndices,
     slots: &'a S,
@@ -265,10 +277,31 @@ pub struct Spsc<'a, S> {
     prefetch: u64,
 }
 
+impl<S> Clone for Spsc<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Spsc<'_, S> {}
+
 impl<'a, S> Spsc<'a, S> {
-    /// The ring over `slots`, which must hold `geometry.groups()` groups of
-    /// `geometry.per_group()` slots, the slots' `PER_GROUP`.
-    pub fn new(indices: &'a SpscIndices, slots: &'a S, geometry: SpscGeometry) -> Spsc<'a, S> {
+    /// The ring over `indices` and `slots`.
+    ///
+    /// # Safety
+    /// - `slots` holds `geometry.groups()` groups of `geometry.per_group()`
+    ///   slots, its `PER_GROUP` (the endpoints and [`init`](Self::init)
+    ///   index it by the geometry).
+    /// - The positions and stamps are written only by this ring's protocol
+    ///   (an [`init`](Self::init) before any other use, then endpoints), or
+    ///   else `slots` tolerates a slot being read and written at once (as
+    ///   `shmipc-shm`'s race-tolerant slots do), so that garbage there can
+    ///   garble items but not race.
+    pub unsafe fn new(
+        indices: &'a SpscIndices,
+        slots: &'a S,
+        geometry: SpscGeometry,
+    ) -> Spsc<'a, S> {
         Spsc {
             indices,
             slots,
@@ -278,17 +311,31 @@ impl<'a, S> Spsc<'a, S> {
         }
     }
 
-    /// This ring, with `pop` hinting the group `distance` groups ahead when
-    /// it enters a group (0, the default, for none).
+    /// The ring's producer.
     ///
-    /// A consumer that is behind reads lines the producer finished long ago,
-    /// each a transfer from the producer's cache; asking for them a few lines
-    /// early overlaps those transfers. About 256 bytes ahead measured best
-    /// here: nearer does not hide a transfer, farther reaches lines the
-    /// producer is still writing.
-    pub fn with_prefetch(mut self, distance: u64) -> Spsc<'a, S> {
-        self.prefetch = distance;
-        self
+    /// # Safety
+    /// No other producer of the same positions and slots (in this process or
+    /// any other) pushes while this one exists, or else `slots` tolerates
+    /// racing accesses (see [`new`](Self::new)).
+    ///
+    /// A second producer cannot be had without `unsafe`:
+    ///
+    /// ```compile_fail,E0133
+    /// # use shmipc_core::spsc::*;
+    /// fn second_producer<'a, S>(ring: Spsc<'a, S>) -> SpscProducer<'a, S> {
+    ///     ring.producer()
+    /// }
+    /// ```
+    pub unsafe fn producer(self) -> SpscProducer<'a, S> {
+        SpscProducer { ring: self }
+    }
+
+    /// The ring's consumer.
+    ///
+    /// # Safety
+    /// As for [`producer`](Self::producer), for consumers.
+    pub unsafe fn consumer(self) -> SpscConsumer<'a, S> {
+        SpscConsumer { ring: self }
     }
 
     /// Where the item of position `pos` sits: its group's index and its
@@ -324,9 +371,13 @@ impl<'a, S> Spsc<'a, S> {
     }
 
     /// Writes the initial stamps (each group as if filled one lap before
-    /// position 0); the creator calls this once, before anyone else can see
-    /// the ring.
-    pub fn init<T: Copy>(&self)
+    /// position 0).
+    ///
+    /// # Safety
+    /// Called once, by the creator, before any endpoint of the ring exists:
+    /// stamps rewritten under a live endpoint would let it into a slot the
+    /// other side is using.
+    pub unsafe fn init<T: Copy>(&self)
     where
         S: GroupedSlots<T>,
     {
@@ -379,134 +430,6 @@ impl<'a, S> Spsc<'a, S> {
         }
     }
 
-    /// For a new producer taking over the role: moves the stored tail past
-    /// items a dead producer stamped but did not count, so that none is
-    /// overwritten before the consumer sees it. Returns how many it found.
-    pub fn resume_producer<T: Copy>(&self) -> u64
-    where
-        S: GroupedSlots<T>,
-    {
-        let start = self.indices.tail.load(Ordering::Acquire);
-        let mut tail = start;
-        while tail.wrapping_sub(start) < self.capacity {
-            let (group, offset) = self.slot::<T>(tail);
-            let stamp = self.slots.stamp(group).load(Ordering::Acquire);
-            match self.ahead::<T>(tail, offset, stamp) {
-                0 => break,
-                ahead => tail = tail.wrapping_add(ahead),
-            }
-        }
-        if tail != start {
-            self.indices.tail.store(tail, Ordering::Release);
-            // The dead producer's room may not be on record: look afresh.
-            self.indices.room_until.store(tail, Ordering::Relaxed);
-        }
-        tail.wrapping_sub(start)
-    }
-
-    /// Free slots at the producer's position `pos`, at least `want` of them
-    /// if there are; reads the consumer's position only when the cached room
-    /// (the position at which the ring is full) says there are fewer. Having
-    /// read it, reports 0 if fewer than `slack` are free (and keeps the old
-    /// room, so the next call reads it again).
-    #[inline]
-    fn room(&self, pos: u64, want: u64, slack: u64) -> Result<u64, RingError> {
-        let free = self
-            .indices
-            .room_until
-            .load(Ordering::Relaxed)
-            .wrapping_sub(pos);
-        if free >= want && free <= self.capacity {
-            return Ok(free);
-        }
-        self.look_for_room(pos, slack)
-    }
-
-    /// The room at `pos` after reading the consumer's position: 0 if fewer
-    /// than `slack` slots are free.
-    fn look_for_room(&self, pos: u64, slack: u64) -> Result<u64, RingError> {
-        // Acquire: the consumer read the items before it stored its
-        // position, so the slots it frees are done with.
-        let head = self.indices.head.load(Ordering::Acquire);
-        let used = pos.wrapping_sub(head);
-        if used > self.capacity {
-            return Err(RingError::Corrupt { tail: pos, head });
-        }
-        let free = self.capacity - used;
-        if free < slack {
-            return Ok(0);
-        }
-        // Only the producer writes it, and only ever further on: a stale
-        // value promises no more room than there is.
-        self.indices
-            .room_until
-            .store(head.wrapping_add(self.capacity), Ordering::Relaxed);
-        Ok(free)
-    }
-
-    /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
-    #[inline]
-    pub fn push<T: Copy>(&self, value: T) -> Result<(), RingError>
-    where
-        S: GroupedSlots<T>,
-    {
-        self.push_with_slack(value, 1)
-    }
-
-    /// Pushes `value` like [`push`](Self::push), except that when the cached
-    /// room says full and the consumer's position shows fewer than `slack`
-    /// free slots, it fails with [`RingError::WouldBlock`].
-    ///
-    /// For a producer that is going to wait anyway: a nearly full ring means
-    /// the consumer is the slower side, and reading its position for every
-    /// freed slot pulls the line it stores to on every pop away from it,
-    /// slowing it further. Waiting for `slack` slots reads it once per
-    /// `slack` items; the items waiting ahead of ours hide the delay.
-    #[inline]
-    pub fn push_with_slack<T: Copy>(&self, value: T, slack: u64) -> Result<(), RingError>
-    where
-        S: GroupedSlots<T>,
-    {
-        let pos = self.indices.tail.load(Ordering::Relaxed);
-        if self.room(pos, 1, slack)? == 0 {
-            return Err(RingError::WouldBlock);
-        }
-        let (group, offset) = self.slot::<T>(pos);
-        // SAFETY: the room found the consumer past this slot's previous item
-        // (and out of this group), and only the producer (us) writes slots.
-        unsafe {
-            self.slots
-                .publish(group, offset, value, pos.wrapping_add(1))
-        };
-        self.indices
-            .tail
-            .store(pos.wrapping_add(1), Ordering::Release);
-        Ok(())
-    }
-
-    /// Pushes as many of `items` as fit, in order; returns how many.
-    pub fn push_slice<T: Copy>(&self, items: &[T]) -> Result<usize, RingError>
-    where
-        S: GroupedSlots<T>,
-    {
-        let mut pos = self.indices.tail.load(Ordering::Relaxed);
-        let want = (items.len() as u64).min(self.capacity);
-        let n = self.room(pos, want, 1)?.min(want) as usize;
-        for (group, offset, run) in self.runs::<T>(pos, n) {
-            let here = run.len() as u64;
-            // SAFETY: as in `push_with_slack`, for every slot of the run.
-            unsafe { self.slots.write_run(group, offset, &items[run]) };
-            // One stamp for the group's share of the batch: the consumer
-            // takes all of it or none.
-            pos = pos.wrapping_add(here);
-            self.slots.stamp(group).store(pos, Ordering::Release);
-        }
-        if n != 0 {
-            self.indices.tail.store(pos, Ordering::Release);
-        }
-        Ok(n)
-    }
-
     /// The `n` slots from position `start` on, split where they change
     /// group: each run's group, its first slot in the group, and its range
     /// of indices into the caller's slice.
@@ -532,65 +455,238 @@ impl<'a, S> Spsc<'a, S> {
             Some(run)
         })
     }
+}
 
-    /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
-    #[inline]
-    pub fn pop<T: Copy>(&self) -> Result<T, RingError>
+/// The pushing side of an SPSC ring (see [`Spsc::producer`]). Its methods
+/// take `&mut self`: one endpoint is one thread's at a time.
+pub struct SpscProducer<'a, S> {
+    ring: Spsc<'a, S>,
+}
+
+impl<'a, S> SpscProducer<'a, S> {
+    /// The ring this endpoint pushes into.
+    pub fn ring(&self) -> &Spsc<'a, S> {
+        &self.ring
+    }
+
+    /// For a new producer taking over the role: moves the stored tail past
+    /// items a dead producer stamped but did not count, so that none is
+    /// overwritten before the consumer sees it. Returns how many it found.
+    pub fn resume<T: Copy>(&mut self) -> u64
     where
         S: GroupedSlots<T>,
     {
-        let pos = self.indices.head.load(Ordering::Relaxed);
-        let (group, offset) = self.slot::<T>(pos);
+        let start = self.ring.indices.tail.load(Ordering::Acquire);
+        let mut tail = start;
+        while tail.wrapping_sub(start) < self.ring.capacity {
+            let (group, offset) = self.ring.slot::<T>(tail);
+            let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+            match self.ring.ahead::<T>(tail, offset, stamp) {
+                0 => break,
+                ahead => tail = tail.wrapping_add(ahead),
+            }
+        }
+        if tail != start {
+            self.ring.indices.tail.store(tail, Ordering::Release);
+            // The dead producer's room may not be on record: look afresh.
+            self.ring.indices.room_until.store(tail, Ordering::Relaxed);
+        }
+        tail.wrapping_sub(start)
+    }
+
+    /// Free slots at the producer's position `pos`, at least `want` of them
+    /// if there are; reads the consumer's position only when the cached room
+    /// (the position at which the ring is full) says there are fewer. Having
+    /// read it, reports 0 if fewer than `slack` are free (and keeps the old
+    /// room, so the next call reads it again).
+    #[inline]
+    fn room(&self, pos: u64, want: u64, slack: u64) -> Result<u64, RingError> {
+        let free = self
+            .ring
+            .indices
+            .room_until
+            .load(Ordering::Relaxed)
+            .wrapping_sub(pos);
+        if free >= want && free <= self.ring.capacity {
+            return Ok(free);
+        }
+        self.look_for_room(pos, slack)
+    }
+
+    /// The room at `pos` after reading the consumer's position: 0 if fewer
+    /// than `slack` slots are free.
+    fn look_for_room(&self, pos: u64, slack: u64) -> Result<u64, RingError> {
+        // Acquire: the consumer read the items before it stored its
+        // position, so the slots it frees are done with.
+        let head = self.ring.indices.head.load(Ordering::Acquire);
+        let used = pos.wrapping_sub(head);
+        if used > self.ring.capacity {
+            return Err(RingError::Corrupt { tail: pos, head });
+        }
+        let free = self.ring.capacity - used;
+        if free < slack {
+            return Ok(0);
+        }
+        // Only the producer writes it, and only ever further on: a stale
+        // value promises no more room than there is.
+        self.ring
+            .indices
+            .room_until
+            .store(head.wrapping_add(self.ring.capacity), Ordering::Relaxed);
+        Ok(free)
+    }
+
+    /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
+    #[inline]
+    pub fn push<T: Copy>(&mut self, value: T) -> Result<(), RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        self.push_with_slack(value, 1)
+    }
+
+    /// Pushes `value` like [`push`](Self::push), except that when the cached
+    /// room says full and the consumer's position shows fewer than `slack`
+    /// free slots, it fails with [`RingError::WouldBlock`].
+    ///
+    /// For a producer that is going to wait anyway: a nearly full ring means
+    /// the consumer is the slower side, and reading its position for every
+    /// freed slot pulls the line it stores to on every pop away from it,
+    /// slowing it further. Waiting for `slack` slots reads it once per
+    /// `slack` items; the items waiting ahead of ours hide the delay.
+    #[inline]
+    pub fn push_with_slack<T: Copy>(&mut self, value: T, slack: u64) -> Result<(), RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        let pos = self.ring.indices.tail.load(Ordering::Relaxed);
+        if self.room(pos, 1, slack)? == 0 {
+            return Err(RingError::WouldBlock);
+        }
+        let (group, offset) = self.ring.slot::<T>(pos);
+        // SAFETY: the room found the consumer past this slot's previous item
+        // (and out of this group), and only the producer (us) writes slots.
+        unsafe {
+            self.ring
+                .slots
+                .publish(group, offset, value, pos.wrapping_add(1))
+        };
+        self.ring
+            .indices
+            .tail
+            .store(pos.wrapping_add(1), Ordering::Release);
+        Ok(())
+    }
+
+    /// Pushes as many of `items` as fit, in order; returns how many.
+    pub fn push_slice<T: Copy>(&mut self, items: &[T]) -> Result<usize, RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        let mut pos = self.ring.indices.tail.load(Ordering::Relaxed);
+        let want = (items.len() as u64).min(self.ring.capacity);
+        let n = self.room(pos, want, 1)?.min(want) as usize;
+        for (group, offset, run) in self.ring.runs::<T>(pos, n) {
+            let here = run.len() as u64;
+            // SAFETY: as in `push_with_slack`, for every slot of the run.
+            unsafe { self.ring.slots.write_run(group, offset, &items[run]) };
+            // One stamp for the group's share of the batch: the consumer
+            // takes all of it or none.
+            pos = pos.wrapping_add(here);
+            self.ring.slots.stamp(group).store(pos, Ordering::Release);
+        }
+        if n != 0 {
+            self.ring.indices.tail.store(pos, Ordering::Release);
+        }
+        Ok(n)
+    }
+}
+
+/// The popping side of an SPSC ring (see [`Spsc::consumer`]). Its methods
+/// take `&mut self`: one endpoint is one thread's at a time.
+pub struct SpscConsumer<'a, S> {
+    ring: Spsc<'a, S>,
+}
+
+impl<'a, S> SpscConsumer<'a, S> {
+    /// The ring this endpoint pops from.
+    pub fn ring(&self) -> &Spsc<'a, S> {
+        &self.ring
+    }
+
+    /// This consumer, with `pop` hinting the group `distance` groups ahead
+    /// when it enters a group (0, the default, for none).
+    ///
+    /// A consumer that is behind reads lines the producer finished long ago,
+    /// each a transfer from the producer's cache; asking for them a few lines
+    /// early overlaps those transfers. About 256 bytes ahead measured best
+    /// here: nearer does not hide a transfer, farther reaches lines the
+    /// producer is still writing.
+    pub fn with_prefetch(mut self, distance: u64) -> SpscConsumer<'a, S> {
+        self.ring.prefetch = distance;
+        self
+    }
+
+    /// Pops the oldest item, or fails with [`RingError::WouldBlock`] if empty.
+    #[inline]
+    pub fn pop<T: Copy>(&mut self) -> Result<T, RingError>
+    where
+        S: GroupedSlots<T>,
+    {
+        let pos = self.ring.indices.head.load(Ordering::Relaxed);
+        let (group, offset) = self.ring.slot::<T>(pos);
         // SAFETY: the slot is read only once the group's stamp is past `pos`
         // (stored with Release after the item was written, loaded with
         // Acquire), and the producer will not enter this group again before
         // we store a head past it.
         let (stamp, item) = unsafe {
-            self.slots.read_if(group, offset, |stamp| {
-                self.ahead::<T>(pos, offset, stamp) != 0
+            self.ring.slots.read_if(group, offset, |stamp| {
+                self.ring.ahead::<T>(pos, offset, stamp) != 0
             })
         };
         let Some(value) = item else {
-            self.not_yet::<T>(pos, offset, stamp)?;
+            self.ring.not_yet::<T>(pos, offset, stamp)?;
             return Err(RingError::WouldBlock);
         };
-        if self.prefetch != 0 && offset == 0 {
-            let ahead = (group as u64).wrapping_add(self.prefetch) & self.group_mask;
-            self.slots.prefetch(ahead as usize);
+        if self.ring.prefetch != 0 && offset == 0 {
+            let ahead = (group as u64).wrapping_add(self.ring.prefetch) & self.ring.group_mask;
+            self.ring.slots.prefetch(ahead as usize);
         }
-        self.indices
+        self.ring
+            .indices
             .head
             .store(pos.wrapping_add(1), Ordering::Release);
         Ok(value)
     }
 
     /// Pops up to `out.len()` items, oldest first; returns how many.
-    pub fn pop_slice<T: Copy>(&self, out: &mut [T]) -> Result<usize, RingError>
+    pub fn pop_slice<T: Copy>(&mut self, out: &mut [T]) -> Result<usize, RingError>
     where
         S: GroupedSlots<T>,
     {
-        let start = self.indices.head.load(Ordering::Relaxed);
-        let want = (out.len() as u64).min(self.capacity);
+        let start = self.ring.indices.head.load(Ordering::Relaxed);
+        let want = (out.len() as u64).min(self.ring.capacity);
         if want == 0 {
             return Ok(0);
         }
         // The producer stamps in position order, each stamp a Release: if
         // the batch's last item is there, all before it are, and visible.
         let last = start.wrapping_add(want - 1);
-        let (group, offset) = self.slot::<T>(last);
-        let stamp = self.slots.stamp(group).load(Ordering::Acquire);
-        let n = if self.ahead::<T>(last, offset, stamp) != 0 {
+        let (group, offset) = self.ring.slot::<T>(last);
+        let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+        let n = if self.ring.ahead::<T>(last, offset, stamp) != 0 {
             want as usize
         } else {
             self.published_from::<T>(start, want)?
         };
-        for (group, offset, run) in self.runs::<T>(start, n) {
+        for (group, offset, run) in self.ring.runs::<T>(start, n) {
             // SAFETY: as in `pop`, for every slot of the run: a stamp at or
             // after its group's is past all of them.
-            unsafe { self.slots.read_run(group, offset, &mut out[run]) };
+            unsafe { self.ring.slots.read_run(group, offset, &mut out[run]) };
         }
         if n != 0 {
-            self.indices
+            self.ring
+                .indices
                 .head
                 .store(start.wrapping_add(n as u64), Ordering::Release);
         }
@@ -605,11 +701,11 @@ impl<'a, S> Spsc<'a, S> {
     {
         let end = pos.wrapping_add(want);
         while pos != end {
-            let (group, offset) = self.slot::<T>(pos);
-            let stamp = self.slots.stamp(group).load(Ordering::Acquire);
-            let ready = self.ahead::<T>(pos, offset, stamp);
+            let (group, offset) = self.ring.slot::<T>(pos);
+            let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+            let ready = self.ring.ahead::<T>(pos, offset, stamp);
             if ready == 0 {
-                self.not_yet::<T>(pos, offset, stamp)?;
+                self.ring.not_yet::<T>(pos, offset, stamp)?;
                 break;
             }
             pos = pos.wrapping_add(ready.min(end.wrapping_sub(pos)));
@@ -632,24 +728,41 @@ mod tests {
         SpscGeometry::new(4, 2).unwrap()
     }
 
+    type Ends<'a> = (
+        Spsc<'a, TestSlots>,
+        SpscProducer<'a, TestSlots>,
+        SpscConsumer<'a, TestSlots>,
+    );
+
+    /// An initialised ring over `slots` and its two endpoints.
+    fn ends<'a>(indices: &'a SpscIndices, slots: &'a TestSlots) -> Ends<'a> {
+        // SAFETY: `TestSlots` holds the geometry's four groups of two, and
+        // its slots are atomics (race-tolerant); the test is the ring's only
+        // user, and takes one endpoint of each side.
+        unsafe {
+            let ring = Spsc::new(indices, slots, geometry());
+            ring.init::<u64>();
+            (ring, ring.producer(), ring.consumer())
+        }
+    }
+
     #[test]
     fn items_cross_groups_and_laps_in_order() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry());
-        ring.init::<u64>();
+        let (_, mut tx, mut rx) = ends(&indices, &slots);
         let mut next = 0u64;
         for round in 0..20u64 {
             let burst = round % 5;
             for i in 0..burst {
-                ring.push(100 * round + i).unwrap();
+                tx.push(100 * round + i).unwrap();
             }
             assert_eq!(indices.len(), burst);
             let mut out = [0u64; 4];
             let n = if round % 2 == 0 {
-                ring.pop_slice(&mut out).unwrap()
+                rx.pop_slice(&mut out).unwrap()
             } else {
                 let mut n = 0;
-                while let Ok(v) = ring.pop::<u64>() {
+                while let Ok(v) = rx.pop::<u64>() {
                     out[n] = v;
                     n += 1;
                 }
@@ -667,49 +780,46 @@ mod tests {
     #[test]
     fn a_full_ring_refuses_and_a_batch_takes_what_fits() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry());
-        ring.init::<u64>();
-        assert_eq!(ring.push_slice(&[1u64, 2, 3]), Ok(3));
-        assert_eq!(ring.push_slice(&[4u64, 5, 6]), Ok(1));
-        assert_eq!(ring.push(7u64), Err(RingError::WouldBlock));
+        let (_, mut tx, mut rx) = ends(&indices, &slots);
+        assert_eq!(tx.push_slice(&[1u64, 2, 3]), Ok(3));
+        assert_eq!(tx.push_slice(&[4u64, 5, 6]), Ok(1));
+        assert_eq!(tx.push(7u64), Err(RingError::WouldBlock));
         let mut out = [0u64; 8];
-        assert_eq!(ring.pop_slice(&mut out), Ok(4));
+        assert_eq!(rx.pop_slice(&mut out), Ok(4));
         assert_eq!(out[..4], [1, 2, 3, 4]);
-        assert_eq!(ring.pop::<u64>(), Err(RingError::WouldBlock));
+        assert_eq!(rx.pop::<u64>(), Err(RingError::WouldBlock));
     }
 
     #[test]
     fn a_new_producer_resumes_after_items_a_dead_one_stamped_but_did_not_count() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry());
-        ring.init::<u64>();
-        ring.push(10u64).unwrap();
+        let (_, mut tx, mut rx) = ends(&indices, &slots);
+        tx.push(10u64).unwrap();
         // A producer that died after stamping position 1 but before storing
         // its position.
-        assert_eq!(ring.push(11u64), Ok(()));
+        assert_eq!(tx.push(11u64), Ok(()));
         indices.tail.store(1, Ordering::Relaxed);
         assert_eq!(indices.len(), 1);
-        assert_eq!(ring.resume_producer::<u64>(), 1);
-        ring.push(12u64).unwrap();
+        assert_eq!(tx.resume::<u64>(), 1);
+        tx.push(12u64).unwrap();
         let mut out = [0u64; 4];
-        assert_eq!(ring.pop_slice(&mut out), Ok(3));
+        assert_eq!(rx.pop_slice(&mut out), Ok(3));
         assert_eq!(out[..3], [10, 11, 12]);
-        assert_eq!(ring.resume_producer::<u64>(), 0);
+        assert_eq!(tx.resume::<u64>(), 0);
     }
 
     #[test]
     fn a_put_with_slack_waits_for_that_much_room_but_a_plain_push_takes_any() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry());
-        ring.init::<u64>();
-        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
-        assert_eq!(ring.pop::<u64>(), Ok(1));
-        assert_eq!(ring.push_with_slack(5u64, 2), Err(RingError::WouldBlock));
-        assert_eq!(ring.pop::<u64>(), Ok(2));
-        assert_eq!(ring.push_with_slack(5u64, 2), Ok(()));
+        let (_, mut tx, mut rx) = ends(&indices, &slots);
+        assert_eq!(tx.push_slice(&[1u64, 2, 3, 4]), Ok(4));
+        assert_eq!(rx.pop::<u64>(), Ok(1));
+        assert_eq!(tx.push_with_slack(5u64, 2), Err(RingError::WouldBlock));
+        assert_eq!(rx.pop::<u64>(), Ok(2));
+        assert_eq!(tx.push_with_slack(5u64, 2), Ok(()));
         // The cached room now says one slot is free: no re-read, no refusal.
-        assert_eq!(ring.push_with_slack(6u64, 2), Ok(()));
-        assert_eq!(ring.push(7u64), Err(RingError::WouldBlock));
+        assert_eq!(tx.push_with_slack(6u64, 2), Ok(()));
+        assert_eq!(tx.push(7u64), Err(RingError::WouldBlock));
     }
 
     /// A peer scribbling random values over the positions and stamps, between
@@ -719,8 +829,8 @@ mod tests {
     #[test]
     fn garbage_anywhere_makes_operations_fail_never_stray() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry()).with_prefetch(3);
-        ring.init::<u64>();
+        let (ring, mut tx, rx) = ends(&indices, &slots);
+        let mut rx = rx.with_prefetch(3);
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut random = move || {
             state ^= state << 13;
@@ -742,11 +852,11 @@ mod tests {
                 1 => indices.tail.store(value, Ordering::Relaxed),
                 2 => indices.room_until.store(value, Ordering::Relaxed),
                 3 => slots.stamps[(r >> 8) as usize % 4].store(value, Ordering::Relaxed),
-                4 => drop(ring.push_with_slack(r, r >> 60)),
-                5 => drop(ring.push_slice(&[r; 5][..(r >> 8) as usize % 6])),
-                6 => drop(ring.pop::<u64>()),
-                7 => drop(ring.pop_slice(&mut out[..(r >> 8) as usize % 6])),
-                8 => drop(ring.resume_producer::<u64>()),
+                4 => drop(tx.push_with_slack(r, r >> 60)),
+                5 => drop(tx.push_slice(&[r; 5][..(r >> 8) as usize % 6])),
+                6 => drop(rx.pop::<u64>()),
+                7 => drop(rx.pop_slice(&mut out[..(r >> 8) as usize % 6])),
+                8 => drop(tx.resume::<u64>()),
                 9 => drop(ring.check()),
                 _ => drop(indices.len()),
             }
@@ -756,13 +866,12 @@ mod tests {
     #[test]
     fn impossible_stamps_and_positions_are_reported() {
         let (indices, slots) = (SpscIndices::new(), TestSlots::new());
-        let ring = Spsc::new(&indices, &slots, geometry());
-        ring.init::<u64>();
+        let (ring, mut tx, mut rx) = ends(&indices, &slots);
         let previous_lap = 0u64.wrapping_sub(8).wrapping_add(2);
         assert_eq!(slots.stamps[0].load(Ordering::Relaxed), previous_lap);
         slots.stamps[0].store(77, Ordering::Relaxed);
         assert_eq!(
-            ring.pop::<u64>(),
+            rx.pop::<u64>(),
             Err(RingError::CorruptStamp {
                 position: 0,
                 stamp: 77,
@@ -770,10 +879,10 @@ mod tests {
             })
         );
         slots.stamps[0].store(previous_lap, Ordering::Relaxed);
-        assert_eq!(ring.push_slice(&[1u64, 2, 3, 4]), Ok(4));
+        assert_eq!(tx.push_slice(&[1u64, 2, 3, 4]), Ok(4));
         indices.head.store(1 << 40, Ordering::Relaxed);
         assert!(matches!(ring.check(), Err(RingError::Corrupt { .. })));
         // The producer reads the head only once its cached room says full.
-        assert!(matches!(ring.push(5u64), Err(RingError::Corrupt { .. })));
+        assert!(matches!(tx.push(5u64), Err(RingError::Corrupt { .. })));
     }
 }

@@ -538,7 +538,9 @@ fn spsc_ring<const K: usize>(capacity: u64) -> (Arc<(SpscIndices, LoomSlots<K>)>
         SpscIndices::new(),
         LoomSlots::new(geometry.groups() as usize),
     ));
-    Spsc::new(&ring.0, &ring.1, geometry).init::<u32>();
+    // SAFETY: the slots hold the geometry's groups; nothing else uses the
+    // ring yet.
+    unsafe { Spsc::new(&ring.0, &ring.1, geometry).init::<u32>() };
     (ring, geometry)
 }
 
@@ -550,7 +552,9 @@ fn spsc_single_items_keep_order<const K: usize>(capacity: u64, items: u32) {
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let spsc = Spsc::new(&ring.0, &ring.1, geometry);
+                // SAFETY: the slots hold the geometry's groups; this is
+                // the model's one producer.
+                let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).producer() };
                 let mut next = 0u32;
                 while next < items {
                     match spsc.push(next) {
@@ -561,7 +565,9 @@ fn spsc_single_items_keep_order<const K: usize>(capacity: u64, items: u32) {
                 }
             })
         };
-        let spsc = Spsc::new(&ring.0, &ring.1, geometry);
+        // SAFETY: the slots hold the geometry's groups; this is the model's
+        // one consumer.
+        let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).consumer() };
         let mut got = Vec::new();
         while got.len() < items as usize {
             match spsc.pop::<u32>() {
@@ -582,7 +588,8 @@ fn spsc_batches_keep_order<const K: usize>(capacity: u64, items: u32) {
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let spsc = Spsc::new(&ring.0, &ring.1, geometry);
+                // SAFETY: as in `spsc_single_items_keep_order`.
+                let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).producer() };
                 let all: Vec<u32> = (0..items).collect();
                 let mut sent = 0;
                 while sent < all.len() {
@@ -594,7 +601,8 @@ fn spsc_batches_keep_order<const K: usize>(capacity: u64, items: u32) {
                 }
             })
         };
-        let spsc = Spsc::new(&ring.0, &ring.1, geometry);
+        // SAFETY: as in `spsc_single_items_keep_order`.
+        let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).consumer() };
         let mut got = Vec::new();
         let mut buf = [u32::MAX; 2];
         while got.len() < items as usize {
@@ -632,17 +640,26 @@ fn spsc_ring_batches_with_shared_stamps_keep_order_across_groups_and_laps() {
     spsc_batches_keep_order::<2>(2, 5);
 }
 
+/// The MPMC ring over a model's slots, which hold `capacity` of them.
+fn mpmc(ring: &(MpmcIndices, LoomSlots), capacity: u64) -> Mpmc<'_, LoomSlots> {
+    assert_eq!(ring.1.seqs.len() as u64, capacity);
+    // SAFETY: `capacity` slots (asserted), used only through `Mpmc` rings of
+    // that capacity, each model initialising them first.
+    unsafe { Mpmc::new(&ring.0, &ring.1, capacity) }
+}
+
 #[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
         let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(4)));
-        Mpmc::new(&ring.0, &ring.1, 4).init::<u32>();
+        // SAFETY: four slots, initialised before any thread uses them.
+        unsafe { mpmc(&ring, 4).init::<u32>() };
         // One producer holds out for two free slots (the waiting `put`'s
         // slack); the look ahead must neither lose nor reorder an item.
         let producer = |base: u32, slack: u64| {
             let ring = ring.clone();
             thread::spawn(move || {
-                let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
+                let mpmc = mpmc(&ring, 4);
                 let mut room_until = 0;
                 for v in [base, base + 1] {
                     while let Err(e) = mpmc.push_with_slack(v, slack, &mut room_until) {
@@ -654,7 +671,7 @@ fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
         };
         let a = producer(10, 1);
         let b = producer(20, 2);
-        let mpmc = Mpmc::new(&ring.0, &ring.1, 4);
+        let mpmc = mpmc(&ring, 4);
         let mut got = Vec::new();
         while got.len() < 4 {
             match mpmc.pop::<u32>() {
@@ -683,11 +700,12 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
     // overwritten, taken twice or lost.
     model(|| {
         let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(1)));
-        Mpmc::new(&ring.0, &ring.1, 1).init::<u32>();
+        // SAFETY: one slot, initialised before any thread uses it.
+        unsafe { mpmc(&ring, 1).init::<u32>() };
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let mpmc = Mpmc::new(&ring.0, &ring.1, 1);
+                let mpmc = mpmc(&ring, 1);
                 [10, 20]
                     .into_iter()
                     .filter(|v| match mpmc.push(*v) {
@@ -698,12 +716,11 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
                     .collect::<Vec<u32>>()
             })
         };
-        let try_pop =
-            |ring: &(MpmcIndices, LoomSlots)| match Mpmc::new(&ring.0, &ring.1, 1).pop::<u32>() {
-                Ok(v) => Some(v),
-                Err(RingError::WouldBlock) => None,
-                Err(e) => panic!("{e:?}"),
-            };
+        let try_pop = |ring: &(MpmcIndices, LoomSlots)| match mpmc(ring, 1).pop::<u32>() {
+            Ok(v) => Some(v),
+            Err(RingError::WouldBlock) => None,
+            Err(e) => panic!("{e:?}"),
+        };
         let other = {
             let ring = ring.clone();
             thread::spawn(move || try_pop(&ring))
@@ -728,13 +745,11 @@ fn eventcount_never_loses_a_wake_up() {
                 if s.2.load(Ordering::SeqCst) != 0 {
                     return;
                 }
-                let token = s.0.prepare(&mut LoomPark(&s.1));
+                let registration = s.0.prepare(&mut LoomPark(&s.1));
                 if s.2.load(Ordering::SeqCst) != 0 {
-                    s.0.finish();
                     return;
                 }
-                s.0.wait(token, &mut LoomPark(&s.1));
-                s.0.finish();
+                registration.wait(&mut LoomPark(&s.1));
             })
         };
         s.2.store(1, Ordering::SeqCst);
@@ -757,13 +772,11 @@ fn eventcount_notify_if_never_loses_the_wake_up_that_counts() {
                 if done(&s) {
                     return;
                 }
-                let token = s.0.prepare(&mut LoomPark(&s.1));
+                let registration = s.0.prepare(&mut LoomPark(&s.1));
                 if done(&s) {
-                    s.0.finish();
                     return;
                 }
-                s.0.wait(token, &mut LoomPark(&s.1));
-                s.0.finish();
+                registration.wait(&mut LoomPark(&s.1));
             })
         };
         let add = move |s: &(EventCount, Futex, AtomicU32)| {

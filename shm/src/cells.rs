@@ -126,10 +126,10 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
                 // SAFETY: the layout reserved `len * size_of::<T>()` bytes at the
                 // data offset; `items` is a valid slice of plain data.
                 unsafe {
-                    racy::store(
-                        items.as_ptr().cast(),
-                        base.as_ptr().add(layout.data_offset),
-                        std::mem::size_of_val(items),
+                    racy::store_run_typed(
+                        items.as_ptr(),
+                        base.as_ptr().add(layout.data_offset).cast::<T>(),
+                        items.len(),
                     )
                 };
             }
@@ -271,14 +271,10 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
     /// Copies elements `start..start + out.len()` out, racily but safely.
     pub(crate) fn load_range(&self, start: usize, out: &mut [T]) -> Result<()> {
         self.check_range(start, out.len())?;
-        // SAFETY: the range is inside the cells (checked); `out` is private.
-        unsafe {
-            racy::load(
-                self.data.as_ptr().add(start).cast(),
-                out.as_mut_ptr().cast(),
-                std::mem::size_of_val(out),
-            )
-        };
+        // SAFETY: the range is inside the cells (checked); `out` is private;
+        // `T` is `Pod`. The copy moves each element at the width of `T`
+        // (`racy::unit_of`), the width of its atomic operations too.
+        unsafe { racy::load_run_typed(self.data.as_ptr().add(start), out.as_mut_ptr(), out.len()) };
         Ok(())
     }
 
@@ -300,13 +296,9 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
     /// Copies `items` into elements `start..start + items.len()`, racily but safely.
     pub(crate) fn store_range(&self, start: usize, items: &[T]) -> Result<()> {
         self.check_range(start, items.len())?;
-        // SAFETY: the range is inside the cells (checked); `items` is private.
+        // SAFETY: as in `load_range`; `items` is private.
         unsafe {
-            racy::store(
-                items.as_ptr().cast(),
-                self.data.as_ptr().add(start).cast(),
-                std::mem::size_of_val(items),
-            )
+            racy::store_run_typed(items.as_ptr(), self.data.as_ptr().add(start), items.len())
         };
         Ok(())
     }

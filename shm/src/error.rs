@@ -178,8 +178,8 @@ pub enum Error {
         /// The queue's name.
         name: String,
     },
-    /// A single-producer (or single-consumer) queue already has a live
-    /// producer (consumer) in another thread or process.
+    /// A single-producer (or single-consumer) queue's producer (consumer)
+    /// role is held by another live handle, in this process or another.
     RoleTaken {
         /// The queue's name.
         name: String,
@@ -187,6 +187,8 @@ pub enum Error {
         role: &'static str,
         /// The process that holds the role.
         pid: u32,
+        /// The thread that took it (the handle may have moved since).
+        tid: u32,
     },
     /// An index past the end of an array.
     IndexOutOfBounds {
@@ -346,9 +348,9 @@ impl fmt::Display for Error {
                 "releasing {adding} permit(s) of bounded semaphore '{name}' would pass its bound {bound} (value {value})"
             ),
             Error::Closed { name } => write!(f, "queue '{name}' is closed"),
-            Error::RoleTaken { name, role, pid } => write!(
+            Error::RoleTaken { name, role, pid, tid } => write!(
                 f,
-                "single-producer single-consumer queue '{name}' already has a {role} (pid {pid}); use an MPMC queue for more"
+                "single-producer single-consumer queue '{name}' already has a {role} (taken by thread {tid} of pid {pid}); use an MPMC queue for more"
             ),
             Error::BrokenBarrier { name, reason } => write!(f, "barrier '{name}' is broken: {reason}"),
             Error::LockKindMismatch {

@@ -11,8 +11,6 @@ use shmipc_core::park::{Liveness, Owner};
 
 thread_local! {
     static ME: Cell<Option<Owner>> = const { Cell::new(None) };
-    /// [`key`] of this thread; 0 until first asked.
-    static KEY: Cell<u64> = const { Cell::new(0) };
 }
 
 static ATFORK: Once = Once::new();
@@ -20,7 +18,6 @@ static ATFORK: Once = Once::new();
 /// A forked child is a new thread in a new process: forget the parent's identity.
 extern "C" fn forget_identity_in_child() {
     let _ = ME.try_with(|me| me.set(None));
-    let _ = KEY.try_with(|key| key.set(0));
 }
 
 /// The calling thread's identity. Costs a thread-local read after the first call.
@@ -38,35 +35,88 @@ pub(crate) fn current() -> Owner {
     .unwrap_or_else(|_| discover())
 }
 
-/// The calling thread's identity packed into one non-zero word, for hot
-/// paths that ask "is this mine?" of a word another thread may hold.
+/// Bits of a thread or process id in a packed word (Linux's `PID_MAX_LIMIT`
+/// is 2^22).
+const ID_BITS: u32 = 22;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+/// Bits of the start time in a packed word: the rest.
+const START_BITS: u32 = 64 - 2 * ID_BITS;
+
+/// The calling thread's identity packed into one non-zero word, read and
+/// written whole, so that a reader never pairs one holder's pid with
+/// another's tid.
 ///
 /// Thread and process ids stay below 2^22 (Linux's `PID_MAX_LIMIT`), so the
-/// word keeps both whole and the low 20 bits of the start time (2.9 hours of
-/// ticks at 100 Hz): two threads alive at once never share a key, and a dead
-/// holder's key matches a new thread only if that thread has the same tid,
-/// the same pid and a start time a multiple of 2^20 ticks later.
-#[inline]
-pub(crate) fn key() -> u64 {
-    KEY.try_with(|key| match key.get() {
-        0 => {
-            let k = pack(&current());
-            key.set(k);
-            k
-        }
-        k => k,
-    })
-    .unwrap_or_else(|_| pack(&discover()))
-}
-
-/// See [`key`]. Never 0, the word of a free role.
+/// word keeps both whole and the low 20 bits of the start time (2.9 hours
+/// of ticks at 100 Hz): two threads alive at once never share a word, and a
+/// dead holder's word matches a new thread only if that thread has the same
+/// tid, the same pid and a start time a multiple of 2^20 ticks later.
 pub(crate) fn pack(owner: &Owner) -> u64 {
-    const ID_BITS: u32 = 22;
-    let id_mask = (1u64 << ID_BITS) - 1;
-    let packed = (owner.tid as u64 & id_mask)
-        | (owner.pid as u64 & id_mask) << ID_BITS
+    let packed = (owner.tid as u64 & ID_MASK)
+        | (owner.pid as u64 & ID_MASK) << ID_BITS
         | owner.start << (2 * ID_BITS);
     packed.max(1)
+}
+
+/// The owner a [`pack`]ed word names, with only the low [`START_BITS`]
+/// bits of its start time.
+pub(crate) fn unpack(packed: u64) -> Owner {
+    Owner {
+        tid: (packed & ID_MASK) as u32,
+        pid: (packed >> ID_BITS & ID_MASK) as u32,
+        start: packed >> (2 * ID_BITS),
+    }
+}
+
+/// The calling thread, with the start time of its *process* rather than its
+/// own: the record of something a process holds whichever of its threads
+/// uses it (a queue role held by a handle that moves between threads), so
+/// that only the process's death frees it.
+pub(crate) fn current_in_process() -> Owner {
+    let me = current();
+    Owner {
+        start: process_start(me.pid),
+        ..me
+    }
+}
+
+/// The start time of process `pid` (this one), read once per process.
+fn process_start(pid: u32) -> u64 {
+    static CACHE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    use std::sync::atomic::Ordering::Relaxed;
+    // The pid sits beside the start time, so a forked child (a new pid)
+    // reads its own instead of its parent's.
+    let cached = CACHE.load(Relaxed);
+    if cached != 0 && (cached & ID_MASK) as u32 == pid {
+        return cached >> ID_BITS;
+    }
+    let start = read_stat(pid, pid).map(|s| s.start).unwrap_or(0);
+    CACHE.store(start << ID_BITS | (pid as u64 & ID_MASK), Relaxed);
+    start
+}
+
+/// Whether the process recorded in `owner` by a packed word (its pid and
+/// the low bits of its start time, as [`current_in_process`] and
+/// [`unpack`] give them) still exists. Errs towards alive, as [`liveness`].
+pub(crate) fn process_liveness(owner: &Owner) -> Liveness {
+    let Ok(pid) = libc::pid_t::try_from(owner.pid) else {
+        return Liveness::Dead;
+    };
+    if pid == 0 {
+        return Liveness::Dead;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    if unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    {
+        return Liveness::Dead;
+    }
+    let low = |start: u64| start & ((1 << START_BITS) - 1);
+    match read_stat(owner.pid, owner.pid) {
+        Some(stat) if matches!(stat.state, b'Z' | b'X' | b'x') => Liveness::Dead,
+        Some(stat) if owner.start != 0 && low(stat.start) != low(owner.start) => Liveness::Dead,
+        _ => Liveness::Alive,
+    }
 }
 
 fn discover() -> Owner {

@@ -46,7 +46,7 @@ pub use event::Event;
 pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
-pub use queue::{GetError, JoinableQueue, PutError, Queue, WaitStrategy};
+pub use queue::{Consumer, GetError, JoinableQueue, Producer, PutError, Queue, WaitStrategy};
 pub use raw_array::RawArray;
 pub use raw_value::RawValue;
 pub use rlock::{RLock, RLockGuard};

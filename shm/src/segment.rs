@@ -143,8 +143,9 @@ impl Segment {
         };
         let bytes = header.encode();
         // SAFETY: the mapping is at least HEADER_SIZE bytes (every layout starts
-        // with the header) and nobody else can use it before the Ready store.
-        unsafe { racy::store(bytes.as_ptr(), base.as_ptr(), HEADER_SIZE) };
+        // with the header) and page-aligned, and nobody else can use it before
+        // the Ready store. 4-byte units: the width of the state word.
+        unsafe { store_header(&bytes, base.as_ptr()) };
         let segment = Segment {
             map,
             name: name.into(),
@@ -228,9 +229,8 @@ impl Segment {
             .len(len)
             .map_raw(&file)
             .map_err(|e| Error::os(name, "mmap", e))?;
-        let mut snapshot = [0u8; HEADER_SIZE];
-        // SAFETY: the mapping is `len >= HEADER_SIZE` bytes; `snapshot` is ours.
-        unsafe { racy::load(map.as_ptr(), snapshot.as_mut_ptr(), HEADER_SIZE) };
+        // SAFETY: the mapping is `len >= HEADER_SIZE` bytes and page-aligned.
+        let mut snapshot = unsafe { load_header(map.as_ptr()) };
         if snapshot[..6] != shmipc_core::header::MAGIC {
             let mut found = [0u8; 6];
             found.copy_from_slice(&snapshot[..6]);
@@ -247,7 +247,7 @@ impl Segment {
         }
         // Re-read after the Acquire so the snapshot is the creator's final header.
         // SAFETY: as above.
-        unsafe { racy::load(map.as_ptr(), snapshot.as_mut_ptr(), HEADER_SIZE) };
+        snapshot = unsafe { load_header(map.as_ptr()) };
         let header = Header::decode(&snapshot, facts.size).map_err(|e| header_error(name, e))?;
         if header.kind != kind.code() {
             return Err(Error::KindMismatch {
@@ -367,4 +367,27 @@ fn header_error(name: &str, e: HeaderError) -> Error {
 pub fn unlink(name: &str) -> Result<()> {
     checked_name(name)?;
     sys::shm_unlink(&sys::os_name(name)).map_err(|e| map_open_error(name, "shm_unlink", e))
+}
+
+/// Copies the header out of a mapping, in 4-byte units: the width at which
+/// the state word inside it is read and written atomically, so that no byte
+/// of the header is ever accessed at two widths.
+///
+/// # Safety
+/// `base` is 4-byte aligned and valid for [`HEADER_SIZE`] bytes.
+unsafe fn load_header(base: *const u8) -> [u8; HEADER_SIZE] {
+    let mut words = [0u32; HEADER_SIZE / 4];
+    // SAFETY: forwarded from the caller; `words` is ours, `u32` is `Pod`.
+    unsafe { racy::load_run_typed(base.cast::<u32>(), words.as_mut_ptr(), words.len()) };
+    bytemuck::cast(words)
+}
+
+/// Writes an encoded header into a mapping; the inverse of [`load_header`].
+///
+/// # Safety
+/// As for [`load_header`], for writes.
+unsafe fn store_header(bytes: &[u8; HEADER_SIZE], base: *mut u8) {
+    let words: [u32; HEADER_SIZE / 4] = bytemuck::cast(*bytes);
+    // SAFETY: forwarded from the caller; `words` is ours, `u32` is `Pod`.
+    unsafe { racy::store_run_typed(words.as_ptr(), base.cast::<u32>(), words.len()) };
 }

@@ -1,0 +1,154 @@
+//! Why a put or a get did not happen: [`PutError`] hands the item back.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Why a `put` did not enqueue; the item comes back in every case.
+#[derive(Debug)]
+pub enum PutError<T> {
+    /// `try_put` found the queue full.
+    Full {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// `put_timeout` waited its whole timeout.
+    TimedOut {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// The queue is closed.
+    Closed {
+        /// The item, handed back.
+        item: T,
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// Anything else: a corrupt ring, a taken SPSC role.
+    Failed {
+        /// The item, handed back.
+        item: T,
+        /// What went wrong.
+        error: Error,
+    },
+}
+
+impl<T> PutError<T> {
+    /// The item that was not enqueued.
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full { item, .. }
+            | PutError::TimedOut { item, .. }
+            | PutError::Closed { item, .. }
+            | PutError::Failed { item, .. } => item,
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full { queue, .. } => write!(f, "queue '{queue}' is full"),
+            PutError::TimedOut { queue, after, .. } => {
+                write!(
+                    f,
+                    "put_timeout on queue '{queue}' timed out after {after:?}"
+                )
+            }
+            PutError::Closed { queue, .. } => write!(f, "queue '{queue}' is closed"),
+            PutError::Failed { error, .. } => error.fmt(f),
+        }
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for PutError<T> {}
+
+impl<T> From<PutError<T>> for Error {
+    fn from(e: PutError<T>) -> Error {
+        match e {
+            PutError::Full { queue, .. } => Error::WouldBlock {
+                name: queue.to_string(),
+                op: "try_put",
+            },
+            PutError::TimedOut { queue, after, .. } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "put_timeout",
+                after,
+            },
+            PutError::Closed { queue, .. } => Error::Closed {
+                name: queue.to_string(),
+            },
+            PutError::Failed { error, .. } => error,
+        }
+    }
+}
+
+/// Why a `get` returned no item.
+#[derive(Debug)]
+pub enum GetError {
+    /// `try_get` found the queue empty.
+    Empty {
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// `get_timeout` waited its whole timeout.
+    TimedOut {
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// The queue is closed and drained.
+    Closed {
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// Anything else: a corrupt ring, a taken SPSC role.
+    Failed(Error),
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty { queue } => write!(f, "queue '{queue}' is empty"),
+            GetError::TimedOut { queue, after } => {
+                write!(
+                    f,
+                    "get_timeout on queue '{queue}' timed out after {after:?}"
+                )
+            }
+            GetError::Closed { queue } => write!(f, "queue '{queue}' is closed and drained"),
+            GetError::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+impl From<GetError> for Error {
+    fn from(e: GetError) -> Error {
+        match e {
+            GetError::Empty { queue } => Error::WouldBlock {
+                name: queue.to_string(),
+                op: "try_get",
+            },
+            GetError::TimedOut { queue, after } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "get_timeout",
+                after,
+            },
+            GetError::Closed { queue } => Error::Closed {
+                name: queue.to_string(),
+            },
+            GetError::Failed(error) => error,
+        }
+    }
+}

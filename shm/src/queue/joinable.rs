@@ -1,0 +1,154 @@
+//! [`JoinableQueue`]: a queue that counts unfinished tasks.
+
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use shmipc_core::layout::QueueMode;
+
+use super::shared::{before, Shared};
+use super::{Queue, WaitStrategy};
+use crate::error::{Error, Result};
+use crate::futex::FutexWake;
+use crate::options::Options;
+use crate::plain::Plain;
+
+/// A [`Queue`] that counts unfinished tasks, like Python's
+/// `multiprocessing.JoinableQueue`: every put adds one, [`task_done`]
+/// removes one, [`join`] waits for zero. Derefs to [`Queue`].
+///
+/// [`task_done`]: JoinableQueue::task_done
+/// [`join`]: JoinableQueue::join
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// let name = format!("doc-jqueue-{}", std::process::id());
+/// let jobs = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+/// jobs.put(1)?;
+/// let job = jobs.get()?;
+/// jobs.task_done()?;
+/// jobs.join();                          // returns at once: nothing unfinished
+/// assert!(jobs.task_done().is_err());   // one too many
+/// # let _ = job; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct JoinableQueue<T: Plain> {
+    queue: Queue<T>,
+}
+
+impl<T: Plain> JoinableQueue<T> {
+    /// Creates a joinable multi-producer multi-consumer queue.
+    pub fn create(name: &str, capacity: u64) -> Result<JoinableQueue<T>> {
+        JoinableQueue::create_with(name, capacity, QueueMode::Mpmc, &Options::default())
+    }
+
+    /// Creates a joinable queue in `mode`, with `opts`.
+    pub fn create_with(
+        name: &str,
+        capacity: u64,
+        mode: QueueMode,
+        opts: &Options,
+    ) -> Result<JoinableQueue<T>> {
+        Ok(JoinableQueue {
+            queue: Queue::from_shared(Shared::create(name, capacity, mode, true, opts)?),
+        })
+    }
+
+    /// Opens the joinable queue named `name`.
+    pub fn open(name: &str) -> Result<JoinableQueue<T>> {
+        JoinableQueue::open_with(name, &Options::default())
+    }
+
+    /// Opens the joinable queue named `name` with `opts`; a queue created
+    /// without task counting is refused with [`Error::InvalidArgument`].
+    pub fn open_with(name: &str, opts: &Options) -> Result<JoinableQueue<T>> {
+        let queue = Queue::open_with(name, opts)?;
+        if !queue.shared.joinable {
+            return Err(Error::invalid(format!(
+                "queue '{name}' was created without task counting; open it as a Queue"
+            )));
+        }
+        Ok(JoinableQueue { queue })
+    }
+
+    /// This handle, waiting with `strategy` from now on.
+    pub fn with_wait(self, strategy: WaitStrategy) -> JoinableQueue<T> {
+        JoinableQueue {
+            queue: self.queue.with_wait(strategy),
+        }
+    }
+
+    /// Marks one item got from the queue as processed. Calling it more times
+    /// than items were put is an error, and changes nothing.
+    pub fn task_done(&self) -> Result<()> {
+        let c = self.queue.shared.control();
+        let mut done = c.tasks_done.load(Ordering::Acquire);
+        loop {
+            // Fewer done than taken is the common case, and needs only the
+            // consumers' position; only past it is the producers' read.
+            let allowed = before(done, self.queue.shared.taken())
+                || before(done, self.queue.shared.put_so_far());
+            if !allowed {
+                return Err(Error::invalid(format!(
+                    "task_done called on queue '{}' more times than items were put",
+                    self.queue.name()
+                )));
+            }
+            match c.tasks_done.compare_exchange_weak(
+                done,
+                done.wrapping_add(1),
+                Ordering::SeqCst,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => done = now,
+            }
+        }
+        // Only a task_done can make `join`'s condition true, so waking the
+        // joiners only when it holds loses none of them.
+        c.all_done
+            .notify_if(&FutexWake, u32::MAX, || self.unfinished() == 0);
+        Ok(())
+    }
+
+    /// Items put and not yet marked done (a snapshot).
+    pub fn unfinished(&self) -> u64 {
+        let done = self
+            .queue
+            .shared
+            .control()
+            .tasks_done
+            .load(Ordering::Acquire);
+        // An SPSC tail lags the stamps: done may briefly run ahead of it.
+        let put = self.queue.shared.put_so_far();
+        if before(done, put) {
+            put.wrapping_sub(done)
+        } else {
+            0
+        }
+    }
+
+    /// Waits until every item put has been marked done.
+    pub fn join(&self) {
+        self.join_until(None);
+    }
+
+    /// Waits at most `timeout`; returns whether every item was marked done.
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.join_until(Some(timeout))
+    }
+
+    fn join_until(&self, timeout: Option<Duration>) -> bool {
+        self.queue
+            .shared
+            .wait_all_done(timeout, || self.unfinished() == 0)
+    }
+}
+
+impl<T: Plain> Deref for JoinableQueue<T> {
+    type Target = Queue<T>;
+    fn deref(&self) -> &Queue<T> {
+        &self.queue
+    }
+}

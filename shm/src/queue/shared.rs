@@ -1,0 +1,942 @@
+//! What every handle of a queue shares: the mapping, the control block,
+//! the ring, and the put and get paths. The public types ([`Queue`],
+//! [`Producer`], [`Consumer`], [`JoinableQueue`]) are thin layers over it
+//! that decide who may push and pop.
+//!
+//! [`Queue`]: super::Queue
+//! [`Producer`]: super::Producer
+//! [`Consumer`]: super::Consumer
+//! [`JoinableQueue`]: super::JoinableQueue
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shmipc_core::eventcount::EventCount;
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::Kind;
+use shmipc_core::layout::{queue_flags, QueueLayout, QueueMode};
+use shmipc_core::mpmc::{Mpmc, MpmcIndices};
+use shmipc_core::ring::RingError;
+use shmipc_core::spin::TIGHT_POLLS;
+use shmipc_core::spsc::{
+    GroupedSlots, Spsc, SpscConsumer, SpscGeometry, SpscIndices, SpscProducer,
+};
+
+use super::error::{GetError, PutError};
+use super::role::{self, Claim, Role, Taken};
+use super::slots::ShmSlots;
+use super::wait::{wait_for, Patience, WaitStrategy};
+use crate::error::{Error, Result};
+use crate::futex::FutexWake;
+use crate::options::Options;
+use crate::plain::Plain;
+use crate::segment::{Segment, Spec};
+
+/// The control block after the header. All-zero bytes are an open queue with
+/// no waiters, no tasks done and no role holders.
+///
+/// The first line holds what every put and get reads (the closed flag and
+/// the eventcounts' waiter counts) and nothing written on the way; the role
+/// records, written when a role changes hands, and the task count and room,
+/// written by `task_done` and by puts and gets of a counted-room queue, are
+/// on the second line.
+#[repr(C, align(64))]
+pub(super) struct Control {
+    closed: AtomicU32,
+    _pad: AtomicU32,
+    /// Consumers wait here for items; producers notify.
+    not_empty: EventCount,
+    /// Producers wait here for room; consumers notify.
+    not_full: EventCount,
+    _first_line: [u32; 10],
+    producer: Claim,
+    consumer: Claim,
+    /// JoinableQueue: `task_done` calls so far. Tasks unfinished are the
+    /// items put (the ring's tail) less this, so a put counts nothing.
+    pub(super) tasks_done: AtomicU64,
+    /// JoinableQueue: `join` waits here.
+    pub(super) all_done: EventCount,
+    /// An MPMC queue whose capacity is not a power of two: the items its
+    /// ring may still take (the ring has more slots than the queue holds).
+    /// Counted down by a put before it pushes, up by a get after it pops.
+    /// Stored as slots *taken*, so that all-zero bytes are an empty queue.
+    room_taken: AtomicU64,
+}
+
+const _: () = assert!(size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
+const _: () = assert!(std::mem::offset_of!(Control, producer) == 64);
+
+/// Proof that the caller may push: it holds the producer role of an SPSC
+/// queue (an endpoint, or a call that took it), or the queue is MPMC. Only
+/// this module and [`role`] make one.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MayPush(());
+
+/// Proof that the caller may pop; as [`MayPush`], for the consumer role.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MayPop(());
+
+#[derive(Clone, Copy)]
+enum Ring {
+    Spsc(NonNull<SpscIndices>, SpscGeometry),
+    Mpmc(NonNull<MpmcIndices>),
+}
+
+/// Attempts (the first few of a waiting put's back-off, under a
+/// microsecond) for which a put holds out for [`Shared::put_slack`] free
+/// slots; after them it takes any room.
+const SLACK_TRIES: u32 = 6;
+
+/// How far ahead of its position an SPSC consumer prefetches (measured; see
+/// [`SpscConsumer::with_prefetch`]).
+const PREFETCH_BYTES: u64 = 256;
+
+/// A queue's mapping and ring, and the put and get paths over them.
+pub(super) struct Shared<T: Plain> {
+    /// Keeps the mapping (and so every pointer below) alive.
+    segment: Arc<Segment>,
+    pub(super) name: Arc<str>,
+    control: NonNull<Control>,
+    ring: Ring,
+    slots: ShmSlots<T>,
+    /// The most items the queue holds, as asked at create.
+    capacity: u64,
+    /// The MPMC ring's slots (a power of two); for SPSC, unused.
+    ring_slots: u64,
+    /// Whether puts and gets count the room in [`Control::room_taken`]:
+    /// an MPMC queue whose capacity is below its ring's slots.
+    counted_room: bool,
+    /// The free slots a waiting `put` holds out for: 1/16 of the ring, at
+    /// most 64 (see [`SpscProducer::push_with_slack`]).
+    put_slack: u64,
+    /// How far ahead an SPSC `get` prefetches, in slots of a stamp and its
+    /// items (see [`SpscConsumer::with_prefetch`]).
+    prefetch: u64,
+    /// Where this handle's MPMC puts next look for slack (see
+    /// [`Mpmc::push_with_slack`]); a hint, per handle, never shared.
+    mpmc_room_until: AtomicU64,
+    pub(super) joinable: bool,
+    pub(super) wait: WaitStrategy,
+}
+
+// SAFETY: the pointers address atomics and race-tolerant slots in the
+// mapping that `segment` keeps alive, which any thread may use; who may
+// push and pop is decided by the `MayPush`/`MayPop` proofs the handles
+// hold, not by the thread.
+unsafe impl<T: Plain> Send for Shared<T> {}
+// SAFETY: as above; `&Shared` offers only atomic accesses and race-tolerant
+// copies.
+unsafe impl<T: Plain> Sync for Shared<T> {}
+
+impl<T: Plain> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared {
+            segment: self.segment.clone(),
+            name: self.name.clone(),
+            control: self.control,
+            ring: self.ring,
+            slots: self.slots.clone(),
+            capacity: self.capacity,
+            ring_slots: self.ring_slots,
+            counted_room: self.counted_room,
+            put_slack: self.put_slack,
+            prefetch: self.prefetch,
+            mpmc_room_until: AtomicU64::new(0),
+            joinable: self.joinable,
+            wait: self.wait,
+        }
+    }
+}
+
+fn mode_flags(mode: QueueMode) -> u16 {
+    match mode {
+        QueueMode::Spsc => queue_flags::SPSC,
+        QueueMode::Mpmc => queue_flags::MPMC,
+    }
+}
+
+/// The SPSC ring's shape in a queue laid out as `layout` (which
+/// [`QueueLayout::new`] has already checked, so this fails only if the two
+/// disagree).
+fn spsc_geometry<T: Plain>(layout: &QueueLayout) -> Result<SpscGeometry> {
+    let per_slot = <ShmSlots<T> as GroupedSlots<T>>::PER_GROUP;
+    layout
+        .spsc_geometry()
+        .filter(|g| g.per_group() == per_slot && g.groups() == layout.slots)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "expected an SPSC ring of capacity {} with {per_slot} items to a stamp, found {} to a stamp",
+                layout.capacity, layout.per_group
+            ))
+        })
+}
+
+/// Whether wrapping count `a` is behind `b`.
+pub(super) fn before(a: u64, b: u64) -> bool {
+    (b.wrapping_sub(a) as i64) > 0
+}
+
+impl<T: Plain> Shared<T> {
+    pub(super) fn create(
+        name: &str,
+        capacity: u64,
+        mode: QueueMode,
+        joinable: bool,
+        opts: &Options,
+    ) -> Result<Shared<T>> {
+        let fingerprint = Fingerprint::of::<T>();
+        let layout = QueueLayout::new(fingerprint, capacity, mode)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let flags = mode_flags(mode) | if joinable { queue_flags::JOINABLE } else { 0 };
+        let spec = Spec {
+            kind: Kind::Queue,
+            flags,
+            fingerprint,
+            param: capacity,
+            total_size: layout.total_size,
+        };
+        let geometry = match mode {
+            QueueMode::Spsc => Some(spsc_geometry::<T>(&layout)?),
+            QueueMode::Mpmc => None,
+        };
+        ShmSlots::<T>::check(&layout, mode)?;
+        let mut made: Result<()> = Ok(());
+        let segment = Segment::create(name, &spec, opts, |base| {
+            made = (|| {
+                // SAFETY: the layout puts the slots, 64-byte aligned, at its
+                // slots offset in the fresh mapping, which spans them; only
+                // this thread can see it yet.
+                let slots = unsafe {
+                    ShmSlots::<T>::new(
+                        NonNull::new_unchecked(base.as_ptr().add(layout.slots_offset)),
+                        &layout,
+                        mode,
+                    )?
+                };
+                let indices = base.as_ptr().wrapping_add(layout.indices_offset);
+                match geometry {
+                    // SAFETY: the positions sit, aligned, at their layout
+                    // offset in the mapping (atomics only); the slots hold
+                    // the geometry's groups (checked above); nobody else can
+                    // see the ring before the segment is Ready.
+                    Some(geometry) => unsafe {
+                        Spsc::new(&*indices.cast::<SpscIndices>(), &slots, geometry).init::<T>()
+                    },
+                    // SAFETY: as above, with `layout.slots` slots.
+                    None => unsafe {
+                        Mpmc::new(&*indices.cast::<MpmcIndices>(), &slots, layout.slots).init::<T>()
+                    },
+                }
+                Ok(())
+            })();
+        })?;
+        made?;
+        Shared::assemble(Arc::new(segment), layout, mode, joinable)
+    }
+
+    pub(super) fn open(name: &str, opts: &Options) -> Result<Shared<T>> {
+        let fingerprint = Fingerprint::of::<T>();
+        let segment = Segment::open(
+            name,
+            Kind::Queue,
+            fingerprint,
+            std::any::type_name::<T>(),
+            opts,
+        )?;
+        let header = *segment.header();
+        let mode = match header.flags & (queue_flags::SPSC | queue_flags::MPMC) {
+            queue_flags::SPSC => QueueMode::Spsc,
+            queue_flags::MPMC => QueueMode::Mpmc,
+            _ => {
+                return Err(Error::corrupt(
+                    name,
+                    format!("impossible queue flags {}", header.flags),
+                ))
+            }
+        };
+        let layout = QueueLayout::new(fingerprint, header.param, mode)
+            .map_err(|e| Error::corrupt(name, format!("capacity {}: {e}", header.param)))?;
+        if layout.total_size as u64 != header.total_size {
+            return Err(Error::corrupt(
+                name,
+                format!(
+                    "expected {} bytes for {} slots, found {}",
+                    layout.total_size, header.param, header.total_size
+                ),
+            ));
+        }
+        let joinable = header.flags & queue_flags::JOINABLE != 0;
+        Shared::assemble(Arc::new(segment), layout, mode, joinable)
+    }
+
+    fn assemble(
+        segment: Arc<Segment>,
+        layout: QueueLayout,
+        mode: QueueMode,
+        joinable: bool,
+    ) -> Result<Shared<T>> {
+        let control = segment
+            .at(layout.control_offset, size_of::<Control>())?
+            .cast();
+        let ring = match mode {
+            QueueMode::Spsc => Ring::Spsc(
+                segment
+                    .at(layout.indices_offset, size_of::<SpscIndices>())?
+                    .cast(),
+                spsc_geometry::<T>(&layout)?,
+            ),
+            QueueMode::Mpmc => Ring::Mpmc(
+                segment
+                    .at(layout.indices_offset, size_of::<MpmcIndices>())?
+                    .cast(),
+            ),
+        };
+        let slot_bytes = usize::try_from(layout.slots)
+            .ok()
+            .and_then(|slots| slots.checked_mul(layout.slot_size))
+            .ok_or_else(|| Error::corrupt(segment.name(), "slot bytes overflow"))?;
+        let base = segment.at(layout.slots_offset, slot_bytes)?;
+        // SAFETY: `at` checked that the span lies inside the mapping, which
+        // `segment` keeps alive for as long as the slots (both are fields of
+        // the handle); the slots offset is a multiple of 64 in a
+        // page-aligned mapping; the segment is used only through atomics
+        // and race-tolerant copies.
+        let slots = unsafe { ShmSlots::new(base, &layout, mode)? };
+        Ok(Shared {
+            name: Arc::from(segment.name()),
+            segment,
+            control,
+            ring,
+            slots,
+            capacity: layout.capacity,
+            ring_slots: layout.slots,
+            counted_room: mode == QueueMode::Mpmc && layout.capacity != layout.slots,
+            put_slack: (layout.capacity / 16).clamp(1, 64),
+            prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
+            mpmc_room_until: AtomicU64::new(0),
+            joinable,
+            wait: WaitStrategy::default(),
+        })
+    }
+
+    pub(super) fn mode(&self) -> QueueMode {
+        match self.ring {
+            Ring::Spsc(..) => QueueMode::Spsc,
+            Ring::Mpmc(_) => QueueMode::Mpmc,
+        }
+    }
+
+    pub(super) fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    pub(super) fn control(&self) -> &Control {
+        // SAFETY: aligned, inside the mapping `segment` keeps alive, atomics only.
+        unsafe { self.control.as_ref() }
+    }
+
+    fn mpmc(&self, indices: NonNull<MpmcIndices>) -> Mpmc<'_, ShmSlots<T>> {
+        // SAFETY: the indices are aligned, inside the mapping `segment`
+        // keeps alive (atomics only); the slots hold `ring_slots` slots,
+        // a power of two (checked at assemble); the sequences are written
+        // by this protocol, and the slots are race-tolerant against peers
+        // that write anything else.
+        unsafe { Mpmc::new(indices.as_ref(), &self.slots, self.ring_slots) }
+    }
+
+    fn spsc(&self, indices: NonNull<SpscIndices>, geometry: SpscGeometry) -> Spsc<'_, ShmSlots<T>> {
+        // SAFETY: the indices are aligned, inside the mapping `segment`
+        // keeps alive (atomics only); the slots hold the geometry's groups
+        // of the slots' shape (checked at assemble); the stamps are written
+        // by this protocol, and the slots are race-tolerant against peers
+        // that write anything else.
+        unsafe { Spsc::new(indices.as_ref(), &self.slots, geometry) }
+    }
+
+    #[inline(always)]
+    fn spsc_producer(
+        &self,
+        _: MayPush,
+        indices: NonNull<SpscIndices>,
+        geometry: SpscGeometry,
+    ) -> SpscProducer<'_, ShmSlots<T>> {
+        // SAFETY: `MayPush` proves that this handle holds the producer role,
+        // which one handle holds at a time across every process (its record
+        // in the control block is taken by compare-exchange), and the
+        // handle is not shared between threads while it pushes (endpoints
+        // are not `Sync`; a `Queue` takes the role for one call on one
+        // thread). A peer that scribbles on the record can let in a second
+        // producer: the slots are race-tolerant, so that garbles items but
+        // does not race.
+        unsafe { self.spsc(indices, geometry).producer() }
+    }
+
+    #[inline(always)]
+    fn spsc_consumer(
+        &self,
+        _: MayPop,
+        indices: NonNull<SpscIndices>,
+        geometry: SpscGeometry,
+    ) -> SpscConsumer<'_, ShmSlots<T>> {
+        // SAFETY: as in `spsc_producer`, for the consumer role.
+        unsafe { self.spsc(indices, geometry).consumer() }.with_prefetch(self.prefetch)
+    }
+
+    /// The proofs an MPMC queue gives anyone; `None` for SPSC, whose roles
+    /// must be taken.
+    pub(super) fn open_access(&self) -> Option<(MayPush, MayPop)> {
+        matches!(self.ring, Ring::Mpmc(_)).then_some((MayPush(()), MayPop(())))
+    }
+
+    fn claim(&self, role: Role) -> &Claim {
+        let c = self.control();
+        match role {
+            Role::Producer => &c.producer,
+            Role::Consumer => &c.consumer,
+        }
+    }
+
+    /// Takes `role` (of an SPSC queue) for `me`, waiting until `deadline`
+    /// (forever if `None`) for the holder to give it up or die. A producer
+    /// that takes over from a dead one first counts the items it stamped.
+    pub(super) fn take_role(
+        &self,
+        role: Role,
+        me: u64,
+        deadline: Option<Instant>,
+    ) -> Result<(MayPush, MayPop)> {
+        match self.claim(role).take(me, deadline) {
+            Ok(taken) => {
+                if let (Role::Producer, Taken::FromDead, Ring::Spsc(ix, geometry)) =
+                    (role, taken, self.ring)
+                {
+                    // A producer that died between stamping an item and
+                    // storing its position would otherwise have that item
+                    // overwritten.
+                    self.spsc_producer(MayPush(()), ix, geometry).resume::<T>();
+                }
+                // The role is ours: the proof of that side. The other proof
+                // is never used by a caller that took one role.
+                Ok((MayPush(()), MayPop(())))
+            }
+            Err(holder) => Err(Error::RoleTaken {
+                name: self.name.to_string(),
+                role: role.name(),
+                pid: holder.pid,
+                tid: holder.tid,
+            }),
+        }
+    }
+
+    /// Gives up `role` if `me` holds it.
+    pub(super) fn release_role(&self, role: Role, me: u64) {
+        self.claim(role).release(me);
+    }
+
+    /// Who holds `role`, if anyone: (pid, tid).
+    pub(super) fn role_holder(&self, role: Role) -> Option<(u32, u32)> {
+        self.claim(role).holder().map(|o| (o.pid, o.tid))
+    }
+
+    /// Items in the queue (a snapshot).
+    pub(super) fn len(&self) -> u64 {
+        let len = match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
+        };
+        len.min(self.capacity)
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.control().closed.load(Ordering::SeqCst) != 0
+    }
+
+    pub(super) fn close(&self) {
+        let c = self.control();
+        c.closed.store(1, Ordering::SeqCst);
+        c.not_empty.notify(&FutexWake, u32::MAX);
+        c.not_full.notify(&FutexWake, u32::MAX);
+    }
+
+    /// Takes up to `want` of the counted room; returns how much it got.
+    #[inline]
+    fn reserve_room(&self, want: u64) -> u64 {
+        let taken = &self.control().room_taken;
+        let mut seen = taken.load(Ordering::Relaxed);
+        loop {
+            let free = self.capacity.saturating_sub(seen);
+            let got = free.min(want);
+            if got == 0 {
+                return 0;
+            }
+            match taken.compare_exchange_weak(
+                seen,
+                seen + got,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return got,
+                Err(now) => seen = now,
+            }
+        }
+    }
+
+    /// Gives back `n` of the counted room (saturating: a scribbled count
+    /// must not wrap).
+    #[inline]
+    fn give_room(&self, n: u64) {
+        if n != 0 {
+            let _ =
+                self.control()
+                    .room_taken
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                        Some(t.saturating_sub(n))
+                    });
+        }
+    }
+
+    /// A push onto the MPMC ring holding out for `slack` free slots, with
+    /// this handle's memory of where it last looked; within the counted
+    /// room, if the queue counts it.
+    #[inline(always)]
+    fn mpmc_push(
+        &self,
+        indices: NonNull<MpmcIndices>,
+        item: T,
+        slack: u64,
+    ) -> std::result::Result<(), RingError> {
+        if self.counted_room && self.reserve_room(1) == 0 {
+            return Err(RingError::WouldBlock);
+        }
+        let before = self.mpmc_room_until.load(Ordering::Relaxed);
+        let mut room_until = before;
+        let pushed = self
+            .mpmc(indices)
+            .push_with_slack(item, slack, &mut room_until);
+        if room_until != before {
+            self.mpmc_room_until.store(room_until, Ordering::Relaxed);
+        }
+        if self.counted_room && pushed.is_err() {
+            self.give_room(1);
+        }
+        pushed
+    }
+
+    /// A pop from the MPMC ring, giving its slot back to the counted room.
+    #[inline(always)]
+    fn mpmc_pop(&self, indices: NonNull<MpmcIndices>) -> std::result::Result<T, RingError> {
+        let popped = self.mpmc(indices).pop();
+        if self.counted_room && popped.is_ok() {
+            self.give_room(1);
+        }
+        popped
+    }
+
+    fn corrupt(&self, e: RingError) -> Error {
+        match e {
+            RingError::Corrupt { tail, head } => Error::corrupt(
+                &self.name,
+                format!(
+                    "ring positions tail {tail} and head {head} are more than the capacity {} apart",
+                    self.capacity
+                ),
+            ),
+            RingError::CorruptStamp {
+                position,
+                stamp,
+                expected: [item, previous_lap],
+            } => Error::corrupt(
+                &self.name,
+                format!(
+                    "the slot of position {position} has stamp {stamp}; expected {item} (its item) or {previous_lap} (the previous lap's)"
+                ),
+            ),
+            RingError::WouldBlock => Error::WouldBlock {
+                name: self.name.to_string(),
+                op: "queue",
+            },
+        }
+    }
+
+    /// Whether the ring's positions are possible; run when operations keep
+    /// failing, so that a ring a peer scribbled on is reported, not waited on.
+    fn check_ring(&self) -> Result<()> {
+        let checked = match self.ring {
+            Ring::Spsc(ix, geometry) => self.spsc(ix, geometry).check(),
+            Ring::Mpmc(ix) => self.mpmc(ix).check(),
+        };
+        checked.map_err(|e| self.corrupt(e))
+    }
+
+    /// One push on the common path. `false` sends the caller down the
+    /// general path, which repeats the attempt and explains any failure.
+    #[inline(always)]
+    fn push_fast(&self, may: MayPush, item: T, slack: u64) -> bool {
+        match self.ring {
+            Ring::Spsc(ix, geometry) => self
+                .spsc_producer(may, ix, geometry)
+                .push_with_slack(item, slack)
+                .is_ok(),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack).is_ok(),
+        }
+    }
+
+    /// One pop on the common path; `None` sends the caller down the general path.
+    #[inline(always)]
+    fn pop_fast(&self, may: MayPop) -> Option<T> {
+        match self.ring {
+            Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop().ok(),
+            Ring::Mpmc(ix) => self.mpmc_pop(ix).ok(),
+        }
+    }
+
+    /// One attempt to push: `Ok(false)` if full (or if the ring has fewer
+    /// than `slack` free slots; see [`SpscProducer::push_with_slack`]).
+    fn push_once(&self, may: MayPush, item: T, slack: u64) -> Result<bool> {
+        let pushed = match self.ring {
+            Ring::Spsc(ix, geometry) => self
+                .spsc_producer(may, ix, geometry)
+                .push_with_slack(item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
+        };
+        match pushed {
+            Ok(()) => Ok(true),
+            Err(RingError::WouldBlock) => Ok(false),
+            Err(e) => Err(self.corrupt(e)),
+        }
+    }
+
+    /// One attempt to pop: `Ok(None)` if empty.
+    fn pop_once(&self, may: MayPop) -> Result<Option<T>> {
+        let popped = match self.ring {
+            Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
+            Ring::Mpmc(ix) => self.mpmc_pop(ix),
+        };
+        match popped {
+            Ok(v) => Ok(Some(v)),
+            Err(RingError::WouldBlock) => Ok(None),
+            Err(e) => Err(self.corrupt(e)),
+        }
+    }
+
+    /// Items taken from the ring so far (wrapping).
+    pub(super) fn taken(&self) -> u64 {
+        match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
+        }
+    }
+
+    /// Items put into the ring so far (wrapping).
+    pub(super) fn put_so_far(&self) -> u64 {
+        match self.ring {
+            // SAFETY: the indices live in the mapping, atomics only.
+            Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.put(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.put(),
+        }
+    }
+
+    /// The free slots a `put` holds out for when the ring is (nearly) full
+    /// (see [`SpscProducer::push_with_slack`] and
+    /// [`Mpmc::push_with_slack`]); 1 for `try_put`, which must take any
+    /// room, and for a counted-room queue, which counts its room itself.
+    #[inline(always)]
+    fn slack(&self, timeout: Option<Duration>) -> u64 {
+        if timeout == Some(Duration::ZERO) || self.counted_room {
+            1
+        } else {
+            self.put_slack
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn put_until(
+        &self,
+        may: MayPush,
+        item: T,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(), PutError<T>> {
+        let c = self.control();
+        if c.closed.load(Ordering::Relaxed) == 0 && self.push_fast(may, item, self.slack(timeout)) {
+            c.not_empty.notify(&FutexWake, 1);
+            return Ok(());
+        }
+        self.put_slow(may, item, timeout)
+    }
+
+    /// `put_until` once the first attempt failed: waits, and explains failures.
+    #[inline(never)]
+    fn put_slow(
+        &self,
+        may: MayPush,
+        item: T,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(), PutError<T>> {
+        let c = self.control();
+        let mut slack = self.slack(timeout);
+        let mut tries = 0;
+        let outcome = wait_for(
+            self.wait,
+            &c.not_full,
+            timeout,
+            Patience::BackOff,
+            || {
+                if c.closed.load(Ordering::Relaxed) != 0 {
+                    return Some(Err(None));
+                }
+                tries += 1;
+                if tries > SLACK_TRIES {
+                    slack = 1;
+                }
+                match self.push_once(may, item, slack) {
+                    Ok(true) => Some(Ok(())),
+                    Ok(false) => None,
+                    Err(e) => Some(Err(Some(e))),
+                }
+            },
+            || self.check_ring().err().map(|e| Err(Some(e))),
+        );
+        let queue = self.name.clone();
+        match outcome {
+            Some(Ok(())) => {
+                c.not_empty.notify(&FutexWake, 1);
+                Ok(())
+            }
+            None if timeout == Some(Duration::ZERO) => Err(PutError::Full { item, queue }),
+            None => Err(PutError::TimedOut {
+                item,
+                queue,
+                after: timeout.unwrap_or_default(),
+            }),
+            Some(Err(None)) => Err(PutError::Closed { item, queue }),
+            Some(Err(Some(error))) => Err(PutError::Failed { item, error }),
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn get_until(
+        &self,
+        may: MayPop,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<T, GetError> {
+        if let Some(v) = self.pop_fast(may) {
+            self.control().not_full.notify(&FutexWake, 1);
+            return Ok(v);
+        }
+        self.get_slow(may, timeout)
+    }
+
+    /// `get_until` once the first attempt failed: waits, and explains failures.
+    #[inline(never)]
+    fn get_slow(&self, may: MayPop, timeout: Option<Duration>) -> std::result::Result<T, GetError> {
+        let c = self.control();
+        // A consumer's wait is usually short: the item is a line transfer
+        // away. Poll with the fast path alone first. The general attempt
+        // below, with its error reporting and close check, made each poll
+        // slow enough to add 40-60 ns to a ping-pong round trip. Closed,
+        // corrupt and timed-out queues are all noticed by the general path
+        // afterwards.
+        let polled = if timeout != Some(Duration::ZERO) && self.wait != WaitStrategy::Park {
+            (0..TIGHT_POLLS).find_map(|_| {
+                std::hint::spin_loop();
+                self.pop_fast(may)
+            })
+        } else {
+            None
+        };
+        let outcome = match polled {
+            Some(v) => Some(Ok(v)),
+            None => wait_for(
+                self.wait,
+                &c.not_empty,
+                timeout,
+                // The tight polls are done: back off from here.
+                Patience::BackOff,
+                || self.take_unless_drained(|| self.pop_once(may)),
+                || self.check_ring().err().map(|e| Err(Some(e))),
+            ),
+        };
+        // The name is cloned on the error paths only: an `Arc` clone is a locked
+        // instruction, which on x86 waits for this side's last store (a slot
+        // stamp still travelling to the other core) on every successful get.
+        match outcome {
+            Some(Ok(v)) => {
+                c.not_full.notify(&FutexWake, 1);
+                Ok(v)
+            }
+            None if timeout == Some(Duration::ZERO) => Err(GetError::Empty {
+                queue: self.name.clone(),
+            }),
+            None => Err(GetError::TimedOut {
+                queue: self.name.clone(),
+                after: timeout.unwrap_or_default(),
+            }),
+            Some(Err(None)) => Err(GetError::Closed {
+                queue: self.name.clone(),
+            }),
+            Some(Err(Some(e))) => Err(GetError::Failed(e)),
+        }
+    }
+
+    /// One attempt of a waiting get: `take` is tried; when it finds nothing
+    /// on a closed queue, once more (the flag is read after the ring, so that
+    /// items put before the close still come out), and then the answer is
+    /// `Err(None)`: closed and drained. `None`: nothing yet, wait.
+    fn take_unless_drained<V>(
+        &self,
+        mut take: impl FnMut() -> Result<Option<V>>,
+    ) -> Option<std::result::Result<V, Option<Error>>> {
+        match take() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) if self.is_closed() => match take() {
+                Ok(Some(v)) => Some(Ok(v)),
+                Ok(None) => Some(Err(None)),
+                Err(e) => Some(Err(Some(e))),
+            },
+            Ok(None) => None,
+            Err(e) => Some(Err(Some(e))),
+        }
+    }
+
+    pub(super) fn try_put_slice(&self, may: MayPush, items: &[T]) -> Result<usize> {
+        let c = self.control();
+        if c.closed.load(Ordering::Relaxed) != 0 {
+            return Err(Error::Closed {
+                name: self.name.to_string(),
+            });
+        }
+        let pushed = match self.ring {
+            Ring::Spsc(ix, geometry) => self
+                .spsc_producer(may, ix, geometry)
+                .push_slice(items)
+                .map_err(|e| self.corrupt(e)),
+            Ring::Mpmc(ix) => {
+                let room = if self.counted_room {
+                    self.reserve_room(items.len() as u64) as usize
+                } else {
+                    items.len()
+                };
+                let pushed = self.mpmc(ix).push_slice(&items[..room]);
+                if self.counted_room {
+                    self.give_room((room - *pushed.as_ref().unwrap_or(&0)) as u64);
+                }
+                pushed.map_err(|e| self.corrupt(e))
+            }
+        };
+        let done = *pushed.as_ref().unwrap_or(&0);
+        if done > 0 {
+            c.not_empty
+                .notify(&FutexWake, u32::try_from(done).unwrap_or(u32::MAX));
+        }
+        pushed
+    }
+
+    pub(super) fn put_slice_until(
+        &self,
+        may: MayPush,
+        items: &[T],
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        wait_for(
+            self.wait,
+            &self.control().not_full,
+            timeout,
+            Patience::BackOff,
+            || match self.try_put_slice(may, items) {
+                Ok(0) => None,
+                other => Some(other),
+            },
+            || self.check_ring().err().map(Err),
+        )
+        .unwrap_or_else(|| Err(self.timed_out("put_slice_timeout", timeout)))
+    }
+
+    pub(super) fn try_get_slice(&self, may: MayPop, out: &mut [T]) -> Result<usize> {
+        let popped = match self.ring {
+            Ring::Spsc(ix, geometry) => self
+                .spsc_consumer(may, ix, geometry)
+                .pop_slice(out)
+                .map_err(|e| self.corrupt(e)),
+            Ring::Mpmc(ix) => {
+                let popped = self.mpmc(ix).pop_slice(out);
+                if self.counted_room {
+                    self.give_room(*popped.as_ref().unwrap_or(&0) as u64);
+                }
+                popped.map_err(|e| self.corrupt(e))
+            }
+        }?;
+        if popped > 0 {
+            self.control()
+                .not_full
+                .notify(&FutexWake, u32::try_from(popped).unwrap_or(u32::MAX));
+        }
+        Ok(popped)
+    }
+
+    pub(super) fn get_slice_until(
+        &self,
+        may: MayPop,
+        out: &mut [T],
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let outcome = wait_for(
+            self.wait,
+            &self.control().not_empty,
+            timeout,
+            Patience::Eager,
+            || {
+                self.take_unless_drained(|| {
+                    self.try_get_slice(may, out).map(|n| (n > 0).then_some(n))
+                })
+            },
+            || self.check_ring().err().map(|e| Err(Some(e))),
+        );
+        match outcome {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(Some(e))) => Err(e),
+            Some(Err(None)) => Err(Error::Closed {
+                name: self.name.to_string(),
+            }),
+            None => Err(self.timed_out("get_slice_timeout", timeout)),
+        }
+    }
+
+    fn timed_out(&self, op: &'static str, timeout: Option<Duration>) -> Error {
+        Error::TimedOut {
+            name: self.name.to_string(),
+            op,
+            after: timeout.unwrap_or_default(),
+        }
+    }
+
+    /// Waits on the `all_done` eventcount for `done()`.
+    pub(super) fn wait_all_done(&self, timeout: Option<Duration>, done: impl Fn() -> bool) -> bool {
+        wait_for(
+            self.wait,
+            &self.control().all_done,
+            timeout,
+            Patience::BackOff,
+            || done().then_some(()),
+            || None,
+        )
+        .is_some()
+    }
+}
+
+/// The role record a handle takes for: this thread in this process.
+pub(super) fn me() -> u64 {
+    role::me()
+}
