@@ -338,6 +338,82 @@ fn condition_notify_n_releases_exactly_n_processes() {
 }
 
 #[test]
+fn a_notify_wakes_the_waiter_that_was_there_not_a_later_one() {
+    const LATE: Duration = Duration::from_millis(200);
+    match role().as_deref() {
+        Some("early") => {
+            let cond = Condition::<Lock>::open(&name("cond-late")).unwrap();
+            let guard = cond.get_lock().acquire().unwrap();
+            let (_guard, result) = cond.wait_timeout(guard, LONG).unwrap();
+            assert!(!result.timed_out(), "the waiter that was there slept on");
+            common::tell_parent("woken");
+            return;
+        }
+        Some("late") => {
+            let cond = Condition::<Lock>::open(&name("cond-late")).unwrap();
+            common::wait_for_parent();
+            let guard = cond.get_lock().acquire().unwrap();
+            let (_guard, result) = cond.wait_timeout(guard, LATE).unwrap();
+            assert!(result.timed_out(), "a later waiter took the notification");
+            common::tell_parent("timed out");
+            return;
+        }
+        _ => {}
+    }
+    let test = "a_notify_wakes_the_waiter_that_was_there_not_a_later_one";
+    let _cleanup = Cleanup::new(&["cond-late"]);
+    let cond = Condition::<Lock>::create(&name("cond-late")).unwrap();
+    for _round in 0..5 {
+        let mut early = spawn(test, "early", &[]);
+        let mut late = spawn(test, "late", &[]);
+        until("the early waiter", || cond.n_waiting() == 1);
+        let guard = cond.get_lock().acquire().unwrap();
+        assert_eq!(cond.notify(&guard, 1).unwrap(), 1);
+        // Two later waiters, while the notified one has not yet run: the
+        // notifier itself (as in a `wait_for` loop), then another process,
+        // which waits for the lock that the notifier's wait releases.
+        late.send("go");
+        let (guard, result) = cond.wait_timeout(guard, LATE).unwrap();
+        assert!(result.timed_out(), "the notifier took its own notification");
+        drop(guard);
+        early.expect_line("woken");
+        late.expect_line("timed out");
+        early.assert_success();
+        late.assert_success();
+        assert_eq!(cond.n_waiting(), 0);
+    }
+}
+
+#[test]
+fn a_condition_refuses_a_waiter_past_its_slots_and_hands_the_guard_back() {
+    let _cleanup = Cleanup::new(&["cond-full"]);
+    let cond = Condition::<Lock>::create(&name("cond-full")).unwrap();
+    let limit = shmipc_core::raw_condition::CONDITION_SLOTS;
+    std::thread::scope(|s| {
+        for _ in 0..limit {
+            s.spawn(|| {
+                let guard = cond.get_lock().acquire().unwrap();
+                let (_, result) = cond.wait_timeout(guard, LONG).unwrap();
+                assert!(!result.timed_out());
+            });
+        }
+        until("every slot taken", || cond.n_waiting() == limit as u32);
+        let guard = cond.get_lock().acquire().unwrap();
+        let guard = match cond.wait(guard) {
+            Err(WaitError::Full { guard, error }) => {
+                assert!(
+                    matches!(error, Error::TooManyWaiters { limit: l, .. } if l as usize == limit)
+                );
+                guard
+            }
+            other => panic!("expected Full, got {other:?}"),
+        };
+        assert_eq!(cond.notify_all(&guard).unwrap(), limit as u32);
+    });
+    assert_eq!(cond.n_waiting(), 0);
+}
+
+#[test]
 fn condition_timeouts_predicates_and_wrong_locks() {
     if role().as_deref() == Some("producer") {
         let cond = Condition::<Lock>::open(&name("cond-pred")).unwrap();

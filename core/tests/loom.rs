@@ -299,7 +299,9 @@ fn event_set_wakes_a_waiter() {
 
 struct Cond {
     lock: RawLock,
-    cond: RawCondition,
+    /// Two waiter slots: enough for every model here, and few enough to
+    /// keep loom's scans short.
+    cond: RawCondition<2>,
     futex: Futex,
 }
 
@@ -311,16 +313,20 @@ fn cond() -> Arc<Cond> {
     })
 }
 
-/// A full condition wait: enqueue under the lock, wait unlocked, relock.
+/// Everyone is alive in these models.
+fn alive(_key: u64) -> bool {
+    true
+}
+
+/// A full condition wait: enqueue under the lock, wait unlocked, relock
+/// and finish. Whether the waiter was notified.
 fn cond_wait<P: Park>(c: &Cond, tid: u32, park: &mut P) -> bool {
     c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
-    c.cond.enqueue();
+    let ticket = c.cond.enqueue(u64::from(tid), alive).unwrap();
     c.lock.unlock(&c.futex);
-    let mut notified = c.cond.wait_for_token(park);
+    c.cond.wait(ticket, park);
     c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
-    if !notified {
-        notified = c.cond.abandon();
-    }
+    let notified = c.cond.finish(ticket);
     c.lock.unlock(&c.futex);
     notified
 }
@@ -329,7 +335,7 @@ fn cond_wait<P: Park>(c: &Cond, tid: u32, park: &mut P) -> bool {
 fn notify_until(c: &Cond, tid: u32, mut n: u32) {
     while n > 0 {
         c.lock.lock(&me(tid), &mut LoomPark(&c.futex)).unwrap();
-        n -= c.cond.notify(n, &c.futex);
+        n -= c.cond.notify(n, &c.futex, alive);
         c.lock.unlock(&c.futex);
         thread::yield_now();
     }
@@ -365,7 +371,7 @@ fn condition_timed_out_waiter_neither_loses_nor_doubles_a_notification() {
         };
         // One notify, racing with the waiter's timeout.
         c.lock.lock(&me(2), &mut LoomPark(&c.futex)).unwrap();
-        let released = c.cond.notify(1, &c.futex);
+        let released = c.cond.notify(1, &c.futex, alive);
         c.lock.unlock(&c.futex);
         let notified = t.join().unwrap();
         // The waiter reports a notification exactly when one was issued to it,
@@ -373,8 +379,46 @@ fn condition_timed_out_waiter_neither_loses_nor_doubles_a_notification() {
         assert_eq!(notified, released == 1);
         assert_eq!(c.cond.waiting(), 0);
         c.lock.lock(&me(2), &mut LoomPark(&c.futex)).unwrap();
-        assert_eq!(c.cond.notify(1, &c.futex), 0);
+        assert_eq!(c.cond.notify(1, &c.futex, alive), 0);
         c.lock.unlock(&c.futex);
+    });
+}
+
+/// The notification goes to the waiter that was there when `notify` was
+/// called: the notifier, waiting right after it (as in a `wait_for` loop),
+/// does not take it, and the first waiter is woken.
+#[test]
+fn condition_notify_goes_to_a_waiter_that_was_there_not_a_later_one() {
+    model(|| {
+        let c = cond();
+        let first = {
+            let c = c.clone();
+            thread::spawn(move || {
+                let c2 = c.clone();
+                cond_wait(&c, 1, &mut LoomPark(&c2.futex))
+            })
+        };
+        // Wait, under the lock, until the first waiter is enqueued.
+        loop {
+            c.lock.lock(&me(2), &mut LoomPark(&c.futex)).unwrap();
+            if c.cond.waiting() == 1 {
+                break;
+            }
+            c.lock.unlock(&c.futex);
+            thread::yield_now();
+        }
+        assert_eq!(c.cond.notify(1, &c.futex, alive), 1);
+        c.lock.unlock(&c.futex);
+        // The notifier waits at once, with a timeout that has passed.
+        assert!(
+            !cond_wait(&c, 2, &mut ExpiredPark),
+            "a later waiter took the notification"
+        );
+        assert!(
+            first.join().unwrap(),
+            "the waiter that was there was not woken"
+        );
+        assert_eq!(c.cond.waiting(), 0);
     });
 }
 

@@ -184,7 +184,8 @@ impl Barrier {
     }
 
     fn wait_inner(&self, timeout: Option<Duration>) -> Result<u32> {
-        let mut park = FutexPark::timeout(timeout);
+        // A party may die waiting: look at the parties' liveness now and then.
+        let mut park = FutexPark::timeout(timeout).polling_liveness();
         let mut panicked = None;
         let result = {
             let mut run = || match &self.action {

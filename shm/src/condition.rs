@@ -9,11 +9,12 @@ use std::time::Duration;
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
 use shmipc_core::layout::{CellLayout, LockPlacement};
-use shmipc_core::raw_condition::RawCondition;
+use shmipc_core::raw_condition::{RawCondition, CONDITION_SLOTS};
 
 use crate::cells::{check_guard, read_lock_name, write_lock_name, CellLock};
 use crate::error::{Error, Result};
 use crate::futex::{FutexPark, FutexWake};
+use crate::identity;
 use crate::lock::{outcome, Guard, Lock, LockKind, OwnerDied};
 use crate::options::Options;
 use crate::segment::{checked_name, Segment, Spec};
@@ -22,6 +23,7 @@ use crate::segment::{checked_name, Segment, Spec};
 pub(crate) const REENTRANT_FLAG: u16 = 4;
 
 /// Why a condition wait did not hand the guard back plainly.
+#[non_exhaustive]
 pub enum WaitError<G: Guard> {
     /// The wait ended, but re-taking the lock found that a holder had died:
     /// see [`OwnerDied`] (it holds the guard).
@@ -33,6 +35,14 @@ pub enum WaitError<G: Guard> {
         /// What was expected and found.
         error: Error,
     },
+    /// Every waiter slot of the condition is taken by a live waiter
+    /// ([`Error::TooManyWaiters`]); nothing was done.
+    Full {
+        /// The guard, untouched.
+        guard: G,
+        /// How many waiters the condition holds.
+        error: Error,
+    },
 }
 
 impl<G: Guard> fmt::Debug for WaitError<G> {
@@ -42,6 +52,7 @@ impl<G: Guard> fmt::Debug for WaitError<G> {
             WaitError::WrongLock { error, .. } => {
                 f.debug_struct("WrongLock").field("error", error).finish()
             }
+            WaitError::Full { error, .. } => f.debug_struct("Full").field("error", error).finish(),
         }
     }
 }
@@ -50,7 +61,7 @@ impl<G: Guard> fmt::Display for WaitError<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WaitError::OwnerDied(e) => e.fmt(f),
-            WaitError::WrongLock { error, .. } => error.fmt(f),
+            WaitError::WrongLock { error, .. } | WaitError::Full { error, .. } => error.fmt(f),
         }
     }
 }
@@ -59,7 +70,7 @@ impl<G: Guard> From<WaitError<G>> for Error {
     fn from(e: WaitError<G>) -> Error {
         match e {
             WaitError::OwnerDied(e) => e.into(),
-            WaitError::WrongLock { error, .. } => error,
+            WaitError::WrongLock { error, .. } | WaitError::Full { error, .. } => error,
         }
     }
 }
@@ -80,9 +91,12 @@ impl WaitTimeoutResult {
 ///
 /// Waiting takes the lock's guard by value, so waiting without holding the
 /// lock cannot be written; a guard of another lock is refused
-/// ([`WaitError::WrongLock`]). `notify(n)` releases exactly `min(n, waiting)`
-/// waiters, and says how many. Spurious wake-ups happen only after a waiting
-/// process died; use [`Condition::wait_while`] when that matters.
+/// ([`WaitError::WrongLock`]). `notify(n)` wakes `min(n, waiting)` of the
+/// waiters that are waiting when it is called, oldest first, and says how
+/// many: a waiter that starts waiting later (the notifier itself, in a
+/// loop) never takes their notification. There are no spurious wake-ups.
+/// A condition holds up to [`CONDITION_SLOTS`] waiters at once
+/// ([`WaitError::Full`] past that).
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -287,14 +301,23 @@ impl<L: LockKind> Condition<L> {
             return Err(WaitError::WrongLock { guard, error });
         }
         let raw = self.raw();
-        raw.enqueue();
+        let me = identity::pack(&identity::current());
+        let Some(ticket) = raw.enqueue(me, |key| {
+            identity::packed_liveness(key) == shmipc_core::park::Liveness::Alive
+        }) else {
+            let error = Error::TooManyWaiters {
+                name: self.name().to_owned(),
+                limit: CONDITION_SLOTS as u32,
+            };
+            return Err(WaitError::Full { guard, error });
+        };
         let depth = guard.unlock_for_wait();
+        // No liveness poll: the notifier checks a sleeping waiter, and the
+        // lock's own wait (after) watches the lock's holder.
         let mut park = FutexPark::timeout(timeout);
-        let mut notified = raw.wait_for_token(&mut park);
+        raw.wait(ticket, &mut park);
         let acquired = guard.relock_after_wait(depth);
-        if !notified {
-            notified = raw.abandon();
-        }
+        let notified = raw.finish(ticket);
         outcome(guard, acquired)
             .map(|guard| (guard, notified))
             .map_err(WaitError::OwnerDied)
@@ -303,7 +326,12 @@ impl<L: LockKind> Condition<L> {
     /// Wakes at most `n` waiters; returns how many. `guard` proves the lock is held.
     pub fn notify<G: Guard>(&self, guard: &G, n: u32) -> Result<u32> {
         check_guard(self.name(), &self.lock, guard)?;
-        Ok(self.raw().notify(n, &FutexWake))
+        // A cheap look (one signal-0 syscall) at a waiter that sleeps, which
+        // costs a wake-up syscall anyway: a dead one must not take the
+        // notification from a live one.
+        Ok(self
+            .raw()
+            .notify(n, &FutexWake, identity::packed_thread_exists))
     }
 
     /// Wakes every waiter; returns how many.

@@ -190,6 +190,13 @@ pub enum Error {
         /// The thread that took it (the handle may have moved since).
         tid: u32,
     },
+    /// Every waiter slot of a condition is taken by a live waiter.
+    TooManyWaiters {
+        /// The condition's name.
+        name: String,
+        /// How many waiters it holds at once.
+        limit: u32,
+    },
     /// An index past the end of an array.
     IndexOutOfBounds {
         /// The object's name.
@@ -229,6 +236,7 @@ impl Error {
             | Error::TimedOut { name, .. }
             | Error::OwnerDied { name, .. }
             | Error::IndexOutOfBounds { name, .. }
+            | Error::TooManyWaiters { name, .. }
             | Error::OverRelease { name, .. }
             | Error::BrokenBarrier { name, .. }
             | Error::LockKindMismatch { name, .. }
@@ -332,6 +340,10 @@ impl fmt::Display for Error {
             Error::OwnerDied { name, pid } => write!(
                 f,
                 "the holder of lock '{name}' (pid {pid}) died holding it; the data it protects may be inconsistent"
+            ),
+            Error::TooManyWaiters { name, limit } => write!(
+                f,
+                "condition '{name}' already has {limit} waiters, the most it holds at once"
             ),
             Error::IndexOutOfBounds { name, index, len } => write!(
                 f,

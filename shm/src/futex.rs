@@ -10,9 +10,13 @@ use shmipc_core::primitives::AtomicU32;
 
 use crate::identity;
 
-/// How often a parked lock waiter wakes to ask whether the holder still exists.
-/// Bounds how late an `OwnerDied` is noticed (the promise is 100 ms).
-pub(crate) const OWNER_POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The first interval after which a parked waiter that watches a holder's
+/// liveness (a lock's holder, a barrier's parties) wakes to look; each later
+/// one doubles, up to [`LIVENESS_POLL_MAX`].
+pub(crate) const LIVENESS_POLL_MIN: Duration = Duration::from_millis(5);
+/// The longest such interval. Bounds how late a dead holder is noticed
+/// (the promise is 100 ms, also for a waiter without a timeout).
+pub(crate) const LIVENESS_POLL_MAX: Duration = Duration::from_millis(40);
 
 /// Sleeps while `*word == expected`, for at most `timeout`. Returns on wake-up,
 /// timeout, signal or a changed word alike: callers re-check their condition.
@@ -88,12 +92,22 @@ enum Deadline {
     After(Duration),
 }
 
-/// [`Park`] for one blocking call: futex waits bounded by the call's deadline
-/// and by the owner-liveness poll interval. Reads the clock only once it
-/// really parks.
+/// [`Park`] for one blocking call: futex waits bounded by the call's
+/// deadline and, for a wait that watches a holder's liveness, by a poll
+/// interval that backs off. Reads the clock only once it really parks.
+///
+/// A park without the liveness poll makes no syscall and takes no wake-up
+/// once it sleeps, until it is woken or its deadline passes. The one
+/// exception is a process that cannot issue the global membarrier (see
+/// [`Park::heavy_barrier`] here): its sleeps are bounded too, so that a
+/// wake-up lost for want of the barrier costs a poll interval, not a hang.
 pub(crate) struct FutexPark {
     deadline: Deadline,
+    /// When to look at the holder's liveness next; `None` until the first
+    /// park (or for ever, without `poll`).
     next_poll: Option<Instant>,
+    /// The current liveness poll interval; `None`: no polling.
+    poll: Option<Duration>,
 }
 
 impl FutexPark {
@@ -103,6 +117,7 @@ impl FutexPark {
         FutexPark {
             deadline: timeout.map_or(Deadline::Never, Deadline::After),
             next_poll: None,
+            poll: None,
         }
     }
 
@@ -111,15 +126,27 @@ impl FutexPark {
         FutexPark {
             deadline: deadline.map_or(Deadline::Never, Deadline::At),
             next_poll: None,
+            poll: None,
         }
     }
 
+    /// This park, also returning [`Parked::PollDue`] now and then (after
+    /// [`LIVENESS_POLL_MIN`], doubling up to [`LIVENESS_POLL_MAX`]), for
+    /// waits whose promise needs a look at a holder's liveness.
+    pub(crate) fn polling_liveness(mut self) -> FutexPark {
+        self.poll = Some(LIVENESS_POLL_MIN);
+        self
+    }
+
     /// The deadline and next poll, reading the clock the first time.
-    fn schedule(&mut self, now: Instant) -> (Option<Instant>, Instant) {
+    fn schedule(&mut self, now: Instant) -> (Option<Instant>, Option<Instant>) {
         if let Deadline::After(d) = self.deadline {
             self.deadline = now.checked_add(d).map_or(Deadline::Never, Deadline::At);
         }
-        let next_poll = *self.next_poll.get_or_insert(now + OWNER_POLL_INTERVAL);
+        let next_poll = match self.poll {
+            Some(interval) => Some(*self.next_poll.get_or_insert(now + interval)),
+            None => None,
+        };
         let deadline = match self.deadline {
             Deadline::At(at) => Some(at),
             _ => None,
@@ -132,8 +159,12 @@ impl FutexPark {
         if deadline.is_some_and(|d| now >= d) {
             return Some(Parked::DeadlineReached);
         }
-        if now >= next_poll {
-            self.next_poll = Some(now + OWNER_POLL_INTERVAL);
+        if next_poll.is_some_and(|p| now >= p) {
+            let interval = self
+                .poll
+                .map_or(LIVENESS_POLL_MAX, |i| (i * 2).min(LIVENESS_POLL_MAX));
+            self.poll = Some(interval);
+            self.next_poll = Some(now + interval);
             return Some(Parked::PollDue);
         }
         None
@@ -160,11 +191,15 @@ impl Park for FutexPark {
             return verdict;
         }
         let (deadline, next_poll) = self.schedule(now);
-        let until = match deadline {
-            Some(d) if d < next_poll => d,
-            _ => next_poll,
+        let until = match (deadline, next_poll) {
+            (Some(d), Some(p)) => Some(d.min(p)),
+            (d, p) => d.or(p),
         };
-        wait(word, expected, Some(until.saturating_duration_since(now)));
+        wait(
+            word,
+            expected,
+            until.map(|u| u.saturating_duration_since(now)),
+        );
         self.classify(Instant::now()).unwrap_or(Parked::Woken)
     }
 
@@ -176,7 +211,13 @@ impl Park for FutexPark {
         identity::liveness(owner)
     }
 
+    /// The waiter's half of the asymmetric barrier. If this process cannot
+    /// issue the global membarrier, notifiers that rely on it may have
+    /// missed this waiter: from then on this park's sleeps are bounded by
+    /// a poll, so such a miss delays the waiter by at most an interval.
     fn heavy_barrier(&mut self) {
-        crate::sys::heavy_barrier();
+        if !crate::sys::heavy_barrier() && self.poll.is_none() {
+            self.poll = Some(LIVENESS_POLL_MIN);
+        }
     }
 }

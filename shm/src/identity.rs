@@ -68,6 +68,33 @@ pub(crate) fn unpack(packed: u64) -> Owner {
     }
 }
 
+/// Whether the thread a [`pack`]ed word names still exists, with the start
+/// time compared in the bits the word keeps. Errs towards alive.
+pub(crate) fn packed_liveness(packed: u64) -> Liveness {
+    let owner = unpack(packed);
+    if owner.tid == 0 {
+        return Liveness::Dead;
+    }
+    match exists(&owner) {
+        Existence::Gone => return Liveness::Dead,
+        Existence::Exists | Existence::Unknown => {}
+    }
+    let low = |start: u64| start & ((1 << START_BITS) - 1);
+    match read_stat(owner.pid, owner.tid) {
+        Some(stat) if matches!(stat.state, b'Z' | b'X' | b'x') => Liveness::Dead,
+        Some(stat) if owner.start != 0 && low(stat.start) != low(owner.start) => Liveness::Dead,
+        _ => Liveness::Alive,
+    }
+}
+
+/// The cheap half of [`packed_liveness`]: whether the thread the word
+/// names exists at all (one signal-0 syscall; a recycled thread id reads as
+/// alive).
+pub(crate) fn packed_thread_exists(packed: u64) -> bool {
+    let owner = unpack(packed);
+    owner.tid != 0 && !matches!(exists(&owner), Existence::Gone)
+}
+
 /// The calling thread, with the start time of its *process* rather than its
 /// own: the record of something a process holds whichever of its threads
 /// uses it (a queue role held by a handle that moves between threads), so

@@ -533,7 +533,8 @@ pub(crate) fn acquire_slow<E>(
     timeout: Option<Duration>,
     mut attempt: impl FnMut(&mut FutexPark) -> std::result::Result<Acquired, E>,
 ) -> Option<Acquired> {
-    let mut park = FutexPark::timeout(timeout);
+    // The holder may die holding the lock: look at its liveness now and then.
+    let mut park = FutexPark::timeout(timeout).polling_liveness();
     let forever = timeout.is_none_or(|t| Instant::now().checked_add(t).is_none());
     loop {
         match attempt(&mut park) {

@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// What every shmipc segment name starts with in `/dev/shm`, so that tools
-/// (and `shmipc list`) can tell ours from anyone else's.
+/// can tell ours from anyone else's.
 pub const OS_PREFIX: &str = "shmipc.";
 
 /// The `shm_open` name for a validated user name.
@@ -137,12 +137,22 @@ fn membarrier_register() -> bool {
 }
 
 /// A full barrier on every CPU running a registered process (and here): the
-/// waiter's half of the asymmetric barrier. Falls back to a fence if the
-/// kernel refuses, which is still correct because the notifier then fences too
-/// (an unregistered process never weakens its half).
-pub(crate) fn heavy_barrier() {
+/// waiter's half of the asymmetric barrier. Returns whether it reached the
+/// other processes: `false` if the kernel refused the membarrier (a seccomp
+/// filter, an old kernel), in which case a notifier that registered and so
+/// uses only a compiler fence may miss this waiter (see ARCHITECTURE.md,
+/// "The asymmetric barrier when not every process could register").
+pub(crate) fn heavy_barrier() -> bool {
     std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-    if membarrier_registered() {
-        membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
-    }
+    membarrier_available() && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
+}
+
+/// Whether this process can issue the global expedited membarrier at all:
+/// the kernel supports it and lets this process call it. Asked once.
+fn membarrier_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let supported = membarrier(MEMBARRIER_CMD_QUERY);
+        supported >= 0 && supported & MEMBARRIER_CMD_GLOBAL_EXPEDITED as libc::c_long != 0
+    })
 }
