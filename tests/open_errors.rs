@@ -8,7 +8,7 @@ use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
 use common::{name, role, Cleanup};
-use shmipc::{Array, Error, Kind, Lock, Options, RawValue, Value};
+use shmipc::{Array, Corruption, Error, Kind, Lock, Options, RawValue, Value};
 use shmipc_core::header::{Header, STATE_READY};
 
 fn path(label: &str) -> String {
@@ -56,6 +56,9 @@ fn names_are_checked_before_the_os_sees_them() {
             Err(Error::InvalidName { .. })
         ));
     }
+    // A character outside the set is shown as itself.
+    let e = Lock::create("caf\u{e9}").unwrap_err();
+    assert!(e.to_string().contains("'\u{e9}'"), "{e}");
     let long = "x".repeat(201);
     let e = Lock::create(&long).unwrap_err();
     assert!(e.to_string().contains("at most 200"), "{e}");
@@ -69,10 +72,10 @@ fn names_are_checked_before_the_os_sees_them() {
 #[test]
 fn not_found_and_already_exists() {
     let _cleanup = Cleanup::new(&["exists"]);
-    assert!(matches!(
-        Lock::open(&name("missing")),
-        Err(Error::NotFound { .. })
-    ));
+    let e = Lock::open(&name("missing")).unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }));
+    // The usual cause is said.
+    assert!(e.to_string().contains("Options::persist"), "{e}");
     assert!(matches!(
         shmipc::unlink(&name("missing")),
         Err(Error::NotFound { .. })
@@ -128,7 +131,13 @@ fn an_inconsistent_but_checksummed_layout_is_corrupt() {
     rewrite_header("layout-len", |h| h.param = 11);
     let e = Array::<u64>::open(&name("layout-len")).unwrap_err();
     assert!(
-        matches!(&e, Error::Corrupt { detail, .. } if detail.contains("total size")),
+        matches!(
+            &e,
+            Error::Corrupt {
+                detail: Corruption::Size { .. },
+                ..
+            }
+        ),
         "{e}"
     );
 
@@ -139,7 +148,13 @@ fn an_inconsistent_but_checksummed_layout_is_corrupt() {
     rewrite_header("layout-flags", |h| h.flags = 9);
     let e = Array::<u64>::open(&name("layout-flags")).unwrap_err();
     assert!(
-        matches!(&e, Error::Corrupt { detail, .. } if detail.contains("placement")),
+        matches!(
+            &e,
+            Error::Corrupt {
+                detail: Corruption::Flags { .. },
+                ..
+            }
+        ),
         "{e}"
     );
 
@@ -150,7 +165,13 @@ fn an_inconsistent_but_checksummed_layout_is_corrupt() {
     rewrite_header("layout-value", |h| h.param = 2);
     let e = Value::<u8>::open(&name("layout-value")).unwrap_err();
     assert!(
-        matches!(&e, Error::Corrupt { detail, .. } if detail.contains("one element")),
+        matches!(
+            &e,
+            Error::Corrupt {
+                detail: Corruption::Parameter { found: 2, .. },
+                ..
+            }
+        ),
         "{e}"
     );
 }
@@ -180,15 +201,24 @@ fn wrong_payload_type() {
     let _cleanup = Cleanup::new(&["typed"]);
     let _v = Value::create(&name("typed"), 1u64).unwrap();
     match Value::<i64>::open(&name("typed")) {
-        Err(Error::TypeMismatch {
-            expected_type,
-            expected,
-            found,
-            ..
-        }) => {
-            assert_eq!(expected_type, "i64");
+        Err(e @ Error::TypeMismatch { .. }) => {
+            let Error::TypeMismatch {
+                expected_type,
+                expected,
+                found_type,
+                found,
+                ..
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!(*expected_type, "i64");
+            // The creator's type is named, not only hashed.
+            assert_eq!(found_type, "u64");
             assert_eq!((expected.size, found.size), (8, 8));
             assert_ne!(expected.name_hash, found.name_hash);
+            assert!(e.to_string().contains("expected i64"), "{e}");
+            assert!(e.to_string().contains("found u64"), "{e}");
         }
         other => panic!("expected TypeMismatch, got {other:?}"),
     }

@@ -1,7 +1,7 @@
 //! The checks the fuzz targets run, kept here so that the ordinary test suite
 //! replays the fuzz corpus through exactly the same code (see `tests/fuzz_corpus.rs`).
 
-use crate::header::{Header, HEADER_SIZE};
+use crate::header::{Header, HEADER_SIZE, PAYLOAD_OFFSET};
 use crate::layout::{CellLayout, LockPlacement};
 
 /// Feeds arbitrary bytes to header decoding and layout computation, checking
@@ -30,7 +30,7 @@ pub fn header_decodes(data: &[u8]) -> bool {
     assert_eq!(again, Ok(header), "decode(encode(h)) must be h");
     if let Some(placement) = LockPlacement::from_flags(header.flags) {
         if let Ok(layout) = CellLayout::new(header.fingerprint, header.param, placement) {
-            assert!(layout.data_offset >= HEADER_SIZE);
+            assert!(layout.data_offset >= PAYLOAD_OFFSET);
             assert!(layout.total_size >= layout.data_offset);
         }
     }

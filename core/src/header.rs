@@ -39,6 +39,62 @@ pub const MAGIC: [u8; 6] = *b"SHMIPC";
 /// block's second line, with the counted room of an MPMC queue whose
 /// capacity is not a power of two; a condition keeps a slot per waiter.
 pub const LAYOUT_VERSION: u16 = 4;
+/// Where the payload type's name is kept, for error messages: the line after
+/// the header. Written by the creator, read only to say what a segment holds
+/// when its fingerprint is not the one asked for; never trusted beyond that.
+pub const TYPE_NAME_OFFSET: usize = HEADER_SIZE;
+/// Bytes of the type-name line: a length byte, then up to 63 bytes of UTF-8.
+pub const TYPE_NAME_SIZE: usize = 64;
+/// Where every object's payload starts: after the header and the type name.
+pub const PAYLOAD_OFFSET: usize = TYPE_NAME_OFFSET + TYPE_NAME_SIZE;
+
+/// The type-name line for `name`: its length, then its bytes, cut at a
+/// character boundary to fit (ending in `…` when cut).
+///
+/// ```
+/// use shmipc_core::header::{decode_type_name, encode_type_name};
+/// assert_eq!(decode_type_name(&encode_type_name("u64")), "u64");
+/// let long = "a::very::long::path::to::some::Type<with::generic::Parameters, And::More>";
+/// let cut = encode_type_name(long);
+/// assert!(decode_type_name(&cut).ends_with('…'));
+/// assert!(long.starts_with(decode_type_name(&cut).trim_end_matches('…')));
+/// ```
+pub fn encode_type_name(name: &str) -> [u8; TYPE_NAME_SIZE] {
+    const ELLIPSIS: &str = "…";
+    let mut line = [0u8; TYPE_NAME_SIZE];
+    let room = TYPE_NAME_SIZE - 1;
+    let (kept, cut) = if name.len() <= room {
+        (name, false)
+    } else {
+        let mut end = room - ELLIPSIS.len();
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&name[..end], true)
+    };
+    line[1..1 + kept.len()].copy_from_slice(kept.as_bytes());
+    let mut len = kept.len();
+    if cut {
+        line[1 + len..1 + len + ELLIPSIS.len()].copy_from_slice(ELLIPSIS.as_bytes());
+        len += ELLIPSIS.len();
+    }
+    line[0] = len as u8;
+    line
+}
+
+/// The type name a line holds, as far as it is valid: the length is clamped
+/// to the line and the text to its longest UTF-8 prefix, so any bytes give
+/// some string.
+pub fn decode_type_name(line: &[u8; TYPE_NAME_SIZE]) -> &str {
+    let len = (line[0] as usize).min(TYPE_NAME_SIZE - 1);
+    let bytes = &line[1..1 + len];
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // `valid_up_to` ends the longest valid prefix.
+        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
+}
+
 /// Byte offset of the state word, which is read and written atomically.
 pub const STATE_OFFSET: usize = 8;
 /// State of a segment whose creator has not finished initialising it.

@@ -3,7 +3,7 @@
 //! every opener (which must not trust them).
 
 use crate::fingerprint::Fingerprint;
-use crate::header::HEADER_SIZE;
+use crate::header::PAYLOAD_OFFSET;
 use crate::name::MAX_NAME_LEN;
 use crate::spsc::SpscGeometry;
 
@@ -120,7 +120,8 @@ impl CellLayout {
     /// use shmipc_core::layout::{CellLayout, LockPlacement};
     /// use shmipc_core::fingerprint::Fingerprint;
     /// let l = CellLayout::new(Fingerprint::of::<u64>(), 10, LockPlacement::Inline).unwrap();
-    /// assert_eq!((l.lock_offset, l.data_offset, l.total_size), (Some(64), 128, 208));
+    /// // The header and the type-name line, a lock line, then ten u64s.
+    /// assert_eq!((l.lock_offset, l.data_offset, l.total_size), (Some(128), 192, 272));
     /// ```
     pub fn new(
         elem: Fingerprint,
@@ -138,9 +139,9 @@ impl CellLayout {
             });
         }
         let (lock_offset, after_lock) = match lock {
-            LockPlacement::None => (None, HEADER_SIZE),
-            LockPlacement::Inline => (Some(HEADER_SIZE), HEADER_SIZE + INLINE_LOCK_SIZE),
-            LockPlacement::Named => (Some(HEADER_SIZE), HEADER_SIZE + LOCK_NAME_SIZE),
+            LockPlacement::None => (None, PAYLOAD_OFFSET),
+            LockPlacement::Inline => (Some(PAYLOAD_OFFSET), PAYLOAD_OFFSET + INLINE_LOCK_SIZE),
+            LockPlacement::Named => (Some(PAYLOAD_OFFSET), PAYLOAD_OFFSET + LOCK_NAME_SIZE),
         };
         let align = align as usize;
         let data_offset = (after_lock + align - 1) & !(align - 1);
@@ -163,9 +164,9 @@ impl CellLayout {
 }
 
 /// The layout of a segment that holds only a lock.
-pub const LOCK_SEGMENT_SIZE: usize = HEADER_SIZE + INLINE_LOCK_SIZE;
+pub const LOCK_SEGMENT_SIZE: usize = PAYLOAD_OFFSET + INLINE_LOCK_SIZE;
 /// Where the lock sits in a Lock segment.
-pub const LOCK_OFFSET: usize = HEADER_SIZE;
+pub const LOCK_OFFSET: usize = PAYLOAD_OFFSET;
 
 /// How a queue's ring is shared; stored in the header's flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,7 +351,7 @@ impl QueueLayout {
             k => SpscGeometry::new(capacity, k).ok_or(too_large)?.groups(),
         };
         let slot_size = shape.size;
-        let control_offset = HEADER_SIZE;
+        let control_offset = PAYLOAD_OFFSET;
         let indices_offset = control_offset + QUEUE_CONTROL_SIZE;
         let slots_offset = indices_offset + RING_INDICES_SIZE;
         let total = slots

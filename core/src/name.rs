@@ -10,11 +10,12 @@ pub enum NameError {
     Empty,
     /// The name is longer than [`MAX_NAME_LEN`] bytes; carries its length.
     TooLong(usize),
-    /// The name holds a byte outside `[A-Za-z0-9._-]`; carries the byte and its index.
-    BadByte {
-        /// The offending byte.
-        byte: u8,
-        /// Where it stands in the name.
+    /// The name holds a character outside `[A-Za-z0-9._-]`; carries the
+    /// character and the byte index where it starts.
+    BadChar {
+        /// The offending character.
+        ch: char,
+        /// The byte index where it starts in the name.
         index: usize,
     },
     /// The name is `.` or `..`, which would read as a directory.
@@ -28,10 +29,10 @@ impl core::fmt::Display for NameError {
             NameError::TooLong(len) => {
                 write!(f, "expected at most {MAX_NAME_LEN} bytes, found {len}")
             }
-            NameError::BadByte { byte, index } => write!(
+            NameError::BadChar { ch, index } => write!(
                 f,
-                "expected only [A-Za-z0-9._-], found byte 0x{byte:02x} ({:?}) at index {index}",
-                byte as char
+                "expected only [A-Za-z0-9._-], found {ch:?} (U+{:04X}) at byte {index}",
+                ch as u32
             ),
             NameError::DotName => f.write_str("expected a name, found `.` or `..`"),
         }
@@ -47,7 +48,11 @@ impl core::fmt::Display for NameError {
 /// use shmipc_core::name::{validate_name, NameError};
 /// assert!(validate_name("orders.v2-eu_1").is_ok());
 /// assert_eq!(validate_name(""), Err(NameError::Empty));
-/// assert!(matches!(validate_name("a/b"), Err(NameError::BadByte { byte: b'/', index: 1 })));
+/// assert!(matches!(validate_name("a/b"), Err(NameError::BadChar { ch: '/', index: 1 })));
+/// // A character is shown as itself, not as its first byte.
+/// let e = validate_name("caf\u{e9}").unwrap_err();
+/// assert_eq!(e, NameError::BadChar { ch: '\u{e9}', index: 3 });
+/// assert!(e.to_string().contains("'\u{e9}'"));
 /// ```
 pub fn validate_name(name: &str) -> Result<(), NameError> {
     let bytes = name.as_bytes();
@@ -60,10 +65,10 @@ pub fn validate_name(name: &str) -> Result<(), NameError> {
     if name == "." || name == ".." {
         return Err(NameError::DotName);
     }
-    for (index, &byte) in bytes.iter().enumerate() {
-        let ok = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-');
+    for (index, ch) in name.char_indices() {
+        let ok = ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-');
         if !ok {
-            return Err(NameError::BadByte { byte, index });
+            return Err(NameError::BadChar { ch, index });
         }
     }
     Ok(())

@@ -36,6 +36,10 @@ pub const WAITERS: u32 = 1 << 31;
 /// The bits of the state word that hold the thread id. Linux thread ids are
 /// below 2^22 (`PID_MAX_LIMIT`), so bit 30 and 31 are free.
 pub const TID_MASK: u32 = (1 << 30) - 1;
+/// The "thread id" of a lock held detached ([`RawLock::detach`]): held by
+/// no thread, released by whoever it was handed to. No real thread has it
+/// (ids are below 2^22), and no waiter takes it over as dead.
+pub const DETACHED: u32 = TID_MASK;
 
 /// How an acquisition went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +203,48 @@ impl RawLock {
         }
     }
 
+    /// Converts the caller's hold into a detached one: the lock stays held,
+    /// by no thread, until [`release_detached`](Self::release_detached).
+    /// Only the holder may call this.
+    pub fn detach(&self) {
+        self.owner_tid.store(0, Ordering::Relaxed);
+        let mut seen = self.state.load(Ordering::Relaxed);
+        while let Err(now) = self.state.compare_exchange_weak(
+            seen,
+            seen & WAITERS | DETACHED,
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
+            seen = now;
+        }
+    }
+
+    /// Releases a lock held detached, from any thread of any process;
+    /// `false` (and nothing done) if the lock is not held detached.
+    pub fn release_detached<U: Unpark>(&self, unpark: &U) -> bool {
+        let mut seen = self.state.load(Ordering::Relaxed);
+        while seen & TID_MASK == DETACHED {
+            match self
+                .state
+                .compare_exchange_weak(seen, 0, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    if seen & WAITERS != 0 {
+                        unpark.unpark(&self.state, 1);
+                    }
+                    return true;
+                }
+                Err(now) => seen = now,
+            }
+        }
+        false
+    }
+
+    /// Whether the lock is held detached (a snapshot).
+    pub fn is_detached(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & TID_MASK == DETACHED
+    }
+
     /// Whether the lock is held right now (a snapshot, stale at once).
     pub fn is_locked(&self) -> bool {
         self.state.load(Ordering::Relaxed) != 0
@@ -274,6 +320,10 @@ impl RawLock {
     }
 
     fn take_over_if_dead<P: Park>(&self, seen: u32, me: &Owner, park: &mut P) -> Option<Acquired> {
+        if seen & TID_MASK == DETACHED {
+            // Held by no thread on purpose: no holder can die.
+            return None;
+        }
         let holder = self.record_for(seen & TID_MASK);
         if park.liveness(&holder) == Liveness::Alive {
             return None;

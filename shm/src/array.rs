@@ -197,7 +197,9 @@ pub struct ArrayGuard<'a, T: Plain> {
     _marker: PhantomData<&'a mut [T]>,
 }
 
-// SAFETY: `&ArrayGuard` gives `&[T]`, and `T: Sync` (Plain).
+// SAFETY: `&ArrayGuard` gives `&[T]` (`T: Sync`, being `Plain`) and the
+// `&LockGuard` inside, which is `Sync` (see there); the `!Send` of that guard
+// keeps the release, the drop, on the holding thread.
 unsafe impl<T: Plain> Sync for ArrayGuard<'_, T> {}
 
 impl<T: Plain> ArrayGuard<'_, T> {

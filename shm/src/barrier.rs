@@ -10,7 +10,7 @@ use shmipc_core::park::Owner;
 use shmipc_core::racy;
 use shmipc_core::raw_barrier::{BarrierError, RawBarrier};
 
-use crate::error::{Error, Result};
+use crate::error::{BrokenReason, Corruption, Error, Result};
 use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::object::{Object, ObjectSpec};
@@ -122,7 +122,11 @@ impl Barrier {
             .ok_or_else(|| {
                 Error::corrupt(
                     object.name(),
-                    format!("impossible party count {}", object.param()),
+                    Corruption::Parameter {
+                        kind: Kind::Barrier,
+                        found: object.param(),
+                        layout: None,
+                    },
                 )
             })?;
         let mut nanos = [0u8; 8];
@@ -210,13 +214,12 @@ impl Barrier {
         result.map_err(|e| Error::BrokenBarrier {
             name: self.name().to_owned(),
             reason: match e {
-                BarrierError::Broken => "aborted, reset, or broken by another party".to_owned(),
-                BarrierError::TimedOut => format!(
-                    "this wait timed out after {:?}",
-                    timeout.unwrap_or_default()
-                ),
-                BarrierError::PartyDied { pid } => format!("participant process {pid} died"),
-                BarrierError::ActionFailed => "the action failed".to_owned(),
+                BarrierError::Broken => BrokenReason::Broken,
+                BarrierError::TimedOut => BrokenReason::TimedOut {
+                    after: timeout.unwrap_or_default(),
+                },
+                BarrierError::PartyDied { pid } => BrokenReason::PartyDied { pid },
+                BarrierError::ActionFailed => BrokenReason::ActionFailed,
             },
         })
     }

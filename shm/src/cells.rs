@@ -8,11 +8,11 @@ use std::sync::Arc;
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
 use shmipc_core::layout::{CellLayout, LockPlacement, LOCK_NAME_SIZE};
-use shmipc_core::name::MAX_NAME_LEN;
+use shmipc_core::name::{validate_name, NameError, MAX_NAME_LEN};
 use shmipc_core::racy;
 
 use crate::condition::REENTRANT_FLAG;
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::lock::{Guard, Lock, LockKind};
 use crate::options::Options;
 use crate::plain::Plain;
@@ -113,6 +113,7 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
             kind,
             flags: placement.flags() | reentrant_flag::<L>(placement),
             fingerprint,
+            type_name: std::any::type_name::<T>(),
             param: len as u64,
             total_size: layout.total_size,
         };
@@ -155,7 +156,10 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
             LockPlacement::from_flags(header.flags & !REENTRANT_FLAG).ok_or_else(|| {
                 Error::corrupt(
                     name,
-                    format!("unknown lock placement flags {}", header.flags),
+                    Corruption::Flags {
+                        kind,
+                        found: header.flags,
+                    },
                 )
             })?;
         if placement != LockPlacement::None && reentrant != L::REENTRANT {
@@ -169,27 +173,39 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
         if wants_lock == (placement == LockPlacement::None) {
             return Err(Error::corrupt(
                 name,
-                format!("a {kind} with lock placement {placement:?} cannot exist"),
+                Corruption::Flags {
+                    kind,
+                    found: header.flags,
+                },
             ));
         }
         if matches!(kind, Kind::Value | Kind::RawValue) && header.param != 1 {
             return Err(Error::corrupt(
                 name,
-                format!(
-                    "expected a {kind} of one element, found length {}",
-                    header.param
-                ),
+                Corruption::Parameter {
+                    kind,
+                    found: header.param,
+                    layout: None,
+                },
             ));
         }
-        let layout = CellLayout::new(fingerprint, header.param, placement)
-            .map_err(|e| Error::corrupt(name, format!("length {}: {e}", header.param)))?;
+        let layout = CellLayout::new(fingerprint, header.param, placement).map_err(|e| {
+            Error::corrupt(
+                name,
+                Corruption::Parameter {
+                    kind,
+                    found: header.param,
+                    layout: Some(e),
+                },
+            )
+        })?;
         if layout.total_size as u64 != header.total_size {
             return Err(Error::corrupt(
                 name,
-                format!(
-                    "expected total size {} for {} elements, found {}",
-                    layout.total_size, header.param, header.total_size
-                ),
+                Corruption::Size {
+                    expected: layout.total_size as u64,
+                    found: header.total_size,
+                },
             ));
         }
         let segment = Arc::new(segment);
@@ -208,7 +224,16 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
         let bytes = layout
             .len
             .checked_mul(std::mem::size_of::<T>())
-            .ok_or_else(|| Error::corrupt(segment.name(), "element bytes overflow"))?;
+            .ok_or_else(|| {
+                Error::corrupt(
+                    segment.name(),
+                    Corruption::Parameter {
+                        kind: Kind::from_code(segment.header().kind).unwrap_or(Kind::Array),
+                        found: segment.header().param,
+                        layout: None,
+                    },
+                )
+            })?;
         let data = segment.at(layout.data_offset, bytes)?.cast::<T>();
         Ok(Cells {
             segment,
@@ -238,7 +263,10 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
             Some(lock) => Ok((self, lock)),
             None => Err(Error::corrupt(
                 self.name(),
-                "expected a lock for this object, found none",
+                Corruption::Flags {
+                    kind: Kind::from_code(self.segment.header().kind).unwrap_or(Kind::Value),
+                    found: self.segment.header().flags,
+                },
             )),
         }
     }
@@ -336,15 +364,20 @@ pub(crate) fn read_lock_name(segment: &Segment, at: usize) -> Result<String> {
     // SAFETY: `at..at + LOCK_NAME_SIZE` is inside the segment (checked by `at`).
     unsafe { racy::load(ptr.as_ptr(), record.as_mut_ptr(), LOCK_NAME_SIZE) };
     let len = u32::from_ne_bytes([record[0], record[1], record[2], record[3]]) as usize;
-    let bad = |detail: String| Error::corrupt(segment.name(), detail);
+    let bad = |name: Option<NameError>| {
+        Error::corrupt(
+            segment.name(),
+            Corruption::LockName {
+                len: len as u64,
+                name,
+            },
+        )
+    };
     if len == 0 || len > MAX_NAME_LEN {
-        return Err(bad(format!(
-            "expected a lock name of 1..={MAX_NAME_LEN} bytes, found length {len}"
-        )));
+        return Err(bad(None));
     }
-    let name = std::str::from_utf8(&record[4..4 + len])
-        .map_err(|_| bad("the shared lock's name is not UTF-8".to_owned()))?;
-    checked_name(name).map_err(|e| bad(format!("the shared lock's name is invalid: {e}")))?;
+    let name = std::str::from_utf8(&record[4..4 + len]).map_err(|_| bad(None))?;
+    validate_name(name).map_err(|e| bad(Some(e)))?;
     Ok(name.to_owned())
 }
 

@@ -12,7 +12,7 @@ use shmipc_core::layout::{CellLayout, LockPlacement};
 use shmipc_core::raw_condition::{RawCondition, CONDITION_SLOTS};
 
 use crate::cells::{check_guard, read_lock_name, write_lock_name, CellLock};
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::lock::{outcome, Guard, Lock, LockKind, OwnerDied};
@@ -154,6 +154,7 @@ impl<L: LockKind> Condition<L> {
             kind: Kind::Condition,
             flags: placement.flags() | if L::REENTRANT { REENTRANT_FLAG } else { 0 },
             fingerprint: Fingerprint::of::<RawCondition>(),
+            type_name: "RawCondition",
             param: 1,
             total_size: layout.total_size,
         };
@@ -194,7 +195,10 @@ impl<L: LockKind> Condition<L> {
             _ => {
                 return Err(Error::corrupt(
                     name,
-                    format!("impossible condition flags {flags}"),
+                    Corruption::Flags {
+                        kind: Kind::Condition,
+                        found: flags,
+                    },
                 ))
             }
         };
@@ -202,11 +206,10 @@ impl<L: LockKind> Condition<L> {
         if layout.total_size as u64 != segment.header().total_size {
             return Err(Error::corrupt(
                 name,
-                format!(
-                    "expected a condition of {} bytes, found {}",
-                    layout.total_size,
-                    segment.header().total_size
-                ),
+                Corruption::Size {
+                    expected: layout.total_size as u64,
+                    found: segment.header().total_size,
+                },
             ));
         }
         let segment = Arc::new(segment);

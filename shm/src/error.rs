@@ -5,7 +5,8 @@ use std::io;
 use std::time::Duration;
 
 use shmipc_core::fingerprint::Fingerprint;
-use shmipc_core::header::Kind;
+use shmipc_core::header::{HeaderError, Kind};
+use shmipc_core::layout::LayoutError;
 use shmipc_core::name::NameError;
 
 /// `Result<T, shmipc::Error>`.
@@ -27,7 +28,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// No segment of that name exists.
+    /// No segment of that name exists. Usually its creating handle was
+    /// dropped, which removes the name (see `Options::persist`), or it was
+    /// never created.
     NotFound {
         /// The object's name.
         name: String,
@@ -82,6 +85,9 @@ pub enum Error {
         expected_type: &'static str,
         /// Its fingerprint.
         expected: Fingerprint,
+        /// The type the creator stored, as its name was recorded beside the
+        /// header (cut to 63 bytes; untrusted text).
+        found_type: String,
         /// The fingerprint stored in the segment.
         found: Fingerprint,
     },
@@ -94,12 +100,13 @@ pub enum Error {
         /// Bytes there.
         found: u64,
     },
-    /// The header or the layout it describes is inconsistent.
+    /// The header, the layout it describes, or the object's live state is
+    /// impossible: a peer wrote garbage, or the file is not what it claims.
     Corrupt {
         /// The object's name.
         name: String,
         /// What is inconsistent, with the values found.
-        detail: String,
+        detail: Corruption,
     },
     /// The creator had not finished initialising the segment within the wait.
     NotReady {
@@ -152,8 +159,23 @@ pub enum Error {
     BrokenBarrier {
         /// The barrier's name.
         name: String,
-        /// Why, e.g. `"aborted or reset"`, `"timed out after 50ms"`.
-        reason: String,
+        /// Why.
+        reason: BrokenReason,
+    },
+    /// A release would take a plain semaphore's count past `u32::MAX`.
+    SemaphoreOverflow {
+        /// The semaphore's name.
+        name: String,
+        /// Permits available at the time.
+        value: u32,
+        /// Permits the release tried to add.
+        adding: u32,
+    },
+    /// [`Lock::release_detached`](crate::Lock::release_detached) found the
+    /// lock free, or held by a thread rather than detached.
+    NotDetached {
+        /// The lock's name.
+        name: String,
     },
     /// A lock of the other kind (Lock vs RLock) guards the object.
     LockKindMismatch {
@@ -237,6 +259,8 @@ impl Error {
             | Error::OwnerDied { name, .. }
             | Error::IndexOutOfBounds { name, .. }
             | Error::TooManyWaiters { name, .. }
+            | Error::SemaphoreOverflow { name, .. }
+            | Error::NotDetached { name }
             | Error::OverRelease { name, .. }
             | Error::BrokenBarrier { name, .. }
             | Error::LockKindMismatch { name, .. }
@@ -264,10 +288,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn corrupt(name: &str, detail: impl Into<String>) -> Error {
+    pub(crate) fn corrupt(name: &str, detail: Corruption) -> Error {
         Error::Corrupt {
             name: name.to_owned(),
-            detail: detail.into(),
+            detail,
         }
     }
 
@@ -281,7 +305,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NotFound { name } => write!(f, "shmipc object '{name}' not found"),
+            Error::NotFound { name } => write!(
+                f,
+                "shmipc object '{name}' not found (its creating handle removes the name when dropped, unless created with Options::persist)"
+            ),
             Error::AlreadyExists { name } => {
                 write!(f, "shmipc object '{name}' already exists (unlink it or pick another name)")
             }
@@ -316,10 +343,12 @@ impl fmt::Display for Error {
                 name,
                 expected_type,
                 expected,
+                found_type,
                 found,
             } => write!(
                 f,
-                "shmipc object '{name}' holds another type: expected {expected_type} ({expected}), found {found}"
+                "shmipc object '{name}' holds another type: expected {expected_type} ({expected}), found {} ({found})",
+                if found_type.is_empty() { "an unnamed type" } else { found_type }
             ),
             Error::Truncated {
                 name,
@@ -365,6 +394,14 @@ impl fmt::Display for Error {
                 "single-producer single-consumer queue '{name}' already has a {role} (taken by thread {tid} of pid {pid}); use an MPMC queue for more"
             ),
             Error::BrokenBarrier { name, reason } => write!(f, "barrier '{name}' is broken: {reason}"),
+            Error::SemaphoreOverflow { name, value, adding } => write!(
+                f,
+                "releasing {adding} permit(s) of semaphore '{name}' would pass u32::MAX (value {value})"
+            ),
+            Error::NotDetached { name } => write!(
+                f,
+                "lock '{name}' is not held detached: only a lock handed over with LockGuard::detach can be released this way"
+            ),
             Error::LockKindMismatch {
                 name,
                 expected,
@@ -383,6 +420,146 @@ impl std::error::Error for Error {
         match self {
             Error::Os { source, .. } => Some(source),
             _ => None,
+        }
+    }
+}
+
+/// What is impossible about a corrupt object ([`Error::Corrupt`]), with the
+/// values found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Corruption {
+    /// The header failed its checksum or holds a field no creator writes.
+    Header(HeaderError),
+    /// The header's flags describe no layout of this kind of object.
+    Flags {
+        /// The object's kind.
+        kind: Kind,
+        /// The flags found.
+        found: u16,
+    },
+    /// The header's parameter (a length, a capacity, a party count) cannot
+    /// be: zero where one is needed, or a layout too large.
+    Parameter {
+        /// The object's kind.
+        kind: Kind,
+        /// The parameter found.
+        found: u64,
+        /// Why it cannot be laid out, if that is the reason.
+        layout: Option<LayoutError>,
+    },
+    /// The header's total size is not the one its other fields lay out.
+    Size {
+        /// Bytes the layout needs.
+        expected: u64,
+        /// Bytes the header declares.
+        found: u64,
+    },
+    /// A part of the object lies outside the segment, or misaligned.
+    Span {
+        /// Where it starts.
+        offset: u64,
+        /// How long it is.
+        len: u64,
+        /// The segment's size.
+        size: u64,
+    },
+    /// The record naming a shared lock is not a valid name.
+    LockName {
+        /// The length recorded.
+        len: u64,
+        /// What is wrong with the name, if it has one.
+        name: Option<NameError>,
+    },
+    /// A ring's positions are further apart than its capacity allows.
+    RingPositions {
+        /// The producers' position.
+        tail: u64,
+        /// The consumers' position.
+        head: u64,
+        /// The ring's capacity.
+        capacity: u64,
+    },
+    /// A ring slot's stamp is one that no run of the protocol leaves there.
+    SlotStamp {
+        /// The reader's position.
+        position: u64,
+        /// The stamp found.
+        stamp: u64,
+        /// The stamps the protocol can leave: the item's, the previous lap's.
+        expected: [u64; 2],
+    },
+}
+
+impl fmt::Display for Corruption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Corruption::Header(e) => write!(f, "{e}"),
+            Corruption::Flags { kind, found } => {
+                write!(f, "flags {found:#x} describe no {kind}")
+            }
+            Corruption::Parameter { kind, found, layout } => match layout {
+                Some(e) => write!(f, "a {kind} of parameter {found} cannot be laid out: {e}"),
+                None => write!(f, "a {kind} cannot have parameter {found}"),
+            },
+            Corruption::Size { expected, found } => write!(
+                f,
+                "expected a total size of {expected} bytes for what the header describes, found {found}"
+            ),
+            Corruption::Span { offset, len, size } => write!(
+                f,
+                "expected {len} aligned bytes at offset {offset} inside the segment, found it {size} bytes long"
+            ),
+            Corruption::LockName { len, name: None } => write!(
+                f,
+                "expected a shared lock's name of 1 to 200 bytes, found length {len}"
+            ),
+            Corruption::LockName { name: Some(e), .. } => {
+                write!(f, "the shared lock's recorded name is invalid: {e}")
+            }
+            Corruption::RingPositions { tail, head, capacity } => write!(
+                f,
+                "ring positions tail {tail} and head {head} are more than the capacity {capacity} apart"
+            ),
+            Corruption::SlotStamp {
+                position,
+                stamp,
+                expected: [item, previous_lap],
+            } => write!(
+                f,
+                "the slot of position {position} has stamp {stamp}; expected {item} (its item) or {previous_lap} (the previous lap's)"
+            ),
+        }
+    }
+}
+
+/// Why a barrier is broken ([`Error::BrokenBarrier`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokenReason {
+    /// Aborted, reset, or broken by another party's failure.
+    Broken,
+    /// This party's wait timed out, and broke the barrier.
+    TimedOut {
+        /// The timeout given.
+        after: Duration,
+    },
+    /// A participant process died; this party broke the barrier.
+    PartyDied {
+        /// The dead participant.
+        pid: u32,
+    },
+    /// The barrier's action failed (panicked in another party).
+    ActionFailed,
+}
+
+impl fmt::Display for BrokenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BrokenReason::Broken => f.write_str("aborted, reset, or broken by another party"),
+            BrokenReason::TimedOut { after } => write!(f, "this wait timed out after {after:?}"),
+            BrokenReason::PartyDied { pid } => write!(f, "participant process {pid} died"),
+            BrokenReason::ActionFailed => f.write_str("the action failed"),
         }
     }
 }

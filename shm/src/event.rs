@@ -90,11 +90,20 @@ impl Event {
         self.object.raw().is_set()
     }
 
-    /// Waits until the flag is set. Always returns `true`, as Python's does.
-    pub fn wait(&self) -> bool {
+    /// Waits until the flag is set.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-wait-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// e.set();
+    /// e.wait(); // returns at once
+    /// # Ok(()) }
+    /// ```
+    pub fn wait(&self) {
         let mut park = FutexPark::new(None);
         while !self.object.raw().wait(&mut park) {}
-        true
     }
 
     /// Waits at most `timeout`; returns whether the flag was set.

@@ -41,17 +41,19 @@ pub use array::{Array, ArrayGuard};
 pub use barrier::Barrier;
 pub use cells::CellLock;
 pub use condition::{Condition, WaitError, WaitTimeoutResult};
-pub use error::{Error, Result};
+pub use error::{BrokenReason, Corruption, Error, Result};
 pub use event::Event;
 pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
-pub use queue::{Consumer, GetError, JoinableQueue, Producer, PutError, Queue, WaitStrategy};
+pub use queue::{
+    Consumer, GetError, JoinableQueue, Producer, PutError, Queue, SliceError, WaitStrategy,
+};
 pub use raw_array::RawArray;
 pub use raw_value::RawValue;
 pub use rlock::{RLock, RLockGuard};
 pub use segment::unlink;
-pub use semaphore::{BoundedSemaphore, Semaphore};
+pub use semaphore::{AcquireError, BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use shared_guard::SharedGuard;
 pub use shmipc_core::layout::QueueMode;
 pub use sys::OS_PREFIX;

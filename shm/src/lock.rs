@@ -15,7 +15,7 @@ use shmipc_core::header::Kind;
 use shmipc_core::layout::{LOCK_OFFSET, LOCK_SEGMENT_SIZE};
 use shmipc_core::raw_lock::{Acquired, RawLock};
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::options::Options;
@@ -28,7 +28,31 @@ use crate::segment::{Segment, Spec};
 /// [`OwnerDied::recover`] takes the guard and marks the data consistent again;
 /// [`OwnerDied::into_inner`] takes the guard and leaves the lock marked, so that
 /// the next acquirer hears of it too. Dropping it releases the lock, still marked.
-/// Converting it into [`Error`] (with `?`) does the same.
+///
+/// # With `?`
+///
+/// The guard inside borrows the lock, as std's `PoisonError<MutexGuard>`
+/// borrows the mutex, so an `OwnerDied` cannot travel far: it is not
+/// `'static`, and `?` into `Box<dyn Error>` does not compile. `?` into
+/// [`shmipc::Error`](Error) does: the conversion drops the guard (releasing
+/// the lock, still marked) and keeps the dead holder's pid
+/// ([`Error::OwnerDied`]). To go on with the lock instead, in one call:
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// # fn main() -> Result<(), shmipc::Error> {
+/// # let name = format!("doc-owner-died-{}", std::process::id());
+/// let lock = shmipc::Lock::create(&name)?;
+/// // Take the lock whatever happened, and declare the data consistent:
+/// let guard = lock.acquire().unwrap_or_else(shmipc::OwnerDied::recover);
+/// // Or take it and leave the mark for the next acquirer to see:
+/// # drop(guard);
+/// let guard = lock.acquire().unwrap_or_else(shmipc::OwnerDied::into_inner);
+/// # drop(guard);
+/// // Or give up, as an error (the lock is released, still marked):
+/// let guard = lock.acquire()?;
+/// # drop(guard); Ok(()) }
+/// ```
 #[must_use = "the lock's previous holder died; decide whether the data is consistent"]
 pub struct OwnerDied<G: Guard> {
     guard: G,
@@ -137,6 +161,7 @@ pub type LockResult<G> = std::result::Result<G, OwnerDied<G>>;
 
 /// Why a `try_` or `_timeout` acquisition did not hand out a plain guard.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TryAcquireError<G: Guard> {
     /// Acquired, but the previous holder died: see [`OwnerDied`].
     OwnerDied(OwnerDied<G>),
@@ -262,6 +287,7 @@ impl LockCore {
             kind,
             flags: 0,
             fingerprint: Fingerprint::NONE,
+            type_name: "",
             param: 0,
             // All-zero bytes are a free, consistent lock: nothing to initialise.
             total_size: LOCK_SEGMENT_SIZE,
@@ -280,7 +306,11 @@ impl LockCore {
         if ptr.as_ptr() as usize % std::mem::align_of::<RawLock>() != 0 {
             return Err(Error::corrupt(
                 segment.name(),
-                format!("lock at misaligned offset {offset}"),
+                Corruption::Span {
+                    offset: offset as u64,
+                    len: std::mem::size_of::<RawLock>() as u64,
+                    size: segment.header().total_size,
+                },
             ));
         }
         let name = Arc::from(segment.name());
@@ -475,6 +505,46 @@ impl Lock {
         }
     }
 
+    /// Releases a lock handed over with [`LockGuard::detach`], from any
+    /// thread of any process; [`Error::NotDetached`] (and nothing done) if
+    /// the lock is free or held by a thread.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-release-detached-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert!(matches!(lock.release_detached(), Err(shmipc::Error::NotDetached { .. })));
+    /// lock.acquire()?.detach();
+    /// assert!(lock.is_detached());
+    /// lock.release_detached()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn release_detached(&self) -> Result<()> {
+        if self.raw().release_detached(&FutexWake) {
+            Ok(())
+        } else {
+            Err(Error::NotDetached {
+                name: self.name().to_owned(),
+            })
+        }
+    }
+
+    /// Whether the lock is held detached (see [`LockGuard::detach`]; a
+    /// snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-is-detached-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert!(!lock.is_detached());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_detached(&self) -> bool {
+        self.raw().is_detached()
+    }
+
     /// Whether the lock is held right now (stale as soon as it returns).
     pub fn is_locked(&self) -> bool {
         self.raw().is_locked()
@@ -556,14 +626,54 @@ pub struct LockGuard<'a> {
     _not_send: PhantomData<*const ()>,
 }
 
-// SAFETY: a shared reference to a guard only allows reading the lock's name.
+// SAFETY: the guard is kept from other threads (`!Send`, by the raw-pointer
+// marker) only so that its *drop*, the release, runs on the holding thread.
+// A `&LockGuard` cannot release: it gives `lock()`, a `&Lock`, which is
+// itself `Sync`, and `mark_consistent`, one atomic store to the lock's
+// segment. Neither depends on which thread calls it.
 unsafe impl Sync for LockGuard<'_> {}
 
 impl LockGuard<'_> {
     /// Marks the protected data consistent after an [`OwnerDied`] was handled
     /// through [`OwnerDied::into_inner`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-consistent-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let guard = lock.acquire()?;
+    /// guard.mark_consistent(); // nothing to mark here: a no-op
+    /// # Ok(()) }
+    /// ```
     pub fn mark_consistent(&self) {
         self.lock.raw().mark_consistent();
+    }
+
+    /// Hands the held lock over without releasing it: the lock stays held,
+    /// by no thread, until any thread of any process calls
+    /// [`Lock::release_detached`] (Python lets another thread release a
+    /// `Lock`; a guard cannot move, so this is the explicit way).
+    ///
+    /// A detached lock has no holder that can die: if whoever was to release
+    /// it never does, it stays held (no [`OwnerDied`] will free it).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-detach-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// lock.acquire()?.detach();
+    /// assert!(lock.try_acquire().is_err());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| lock.release_detached().unwrap()); // another thread releases
+    /// });
+    /// assert!(lock.try_acquire().is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub fn detach(self) {
+        self.lock.raw().detach();
+        std::mem::forget(self);
     }
 }
 

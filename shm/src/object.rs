@@ -6,9 +6,9 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use shmipc_core::fingerprint::Fingerprint;
-use shmipc_core::header::{Kind, HEADER_SIZE};
+use shmipc_core::header::{Kind, PAYLOAD_OFFSET};
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::options::Options;
 use crate::segment::{Segment, Spec};
 
@@ -19,7 +19,7 @@ pub(crate) struct ObjectSpec {
     pub extra: usize,
 }
 
-/// A mapped segment holding an `R` at [`HEADER_SIZE`].
+/// A mapped segment holding an `R` at [`PAYLOAD_OFFSET`].
 pub(crate) struct Object<R> {
     segment: Arc<Segment>,
     raw: NonNull<R>,
@@ -43,7 +43,7 @@ impl<R> Clone for Object<R> {
 }
 
 fn size_for<R>(spec: &ObjectSpec) -> usize {
-    HEADER_SIZE + std::mem::size_of::<R>() + spec.extra
+    PAYLOAD_OFFSET + std::mem::size_of::<R>() + spec.extra
 }
 
 impl<R> Object<R> {
@@ -60,16 +60,17 @@ impl<R> Object<R> {
             kind: spec.kind,
             flags: 0,
             fingerprint: Fingerprint::NONE,
+            type_name: "",
             param,
             total_size,
         };
         let segment = Segment::create(name, &seg_spec, opts, |base| {
-            let raw = base.as_ptr().wrapping_add(HEADER_SIZE).cast::<R>();
+            let raw = base.as_ptr().wrapping_add(PAYLOAD_OFFSET).cast::<R>();
             let extra = base
                 .as_ptr()
-                .wrapping_add(HEADER_SIZE + std::mem::size_of::<R>());
+                .wrapping_add(PAYLOAD_OFFSET + std::mem::size_of::<R>());
             // SAFETY: the fresh mapping spans `total_size` bytes: `R` at
-            // HEADER_SIZE (page-aligned base + 64, which satisfies `R`'s alignment
+            // PAYLOAD_OFFSET (page-aligned base + 128, which satisfies `R`'s alignment
             // of at most 64), then `extra` bytes. Zero bytes are a valid `R`.
             unsafe { init(&*raw, NonNull::new_unchecked(extra)) };
         })?;
@@ -83,11 +84,10 @@ impl<R> Object<R> {
         if segment.header().total_size != expected {
             return Err(Error::corrupt(
                 name,
-                format!(
-                    "expected a {} of {expected} bytes, found {}",
-                    spec.kind,
-                    segment.header().total_size
-                ),
+                Corruption::Size {
+                    expected,
+                    found: segment.header().total_size,
+                },
             ));
         }
         Object::assemble(Arc::new(segment))
@@ -96,7 +96,7 @@ impl<R> Object<R> {
     fn assemble(segment: Arc<Segment>) -> Result<Object<R>> {
         const { assert!(std::mem::align_of::<R>() <= 64) };
         let raw = segment
-            .at(HEADER_SIZE, std::mem::size_of::<R>())?
+            .at(PAYLOAD_OFFSET, std::mem::size_of::<R>())?
             .cast::<R>();
         Ok(Object {
             segment,
@@ -114,11 +114,16 @@ impl<R> Object<R> {
 
     /// The `len` bytes after the structure (checked against the segment).
     pub(crate) fn extra(&self, len: usize) -> Result<NonNull<u8>> {
-        self.segment.at(HEADER_SIZE + std::mem::size_of::<R>(), len)
+        self.segment
+            .at(PAYLOAD_OFFSET + std::mem::size_of::<R>(), len)
     }
 
     pub(crate) fn name(&self) -> &str {
         self.segment.name()
+    }
+
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        self.segment.shared_name()
     }
 
     pub(crate) fn param(&self) -> u64 {

@@ -221,7 +221,10 @@ pub struct RLockGuard<'a> {
     _not_send: PhantomData<*const ()>,
 }
 
-// SAFETY: a shared reference to a guard only allows reading the lock's name.
+// SAFETY: the guard is kept from other threads (`!Send`) only so that its
+// drop, which releases a level, runs on the holding thread. A `&RLockGuard`
+// cannot release: it gives `lock()`, a `&RLock` (itself `Sync`), and
+// `mark_consistent`, one atomic store; neither depends on the calling thread.
 unsafe impl Sync for RLockGuard<'_> {}
 
 impl RLockGuard<'_> {

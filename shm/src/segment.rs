@@ -17,17 +17,19 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use memmap2::{MmapOptions, MmapRaw};
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::{
-    Header, HeaderError, Kind, HEADER_SIZE, LAYOUT_VERSION, STATE_OFFSET, STATE_READY,
+    decode_type_name, encode_type_name, Header, HeaderError, Kind, HEADER_SIZE, LAYOUT_VERSION,
+    PAYLOAD_OFFSET, STATE_OFFSET, STATE_READY, TYPE_NAME_OFFSET,
 };
 use shmipc_core::name::validate_name;
 use shmipc_core::racy;
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::identity;
 use crate::options::{Options, INITIALIZING_MODE};
 use crate::sys;
@@ -37,6 +39,8 @@ pub(crate) struct Spec {
     pub kind: Kind,
     pub flags: u16,
     pub fingerprint: Fingerprint,
+    /// The payload type's name, kept beside the header for error messages.
+    pub type_name: &'static str,
     pub param: u64,
     pub total_size: usize,
 }
@@ -44,7 +48,7 @@ pub(crate) struct Spec {
 /// A mapped, validated segment.
 pub(crate) struct Segment {
     map: MmapRaw,
-    name: Box<str>,
+    name: Arc<str>,
     header: Header,
     file: (u64, u64),
     unlink_on_drop: bool,
@@ -128,7 +132,7 @@ impl Segment {
             .map_raw(&file)
             .map_err(|e| Error::os(name, "mmap", e))?;
         let base = NonNull::new(map.as_mut_ptr())
-            .ok_or_else(|| Error::corrupt(name, "mmap returned null"))?;
+            .ok_or_else(|| Error::os(name, "mmap", std::io::Error::other("mmap returned null")))?;
         init(base);
         let (creator_pid, creator_start) = identity::this_process();
         let header = Header {
@@ -141,11 +145,17 @@ impl Segment {
             creator_pid,
             creator_start,
         };
+        let type_name = encode_type_name(spec.type_name);
+        // SAFETY: every layout starts its payload at PAYLOAD_OFFSET, after
+        // the type-name line, so the mapping spans it; nobody else can use
+        // the mapping before the Ready store. Written like the header, in
+        // 4-byte units.
+        unsafe { store_line(&type_name, base.as_ptr().add(TYPE_NAME_OFFSET)) };
         let bytes = header.encode();
         // SAFETY: the mapping is at least HEADER_SIZE bytes (every layout starts
         // with the header) and page-aligned, and nobody else can use it before
         // the Ready store. 4-byte units: the width of the state word.
-        unsafe { store_header(&bytes, base.as_ptr()) };
+        unsafe { store_line(&bytes, base.as_ptr()) };
         let segment = Segment {
             map,
             name: name.into(),
@@ -230,7 +240,7 @@ impl Segment {
             .map_raw(&file)
             .map_err(|e| Error::os(name, "mmap", e))?;
         // SAFETY: the mapping is `len >= HEADER_SIZE` bytes and page-aligned.
-        let mut snapshot = unsafe { load_header(map.as_ptr()) };
+        let mut snapshot = unsafe { load_line(map.as_ptr()) };
         if snapshot[..6] != shmipc_core::header::MAGIC {
             let mut found = [0u8; 6];
             found.copy_from_slice(&snapshot[..6]);
@@ -247,7 +257,7 @@ impl Segment {
         }
         // Re-read after the Acquire so the snapshot is the creator's final header.
         // SAFETY: as above.
-        snapshot = unsafe { load_header(map.as_ptr()) };
+        snapshot = unsafe { load_line(map.as_ptr()) };
         let header = Header::decode(&snapshot, facts.size).map_err(|e| header_error(name, e))?;
         if header.kind != kind.code() {
             return Err(Error::KindMismatch {
@@ -257,10 +267,19 @@ impl Segment {
             });
         }
         if header.fingerprint != fingerprint {
+            let found_type = if map.len() >= PAYLOAD_OFFSET {
+                // SAFETY: the mapping spans the type-name line (checked);
+                // 4-byte aligned inside a page-aligned mapping.
+                let line = unsafe { load_line(map.as_ptr().add(TYPE_NAME_OFFSET)) };
+                decode_type_name(&line).to_owned()
+            } else {
+                String::new()
+            };
             return Err(Error::TypeMismatch {
                 name: name.to_owned(),
                 expected_type,
                 expected: fingerprint,
+                found_type,
                 found: header.fingerprint,
             });
         }
@@ -275,6 +294,11 @@ impl Segment {
 
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The name, shared: for errors that carry it without allocating.
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        self.name.clone()
     }
 
     pub(crate) fn header(&self) -> &Header {
@@ -303,16 +327,17 @@ impl Segment {
         if end.is_none() {
             return Err(Error::corrupt(
                 &self.name,
-                format!(
-                    "expected bytes {offset}..{} inside the segment, found it {} bytes long",
-                    offset.saturating_add(len),
-                    self.header.total_size
-                ),
+                Corruption::Span {
+                    offset: offset as u64,
+                    len: len as u64,
+                    size: self.header.total_size,
+                },
             ));
         }
         // SAFETY: `offset + len` lies inside the mapping, checked above.
         let ptr = unsafe { self.map.as_mut_ptr().add(offset) };
-        NonNull::new(ptr).ok_or_else(|| Error::corrupt(&self.name, "null mapping"))
+        NonNull::new(ptr)
+            .ok_or_else(|| Error::os(&self.name, "mmap", std::io::Error::other("null mapping")))
     }
 }
 
@@ -347,7 +372,7 @@ fn header_error(name: &str, e: HeaderError) -> Error {
         },
         e @ (HeaderError::Checksum { .. } | HeaderError::BadField { .. }) => Error::Corrupt {
             name,
-            detail: e.to_string(),
+            detail: Corruption::Header(e),
         },
     }
 }
@@ -369,24 +394,25 @@ pub fn unlink(name: &str) -> Result<()> {
     sys::shm_unlink(&sys::os_name(name)).map_err(|e| map_open_error(name, "shm_unlink", e))
 }
 
-/// Copies the header out of a mapping, in 4-byte units: the width at which
-/// the state word inside it is read and written atomically, so that no byte
-/// of the header is ever accessed at two widths.
+/// Copies a 64-byte line (the header, the type name) out of a mapping, in
+/// 4-byte units: the width at which the state word inside the header is
+/// read and written atomically, so that no byte of it is ever accessed at
+/// two widths.
 ///
 /// # Safety
 /// `base` is 4-byte aligned and valid for [`HEADER_SIZE`] bytes.
-unsafe fn load_header(base: *const u8) -> [u8; HEADER_SIZE] {
+unsafe fn load_line(base: *const u8) -> [u8; HEADER_SIZE] {
     let mut words = [0u32; HEADER_SIZE / 4];
     // SAFETY: forwarded from the caller; `words` is ours, `u32` is `Pod`.
     unsafe { racy::load_run_typed(base.cast::<u32>(), words.as_mut_ptr(), words.len()) };
     bytemuck::cast(words)
 }
 
-/// Writes an encoded header into a mapping; the inverse of [`load_header`].
+/// Writes a 64-byte line into a mapping; the inverse of [`load_line`].
 ///
 /// # Safety
-/// As for [`load_header`], for writes.
-unsafe fn store_header(bytes: &[u8; HEADER_SIZE], base: *mut u8) {
+/// As for [`load_line`], for writes.
+unsafe fn store_line(bytes: &[u8; HEADER_SIZE], base: *mut u8) {
     let words: [u32; HEADER_SIZE / 4] = bytemuck::cast(*bytes);
     // SAFETY: forwarded from the caller; `words` is ours, `u32` is `Pod`.
     unsafe { racy::store_run_typed(words.as_ptr(), base.cast::<u32>(), words.len()) };

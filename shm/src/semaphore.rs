@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use shmipc_core::header::Kind;
 use shmipc_core::raw_semaphore::RawSemaphore;
 
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::futex::{FutexPark, FutexWake};
 use crate::object::{Object, ObjectSpec};
 use crate::options::Options;
@@ -26,7 +27,9 @@ const BOUNDED: ObjectSpec = ObjectSpec {
 /// `multiprocessing.Semaphore`. Permits are not owned: any process may release.
 ///
 /// No syscall when a permit is free or nobody waits; a blocked acquirer spins
-/// briefly, then parks on a futex.
+/// briefly, then parks on a futex. Besides the plain `acquire` / `release`
+/// pair there is a guard form ([`Semaphore::acquire_guard`]) that gives the
+/// permit back when dropped, also when the code holding it panics.
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -35,7 +38,7 @@ const BOUNDED: ObjectSpec = ObjectSpec {
 /// let slots = shmipc::Semaphore::create(&name, 2)?;
 /// slots.acquire();
 /// slots.try_acquire()?;
-/// assert!(slots.try_acquire().is_err()); // none left
+/// assert!(matches!(slots.try_acquire(), Err(shmipc::AcquireError::WouldBlock { .. })));
 /// slots.release()?;
 /// assert_eq!(slots.value(), 1);
 /// # Ok(()) }
@@ -56,8 +59,16 @@ impl fmt::Debug for Semaphore {
 }
 
 fn permits(value: u64, name: &str) -> Result<u32> {
-    u32::try_from(value)
-        .map_err(|_| Error::corrupt(name, format!("semaphore value {value} exceeds u32")))
+    u32::try_from(value).map_err(|_| {
+        Error::corrupt(
+            name,
+            Corruption::Parameter {
+                kind: Kind::Semaphore,
+                found: value,
+                layout: None,
+            },
+        )
+    })
 }
 
 impl Semaphore {
@@ -111,6 +122,16 @@ impl Semaphore {
     }
 
     /// Takes a permit, waiting as long as it takes.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-acquire-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// s.acquire();
+    /// assert_eq!(s.value(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn acquire(&self) {
         let raw = self.object.raw();
         if !raw.try_acquire() {
@@ -119,29 +140,106 @@ impl Semaphore {
         }
     }
 
-    /// Takes a permit if one is free; [`Error::WouldBlock`] otherwise.
-    pub fn try_acquire(&self) -> Result<()> {
+    /// Takes a permit if one is free; [`AcquireError::WouldBlock`] otherwise.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-try-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 0)?;
+    /// assert!(matches!(s.try_acquire(), Err(shmipc::AcquireError::WouldBlock { .. })));
+    /// # Ok(()) }
+    /// ```
+    pub fn try_acquire(&self) -> std::result::Result<(), AcquireError> {
         if self.object.raw().try_acquire() {
             Ok(())
         } else {
-            Err(Error::WouldBlock {
-                name: self.name().to_owned(),
-                op: "try_acquire",
+            Err(AcquireError::WouldBlock {
+                name: self.object.shared_name(),
             })
         }
     }
 
-    /// Takes a permit, waiting at most `timeout`; [`Error::TimedOut`] otherwise.
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<()> {
+    /// Takes a permit, waiting at most `timeout`; [`AcquireError::TimedOut`]
+    /// otherwise.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-timeout-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 0)?;
+    /// let waited = s.acquire_timeout(std::time::Duration::from_millis(5));
+    /// assert!(matches!(waited, Err(shmipc::AcquireError::TimedOut { .. })));
+    /// # Ok(()) }
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> std::result::Result<(), AcquireError> {
         let raw = self.object.raw();
         if raw.try_acquire() || raw.acquire(&mut FutexPark::timeout(Some(timeout))).is_ok() {
             return Ok(());
         }
-        Err(Error::TimedOut {
-            name: self.name().to_owned(),
-            op: "acquire_timeout",
+        Err(AcquireError::TimedOut {
+            name: self.object.shared_name(),
             after: timeout,
         })
+    }
+
+    /// Takes a permit, waiting as long as it takes, and returns it when the
+    /// guard is dropped: also when the code holding it panics.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-guard-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// let crashed = std::panic::catch_unwind(|| {
+    ///     let _permit = s.acquire_guard();
+    ///     panic!("the work failed");
+    /// });
+    /// assert!(crashed.is_err());
+    /// assert_eq!(s.value(), 1); // the permit came back
+    /// # Ok(()) }
+    /// ```
+    pub fn acquire_guard(&self) -> SemaphoreGuard<'_> {
+        self.acquire();
+        SemaphoreGuard { semaphore: self }
+    }
+
+    /// As [`try_acquire`](Self::try_acquire), with a guard that returns
+    /// the permit.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-try-guard-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// let permit = s.try_acquire_guard()?;
+    /// assert!(s.try_acquire_guard().is_err());
+    /// drop(permit);
+    /// assert!(s.try_acquire_guard().is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_acquire_guard(&self) -> std::result::Result<SemaphoreGuard<'_>, AcquireError> {
+        self.try_acquire()
+            .map(|()| SemaphoreGuard { semaphore: self })
+    }
+
+    /// As [`acquire_timeout`](Self::acquire_timeout), with a guard that
+    /// returns the permit.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-timeout-guard-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// let _permit = s.acquire_guard_timeout(std::time::Duration::from_millis(5))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn acquire_guard_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<SemaphoreGuard<'_>, AcquireError> {
+        self.acquire_timeout(timeout)
+            .map(|()| SemaphoreGuard { semaphore: self })
     }
 
     /// Returns one permit.
@@ -151,16 +249,35 @@ impl Semaphore {
 
     /// Returns `n` permits at once (Python 3.9's `release(n)`). For a bounded
     /// semaphore, fails with [`Error::OverRelease`] and changes nothing if
-    /// that would pass the initial value.
+    /// that would pass the initial value; for a plain one, with
+    /// [`Error::SemaphoreOverflow`] if it would pass `u32::MAX`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-release-n-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 0)?;
+    /// s.release_n(3)?;
+    /// assert_eq!(s.value(), 3);
+    /// assert!(matches!(s.release_n(u32::MAX), Err(shmipc::Error::SemaphoreOverflow { .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn release_n(&self, n: u32) -> Result<()> {
         self.object
             .raw()
             .release(n, self.bound, &FutexWake)
-            .map_err(|e| Error::OverRelease {
-                name: self.name().to_owned(),
-                value: e.value,
-                adding: e.adding,
-                bound: e.bound,
+            .map_err(|e| match self.bound {
+                Some(bound) => Error::OverRelease {
+                    name: self.name().to_owned(),
+                    value: e.value,
+                    adding: e.adding,
+                    bound,
+                },
+                None => Error::SemaphoreOverflow {
+                    name: self.name().to_owned(),
+                    value: e.value,
+                    adding: e.adding,
+                },
             })
     }
 
@@ -231,5 +348,104 @@ impl Deref for BoundedSemaphore {
     type Target = Semaphore;
     fn deref(&self) -> &Semaphore {
         &self.inner
+    }
+}
+
+/// A permit of a [`Semaphore`], given back when dropped (see
+/// [`Semaphore::acquire_guard`]).
+#[must_use = "the permit is given back as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct SemaphoreGuard<'a> {
+    semaphore: &'a Semaphore,
+}
+
+impl SemaphoreGuard<'_> {
+    /// The semaphore the permit belongs to.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-guard-of-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// let permit = s.acquire_guard();
+    /// assert_eq!(permit.semaphore().value(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn semaphore(&self) -> &Semaphore {
+        self.semaphore
+    }
+
+    /// Keeps the permit: the guard is dropped without giving it back (to be
+    /// released later with [`Semaphore::release`], by any process).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-sem-guard-forget-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 1)?;
+    /// s.acquire_guard().forget();
+    /// assert_eq!(s.value(), 0);
+    /// s.release()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SemaphoreGuard<'_> {
+    fn drop(&mut self) {
+        // A permit taken can always be given back, bounded or not: the count
+        // was at most bound - 1 since. A peer that scribbled on the count is
+        // the only way this fails, and a drop has no one to tell.
+        let _ = self.semaphore.release();
+    }
+}
+
+/// Why a semaphore acquisition did not take a permit.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// `try_acquire` found no permit.
+    WouldBlock {
+        /// The semaphore's name.
+        name: Arc<str>,
+    },
+    /// `acquire_timeout` waited its whole timeout.
+    TimedOut {
+        /// The semaphore's name.
+        name: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcquireError::WouldBlock { name } => write!(f, "semaphore '{name}' has no permit free"),
+            AcquireError::TimedOut { name, after } => write!(
+                f,
+                "acquire_timeout on semaphore '{name}' timed out after {after:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+impl From<AcquireError> for Error {
+    fn from(e: AcquireError) -> Error {
+        match e {
+            AcquireError::WouldBlock { name } => Error::WouldBlock {
+                name: name.to_string(),
+                op: "try_acquire",
+            },
+            AcquireError::TimedOut { name, after } => Error::TimedOut {
+                name: name.to_string(),
+                op: "acquire_timeout",
+                after,
+            },
+        }
     }
 }

@@ -172,7 +172,9 @@ pub struct ValueGuard<'a, T: Plain> {
     _marker: PhantomData<&'a mut T>,
 }
 
-// SAFETY: `&ValueGuard` gives `&T`, and `T: Sync` (Plain).
+// SAFETY: `&ValueGuard` gives `&T` (`T: Sync`, being `Plain`) and the
+// `&LockGuard` inside, which is `Sync` (see there); the `!Send` of that guard
+// keeps the release, the drop, on the holding thread.
 unsafe impl<T: Plain> Sync for ValueGuard<'_, T> {}
 
 impl<T: Plain> ValueGuard<'_, T> {

@@ -6,10 +6,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use super::error::{GetError, PutError};
+use super::error::{GetError, PutError, SliceError};
 use super::role::Role;
 use super::shared::{MayPop, MayPush, Shared};
-use crate::error::Result;
 use crate::plain::Plain;
 
 /// Makes a type `Send` but not `Sync`: an endpoint moves between threads,
@@ -243,7 +242,7 @@ impl<T: Plain> Producer<T> {
     /// assert_eq!(tx.try_put_slice(&[1, 2, 3])?, 2);
     /// # Ok(()) }
     /// ```
-    pub fn try_put_slice(&self, items: &[T]) -> Result<usize> {
+    pub fn try_put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
         self.shared.try_put_slice(self.may, items)
     }
 
@@ -259,7 +258,7 @@ impl<T: Plain> Producer<T> {
     /// assert_eq!(tx.put_slice(&[1, 2, 3])?, 3);
     /// # Ok(()) }
     /// ```
-    pub fn put_slice(&self, items: &[T]) -> Result<usize> {
+    pub fn put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
         self.shared.put_slice_until(self.may, items, None)
     }
 
@@ -273,7 +272,11 @@ impl<T: Plain> Producer<T> {
     /// assert_eq!(tx.put_slice_timeout(&[1], std::time::Duration::from_millis(5))?, 1);
     /// # Ok(()) }
     /// ```
-    pub fn put_slice_timeout(&self, items: &[T], timeout: Duration) -> Result<usize> {
+    pub fn put_slice_timeout(
+        &self,
+        items: &[T],
+        timeout: Duration,
+    ) -> std::result::Result<usize, SliceError> {
         self.shared.put_slice_until(self.may, items, Some(timeout))
     }
 }
@@ -419,7 +422,7 @@ impl<T: Plain> Consumer<T> {
     /// assert_eq!(rx.try_get_slice(&mut out)?, 2);
     /// # Ok(()) }
     /// ```
-    pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
+    pub fn try_get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
         self.shared.try_get_slice(self.may, out)
     }
 
@@ -438,7 +441,7 @@ impl<T: Plain> Consumer<T> {
     /// assert_eq!(rx.get_slice(&mut out)?, 1);
     /// # Ok(()) }
     /// ```
-    pub fn get_slice(&self, out: &mut [T]) -> Result<usize> {
+    pub fn get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
         self.shared.get_slice_until(self.may, out, None)
     }
 
@@ -453,7 +456,11 @@ impl<T: Plain> Consumer<T> {
     /// assert!(rx.get_slice_timeout(&mut out, std::time::Duration::from_millis(5)).is_err());
     /// # Ok(()) }
     /// ```
-    pub fn get_slice_timeout(&self, out: &mut [T], timeout: Duration) -> Result<usize> {
+    pub fn get_slice_timeout(
+        &self,
+        out: &mut [T],
+        timeout: Duration,
+    ) -> std::result::Result<usize, SliceError> {
         self.shared.get_slice_until(self.may, out, Some(timeout))
     }
 }

@@ -8,6 +8,7 @@ use crate::error::Error;
 
 /// Why a `put` did not enqueue; the item comes back in every case.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum PutError<T> {
     /// `try_put` found the queue full.
     Full {
@@ -32,7 +33,7 @@ pub enum PutError<T> {
         /// The queue's name.
         queue: Arc<str>,
     },
-    /// Anything else: a corrupt ring, a taken SPSC role.
+    /// Anything else: a corrupt ring, an SPSC role another handle holds.
     Failed {
         /// The item, handed back.
         item: T,
@@ -93,6 +94,7 @@ impl<T> From<PutError<T>> for Error {
 
 /// Why a `get` returned no item.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum GetError {
     /// `try_get` found the queue empty.
     Empty {
@@ -111,7 +113,7 @@ pub enum GetError {
         /// The queue's name.
         queue: Arc<str>,
     },
-    /// Anything else: a corrupt ring, a taken SPSC role.
+    /// Anything else: a corrupt ring, an SPSC role another handle holds.
     Failed(Error),
 }
 
@@ -150,5 +152,63 @@ impl From<GetError> for Error {
             },
             GetError::Failed(error) => error,
         }
+    }
+}
+
+/// Why a batch put or get (`put_slice`, `get_slice` and their forms) moved
+/// nothing. A `try_` batch that finds no room or no item is not an error: it
+/// moves 0 items.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SliceError {
+    /// A `_timeout` batch waited its whole timeout.
+    TimedOut {
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// The queue is closed (for a get: closed and drained).
+    Closed {
+        /// The queue's name.
+        queue: Arc<str>,
+    },
+    /// Anything else: a corrupt ring, an SPSC role another handle holds.
+    Failed(Error),
+}
+
+impl fmt::Display for SliceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SliceError::TimedOut { queue, after } => {
+                write!(f, "a batch on queue '{queue}' timed out after {after:?}")
+            }
+            SliceError::Closed { queue } => write!(f, "queue '{queue}' is closed"),
+            SliceError::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SliceError {}
+
+impl From<SliceError> for Error {
+    fn from(e: SliceError) -> Error {
+        match e {
+            SliceError::TimedOut { queue, after } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "slice_timeout",
+                after,
+            },
+            SliceError::Closed { queue } => Error::Closed {
+                name: queue.to_string(),
+            },
+            SliceError::Failed(error) => error,
+        }
+    }
+}
+
+impl From<Error> for SliceError {
+    fn from(e: Error) -> SliceError {
+        SliceError::Failed(e)
     }
 }

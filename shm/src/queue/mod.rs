@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use shmipc_core::layout::QueueMode;
 
 pub use endpoint::{Consumer, Producer};
-pub use error::{GetError, PutError};
+pub use error::{GetError, PutError, SliceError};
 pub use joinable::JoinableQueue;
 pub use wait::WaitStrategy;
 
@@ -618,11 +618,11 @@ impl<T: Plain> Queue<T> {
     /// assert_eq!(q.try_put_slice(&[1, 2, 3, 4, 5, 6])?, 4);
     /// # Ok(()) }
     /// ```
-    pub fn try_put_slice(&self, items: &[T]) -> Result<usize> {
+    pub fn try_put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
         self.pushing(
             Some(Duration::ZERO),
             |may, _| self.shared.try_put_slice(may, items),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 
@@ -645,11 +645,11 @@ impl<T: Plain> Queue<T> {
     /// assert_eq!(out[..2], [5, 6]);
     /// # Ok(()) }
     /// ```
-    pub fn put_slice(&self, items: &[T]) -> Result<usize> {
+    pub fn put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
         self.pushing(
             None,
             |may, left| self.shared.put_slice_until(may, items, left),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 
@@ -665,11 +665,15 @@ impl<T: Plain> Queue<T> {
     /// assert!(q.put_slice_timeout(&[3], std::time::Duration::from_millis(5)).is_err());
     /// # Ok(()) }
     /// ```
-    pub fn put_slice_timeout(&self, items: &[T], timeout: Duration) -> Result<usize> {
+    pub fn put_slice_timeout(
+        &self,
+        items: &[T],
+        timeout: Duration,
+    ) -> std::result::Result<usize, SliceError> {
         self.pushing(
             Some(timeout),
             |may, left| self.shared.put_slice_until(may, items, left),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 
@@ -687,11 +691,11 @@ impl<T: Plain> Queue<T> {
     /// assert_eq!(q.try_get_slice(&mut out)?, 0);
     /// # Ok(()) }
     /// ```
-    pub fn try_get_slice(&self, out: &mut [T]) -> Result<usize> {
+    pub fn try_get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
         self.popping(
             Some(Duration::ZERO),
             |may, _| self.shared.try_get_slice(may, out),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 
@@ -711,11 +715,11 @@ impl<T: Plain> Queue<T> {
     /// assert_eq!(q.get_slice(&mut out)?, 1);
     /// # Ok(()) }
     /// ```
-    pub fn get_slice(&self, out: &mut [T]) -> Result<usize> {
+    pub fn get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
         self.popping(
             None,
             |may, left| self.shared.get_slice_until(may, out, left),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 
@@ -731,11 +735,15 @@ impl<T: Plain> Queue<T> {
     /// assert!(q.get_slice_timeout(&mut out, std::time::Duration::from_millis(5)).is_err());
     /// # Ok(()) }
     /// ```
-    pub fn get_slice_timeout(&self, out: &mut [T], timeout: Duration) -> Result<usize> {
+    pub fn get_slice_timeout(
+        &self,
+        out: &mut [T],
+        timeout: Duration,
+    ) -> std::result::Result<usize, SliceError> {
         self.popping(
             Some(timeout),
             |may, left| self.shared.get_slice_until(may, out, left),
-            Err,
+            |e| Err(SliceError::Failed(e)),
         )
     }
 

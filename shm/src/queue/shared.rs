@@ -24,11 +24,11 @@ use shmipc_core::spsc::{
     GroupedSlots, Spsc, SpscConsumer, SpscGeometry, SpscIndices, SpscProducer,
 };
 
-use super::error::{GetError, PutError};
+use super::error::{GetError, PutError, SliceError};
 use super::role::{self, Claim, Role, Taken};
 use super::slots::ShmSlots;
 use super::wait::{wait_for, Patience, WaitStrategy};
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
 use crate::options::Options;
 use crate::plain::Plain;
@@ -89,6 +89,10 @@ enum Ring {
 /// slots; after them it takes any room.
 const SLACK_TRIES: u32 = 6;
 
+/// A handle's `try_put` and `try_get` misses between two looks for an
+/// impossible ring (see [`Shared::miss_is_due_a_check`]).
+const CHECK_EVERY: u32 = 64;
+
 /// How far ahead of its position an SPSC consumer prefetches (measured; see
 /// [`SpscConsumer::with_prefetch`]).
 const PREFETCH_BYTES: u64 = 256;
@@ -117,6 +121,8 @@ pub(super) struct Shared<T: Plain> {
     /// Where this handle's MPMC puts next look for slack (see
     /// [`Mpmc::push_with_slack`]); a hint, per handle, never shared.
     mpmc_room_until: AtomicU64,
+    /// This handle's `try_` misses (see [`Shared::miss_is_due_a_check`]).
+    misses: AtomicU32,
     pub(super) joinable: bool,
     pub(super) wait: WaitStrategy,
 }
@@ -144,6 +150,7 @@ impl<T: Plain> Clone for Shared<T> {
             put_slack: self.put_slack,
             prefetch: self.prefetch,
             mpmc_room_until: AtomicU64::new(0),
+            misses: AtomicU32::new(0),
             joinable: self.joinable,
             wait: self.wait,
         }
@@ -194,6 +201,7 @@ impl<T: Plain> Shared<T> {
             kind: Kind::Queue,
             flags,
             fingerprint,
+            type_name: std::any::type_name::<T>(),
             param: capacity,
             total_size: layout.total_size,
         };
@@ -252,19 +260,30 @@ impl<T: Plain> Shared<T> {
             _ => {
                 return Err(Error::corrupt(
                     name,
-                    format!("impossible queue flags {}", header.flags),
+                    Corruption::Flags {
+                        kind: Kind::Queue,
+                        found: header.flags,
+                    },
                 ))
             }
         };
-        let layout = QueueLayout::new(fingerprint, header.param, mode)
-            .map_err(|e| Error::corrupt(name, format!("capacity {}: {e}", header.param)))?;
+        let layout = QueueLayout::new(fingerprint, header.param, mode).map_err(|e| {
+            Error::corrupt(
+                name,
+                Corruption::Parameter {
+                    kind: Kind::Queue,
+                    found: header.param,
+                    layout: Some(e),
+                },
+            )
+        })?;
         if layout.total_size as u64 != header.total_size {
             return Err(Error::corrupt(
                 name,
-                format!(
-                    "expected {} bytes for {} slots, found {}",
-                    layout.total_size, header.param, header.total_size
-                ),
+                Corruption::Size {
+                    expected: layout.total_size as u64,
+                    found: header.total_size,
+                },
             ));
         }
         let joinable = header.flags & queue_flags::JOINABLE != 0;
@@ -296,7 +315,16 @@ impl<T: Plain> Shared<T> {
         let slot_bytes = usize::try_from(layout.slots)
             .ok()
             .and_then(|slots| slots.checked_mul(layout.slot_size))
-            .ok_or_else(|| Error::corrupt(segment.name(), "slot bytes overflow"))?;
+            .ok_or_else(|| {
+                Error::corrupt(
+                    segment.name(),
+                    Corruption::Parameter {
+                        kind: Kind::Queue,
+                        found: layout.capacity,
+                        layout: None,
+                    },
+                )
+            })?;
         let base = segment.at(layout.slots_offset, slot_bytes)?;
         // SAFETY: `at` checked that the span lies inside the mapping, which
         // `segment` keeps alive for as long as the slots (both are fields of
@@ -316,6 +344,7 @@ impl<T: Plain> Shared<T> {
             put_slack: (layout.capacity / 16).clamp(1, 64),
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             mpmc_room_until: AtomicU64::new(0),
+            misses: AtomicU32::new(0),
             joinable,
             wait: WaitStrategy::default(),
         })
@@ -540,20 +569,23 @@ impl<T: Plain> Shared<T> {
         match e {
             RingError::Corrupt { tail, head } => Error::corrupt(
                 &self.name,
-                format!(
-                    "ring positions tail {tail} and head {head} are more than the capacity {} apart",
-                    self.capacity
-                ),
+                Corruption::RingPositions {
+                    tail,
+                    head,
+                    capacity: self.capacity,
+                },
             ),
             RingError::CorruptStamp {
                 position,
                 stamp,
-                expected: [item, previous_lap],
+                expected,
             } => Error::corrupt(
                 &self.name,
-                format!(
-                    "the slot of position {position} has stamp {stamp}; expected {item} (its item) or {previous_lap} (the previous lap's)"
-                ),
+                Corruption::SlotStamp {
+                    position,
+                    stamp,
+                    expected,
+                },
             ),
             RingError::WouldBlock => Error::WouldBlock {
                 name: self.name.to_string(),
@@ -572,25 +604,23 @@ impl<T: Plain> Shared<T> {
         checked.map_err(|e| self.corrupt(e))
     }
 
-    /// One push on the common path. `false` sends the caller down the
-    /// general path, which repeats the attempt and explains any failure.
+    /// One push on the common path.
     #[inline(always)]
-    fn push_fast(&self, may: MayPush, item: T, slack: u64) -> bool {
+    fn push_fast(&self, may: MayPush, item: T, slack: u64) -> std::result::Result<(), RingError> {
         match self.ring {
             Ring::Spsc(ix, geometry) => self
                 .spsc_producer(may, ix, geometry)
-                .push_with_slack(item, slack)
-                .is_ok(),
-            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack).is_ok(),
+                .push_with_slack(item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
         }
     }
 
-    /// One pop on the common path; `None` sends the caller down the general path.
+    /// One pop on the common path.
     #[inline(always)]
-    fn pop_fast(&self, may: MayPop) -> Option<T> {
+    fn pop_fast(&self, may: MayPop) -> std::result::Result<T, RingError> {
         match self.ring {
-            Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop().ok(),
-            Ring::Mpmc(ix) => self.mpmc_pop(ix).ok(),
+            Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
+            Ring::Mpmc(ix) => self.mpmc_pop(ix),
         }
     }
 
@@ -664,11 +694,66 @@ impl<T: Plain> Shared<T> {
         timeout: Option<Duration>,
     ) -> std::result::Result<(), PutError<T>> {
         let c = self.control();
-        if c.closed.load(Ordering::Relaxed) == 0 && self.push_fast(may, item, self.slack(timeout)) {
-            c.not_empty.notify(&FutexWake, 1);
-            return Ok(());
+        let pushed = if c.closed.load(Ordering::Relaxed) == 0 {
+            self.push_fast(may, item, self.slack(timeout))
+        } else {
+            Err(RingError::WouldBlock)
+        };
+        match pushed {
+            Ok(()) => {
+                c.not_empty.notify(&FutexWake, 1);
+                Ok(())
+            }
+            Err(RingError::WouldBlock) if timeout == Some(Duration::ZERO) => {
+                self.try_put_missed(may, item)
+            }
+            Err(e) if timeout == Some(Duration::ZERO) => Err(PutError::Failed {
+                item,
+                error: self.corrupt(e),
+            }),
+            Err(_) => self.put_slow(may, item, timeout),
         }
-        self.put_slow(may, item, timeout)
+    }
+
+    /// A `try_put` whose fast attempt failed: full, unless the queue is
+    /// closed (or, looked at every [`CHECK_EVERY`] misses, corrupt). As
+    /// cheap as the successful put it could not be, so that a caller polling
+    /// with `try_put` pays no more for a miss than for a hit.
+    #[inline]
+    fn try_put_missed(&self, may: MayPush, item: T) -> std::result::Result<(), PutError<T>> {
+        if self.is_closed() {
+            return Err(PutError::Closed {
+                item,
+                queue: self.name.clone(),
+            });
+        }
+        if self.miss_is_due_a_check() {
+            let looked = self
+                .push_once(may, item, 1)
+                .and_then(|pushed| self.check_ring().map(|()| pushed));
+            match looked {
+                Ok(true) => {
+                    self.control().not_empty.notify(&FutexWake, 1);
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(error) => return Err(PutError::Failed { item, error }),
+            }
+        }
+        Err(PutError::Full {
+            item,
+            queue: self.name.clone(),
+        })
+    }
+
+    /// Counts a `try_` miss of this handle; every [`CHECK_EVERY`]th one
+    /// also looks for an impossible ring. A hint kept per handle with plain
+    /// loads and stores: a lost count only moves the next look.
+    #[inline]
+    fn miss_is_due_a_check(&self) -> bool {
+        let misses = self.misses.load(Ordering::Relaxed).wrapping_add(1);
+        self.misses.store(misses, Ordering::Relaxed);
+        misses % CHECK_EVERY == 0
     }
 
     /// `put_until` once the first attempt failed: waits, and explains failures.
@@ -726,11 +811,46 @@ impl<T: Plain> Shared<T> {
         may: MayPop,
         timeout: Option<Duration>,
     ) -> std::result::Result<T, GetError> {
-        if let Some(v) = self.pop_fast(may) {
-            self.control().not_full.notify(&FutexWake, 1);
-            return Ok(v);
+        match self.pop_fast(may) {
+            Ok(v) => {
+                self.control().not_full.notify(&FutexWake, 1);
+                Ok(v)
+            }
+            Err(RingError::WouldBlock) if timeout == Some(Duration::ZERO) => {
+                self.try_get_missed(may)
+            }
+            Err(e) if timeout == Some(Duration::ZERO) => Err(GetError::Failed(self.corrupt(e))),
+            Err(_) => self.get_slow(may, timeout),
         }
-        self.get_slow(may, timeout)
+    }
+
+    /// A `try_get` whose fast attempt failed: empty, unless the queue is
+    /// closed (then one more look, for items put before the close) or, every
+    /// [`CHECK_EVERY`] misses, corrupt. As cheap as the hit it could not be.
+    #[inline]
+    fn try_get_missed(&self, may: MayPop) -> std::result::Result<T, GetError> {
+        let closed = self.is_closed();
+        if closed || self.miss_is_due_a_check() {
+            let looked = self
+                .pop_once(may)
+                .and_then(|popped| self.check_ring().map(|()| popped));
+            match looked {
+                Ok(Some(v)) => {
+                    self.control().not_full.notify(&FutexWake, 1);
+                    return Ok(v);
+                }
+                Ok(None) if closed => {
+                    return Err(GetError::Closed {
+                        queue: self.name.clone(),
+                    })
+                }
+                Ok(None) => {}
+                Err(e) => return Err(GetError::Failed(e)),
+            }
+        }
+        Err(GetError::Empty {
+            queue: self.name.clone(),
+        })
     }
 
     /// `get_until` once the first attempt failed: waits, and explains failures.
@@ -746,7 +866,7 @@ impl<T: Plain> Shared<T> {
         let polled = if timeout != Some(Duration::ZERO) && self.wait != WaitStrategy::Park {
             (0..TIGHT_POLLS).find_map(|_| {
                 std::hint::spin_loop();
-                self.pop_fast(may)
+                self.pop_fast(may).ok()
             })
         } else {
             None
@@ -805,11 +925,15 @@ impl<T: Plain> Shared<T> {
         }
     }
 
-    pub(super) fn try_put_slice(&self, may: MayPush, items: &[T]) -> Result<usize> {
+    pub(super) fn try_put_slice(
+        &self,
+        may: MayPush,
+        items: &[T],
+    ) -> std::result::Result<usize, SliceError> {
         let c = self.control();
         if c.closed.load(Ordering::Relaxed) != 0 {
-            return Err(Error::Closed {
-                name: self.name.to_string(),
+            return Err(SliceError::Closed {
+                queue: self.name.clone(),
             });
         }
         let pushed = match self.ring {
@@ -835,7 +959,7 @@ impl<T: Plain> Shared<T> {
             c.not_empty
                 .notify(&FutexWake, u32::try_from(done).unwrap_or(u32::MAX));
         }
-        pushed
+        Ok(pushed?)
     }
 
     pub(super) fn put_slice_until(
@@ -843,7 +967,7 @@ impl<T: Plain> Shared<T> {
         may: MayPush,
         items: &[T],
         timeout: Option<Duration>,
-    ) -> Result<usize> {
+    ) -> std::result::Result<usize, SliceError> {
         if items.is_empty() {
             return Ok(0);
         }
@@ -856,12 +980,16 @@ impl<T: Plain> Shared<T> {
                 Ok(0) => None,
                 other => Some(other),
             },
-            || self.check_ring().err().map(Err),
+            || self.check_ring().err().map(|e| Err(e.into())),
         )
-        .unwrap_or_else(|| Err(self.timed_out("put_slice_timeout", timeout)))
+        .unwrap_or_else(|| Err(self.timed_out(timeout)))
     }
 
-    pub(super) fn try_get_slice(&self, may: MayPop, out: &mut [T]) -> Result<usize> {
+    pub(super) fn try_get_slice(
+        &self,
+        may: MayPop,
+        out: &mut [T],
+    ) -> std::result::Result<usize, SliceError> {
         let popped = match self.ring {
             Ring::Spsc(ix, geometry) => self
                 .spsc_consumer(may, ix, geometry)
@@ -874,7 +1002,8 @@ impl<T: Plain> Shared<T> {
                 }
                 popped.map_err(|e| self.corrupt(e))
             }
-        }?;
+        }
+        .map_err(SliceError::Failed)?;
         if popped > 0 {
             self.control()
                 .not_full
@@ -888,7 +1017,7 @@ impl<T: Plain> Shared<T> {
         may: MayPop,
         out: &mut [T],
         timeout: Option<Duration>,
-    ) -> Result<usize> {
+    ) -> std::result::Result<usize, SliceError> {
         if out.is_empty() {
             return Ok(0);
         }
@@ -898,26 +1027,27 @@ impl<T: Plain> Shared<T> {
             timeout,
             Patience::Eager,
             || {
-                self.take_unless_drained(|| {
-                    self.try_get_slice(may, out).map(|n| (n > 0).then_some(n))
+                self.take_unless_drained(|| match self.try_get_slice(may, out) {
+                    Ok(n) => Ok((n > 0).then_some(n)),
+                    Err(SliceError::Failed(e)) => Err(e),
+                    Err(other) => Err(other.into()),
                 })
             },
             || self.check_ring().err().map(|e| Err(Some(e))),
         );
         match outcome {
             Some(Ok(n)) => Ok(n),
-            Some(Err(Some(e))) => Err(e),
-            Some(Err(None)) => Err(Error::Closed {
-                name: self.name.to_string(),
+            Some(Err(Some(e))) => Err(SliceError::Failed(e)),
+            Some(Err(None)) => Err(SliceError::Closed {
+                queue: self.name.clone(),
             }),
-            None => Err(self.timed_out("get_slice_timeout", timeout)),
+            None => Err(self.timed_out(timeout)),
         }
     }
 
-    fn timed_out(&self, op: &'static str, timeout: Option<Duration>) -> Error {
-        Error::TimedOut {
-            name: self.name.to_string(),
-            op,
+    fn timed_out(&self, timeout: Option<Duration>) -> SliceError {
+        SliceError::TimedOut {
+            queue: self.name.clone(),
             after: timeout.unwrap_or_default(),
         }
     }
