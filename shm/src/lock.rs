@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
 use shmipc_core::layout::{LOCK_OFFSET, LOCK_SEGMENT_SIZE};
+use shmipc_core::park::Owner;
 use shmipc_core::raw_lock::{Acquired, RawLock};
 
 use crate::error::{Corruption, Error, Result};
@@ -266,6 +267,79 @@ pub trait LockKind: sealed::SealedKind + Clone + Send + Sync + 'static {
     fn lock_name(&self) -> &str;
 }
 
+/// What the typed layer needs of a raw lock algorithm ([`RawLock`], and
+/// [`RawRLock`](shmipc_core::raw_rlock::RawRLock) over it), as lock_api's
+/// `RawMutex` is to its `Mutex`: [`LockCore`]'s acquire family is written
+/// once against it, for [`Lock`] and [`RLock`](crate::RLock) alike.
+pub(crate) trait RawAlgorithm {
+    /// Takes the lock if it is free (or already this thread's, re-entrant).
+    fn try_lock_fast(&self, me: &Owner) -> Option<Acquired>;
+    /// As `try_lock_fast`, also taking it from a dead holder; never waits.
+    fn try_lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired>;
+    /// Takes the lock, waiting as long as `park` lets it; `None` at its deadline.
+    fn lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired>;
+}
+
+impl RawAlgorithm for RawLock {
+    #[inline]
+    fn try_lock_fast(&self, me: &Owner) -> Option<Acquired> {
+        RawLock::try_lock_fast(self, me)
+    }
+    fn try_lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired> {
+        RawLock::try_lock(self, me, park)
+    }
+    fn lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired> {
+        RawLock::lock(self, me, park).ok()
+    }
+}
+
+impl RawAlgorithm for shmipc_core::raw_rlock::RawRLock {
+    #[inline]
+    fn try_lock_fast(&self, me: &Owner) -> Option<Acquired> {
+        shmipc_core::raw_rlock::RawRLock::try_lock_fast(self, me)
+    }
+    fn try_lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired> {
+        shmipc_core::raw_rlock::RawRLock::try_lock(self, me, park)
+            .ok()
+            .flatten()
+    }
+    fn lock(&self, me: &Owner, park: &mut FutexPark) -> Option<Acquired> {
+        shmipc_core::raw_rlock::RawRLock::lock(self, me, park).ok()
+    }
+}
+
+/// The acquire family of both lock types, over their raw algorithm `raw`:
+/// what comes back is the acquisition, for the caller to wrap in its guard.
+pub(crate) mod acquire {
+    use super::*;
+
+    /// Waits as long as it takes.
+    #[inline]
+    pub(crate) fn blocking(raw: &impl RawAlgorithm) -> Acquired {
+        let me = identity::current();
+        match raw.try_lock_fast(&me) {
+            Some(acquired) => acquired,
+            None => {
+                acquire_slow(None, |park| raw.lock(&me, park).ok_or(())).unwrap_or(Acquired::Clean)
+            }
+        }
+    }
+
+    /// Never waits; `None` if another live holder has it.
+    pub(crate) fn trying(raw: &impl RawAlgorithm) -> Option<Acquired> {
+        let me = identity::current();
+        raw.try_lock_fast(&me)
+            .or_else(|| raw.try_lock(&me, &mut FutexPark::new(None)))
+    }
+
+    /// Waits at most `timeout`; `None` if it ran out.
+    pub(crate) fn timed(raw: &impl RawAlgorithm, timeout: Duration) -> Option<Acquired> {
+        let me = identity::current();
+        raw.try_lock_fast(&me)
+            .or_else(|| acquire_slow(Some(timeout), |park| raw.lock(&me, park).ok_or(())))
+    }
+}
+
 /// The segment and position of a lock, shared by [`Lock`] and [`RLock`](crate::RLock).
 #[derive(Clone)]
 pub(crate) struct LockCore {
@@ -449,28 +523,36 @@ impl Lock {
     /// Acquires the lock, waiting as long as it takes.
     ///
     /// Returns [`OwnerDied`] (still holding the lock) if a holder died holding it.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-acquire-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let guard = lock.acquire()?;
+    /// assert!(lock.is_locked());
+    /// # drop(guard); Ok(()) }
+    /// ```
     pub fn acquire(&self) -> LockResult<LockGuard<'_>> {
-        let me = identity::current();
-        let acquired = match self.raw().try_lock_fast(&me) {
-            Some(acquired) => acquired,
-            None => {
-                acquire_slow(None, |park| self.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
-            }
-        };
-        outcome(self.new_guard(), acquired)
+        outcome(self.new_guard(), acquire::blocking(self.raw()))
     }
 
     /// Acquires the lock if it is free (or its holder is dead), without waiting.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-try-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let guard = lock.try_acquire()?;
+    /// assert!(matches!(lock.try_acquire(), Err(shmipc::TryAcquireError::WouldBlock { .. })));
+    /// # drop(guard); Ok(()) }
+    /// ```
     pub fn try_acquire(
         &self,
     ) -> std::result::Result<LockGuard<'_>, TryAcquireError<LockGuard<'_>>> {
-        let me = identity::current();
-        let acquired = self
-            .raw()
-            .try_lock_fast(&me)
-            .or_else(|| self.raw().try_lock(&me, &mut FutexPark::new(None)));
         try_outcome(
-            acquired,
+            acquire::trying(self.raw()),
             || self.new_guard(),
             || TryAcquireError::WouldBlock {
                 name: self.core.shared_name(),
@@ -479,17 +561,25 @@ impl Lock {
     }
 
     /// Acquires the lock, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-timeout-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let _guard = lock.acquire()?;
+    /// let waited = std::thread::scope(|s| {
+    ///     s.spawn(|| lock.acquire_timeout(std::time::Duration::from_millis(5)).map(drop)).join()
+    /// });
+    /// assert!(matches!(waited.unwrap(), Err(shmipc::TryAcquireError::TimedOut { .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
     ) -> std::result::Result<LockGuard<'_>, TryAcquireError<LockGuard<'_>>> {
-        let me = identity::current();
-        let acquired = match self.raw().try_lock_fast(&me) {
-            Some(acquired) => Some(acquired),
-            None => acquire_slow(Some(timeout), |park| self.raw().lock(&me, park)),
-        };
         try_outcome(
-            acquired,
+            acquire::timed(self.raw(), timeout),
             || self.new_guard(),
             || TryAcquireError::TimedOut {
                 name: self.core.shared_name(),

@@ -11,11 +11,12 @@ use shmipc_core::raw_lock::{Acquired, RawLock};
 use shmipc_core::raw_rlock::RawRLock;
 
 use crate::error::Result;
-use crate::futex::{FutexPark, FutexWake};
+use crate::futex::FutexWake;
 use crate::identity;
 use crate::lock::sealed::{LockId, Sealed, SealedKind};
 use crate::lock::{
-    acquire_slow, outcome, try_outcome, Guard, LockCore, LockKind, LockResult, TryAcquireError,
+    acquire, acquire_slow, outcome, try_outcome, Guard, LockCore, LockKind, LockResult,
+    TryAcquireError,
 };
 use crate::options::Options;
 use crate::segment::Segment;
@@ -124,33 +125,39 @@ impl RLock {
     }
 
     /// Acquires the lock (again, if this thread holds it), waiting as long as it takes.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-acquire-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let (a, b) = (lock.acquire()?, lock.acquire()?);
+    /// assert_eq!(lock.depth(), Some(2));
+    /// # drop((a, b)); Ok(()) }
+    /// ```
     pub fn acquire(&self) -> LockResult<RLockGuard<'_>> {
-        let me = identity::current();
-        let acquired = match self.raw().try_lock_fast(&me) {
-            Some(acquired) => acquired,
-            None => {
-                acquire_slow(None, |park| self.raw().lock(&me, park)).unwrap_or(Acquired::Clean)
-            }
-        };
-        outcome(self.new_guard(), acquired)
+        outcome(self.new_guard(), acquire::blocking(self.raw()))
     }
 
     /// Acquires the lock if this thread holds it, if it is free, or if its
     /// holder is dead; never waits.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-try-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let _outer = lock.acquire()?;
+    /// assert!(lock.try_acquire().is_ok()); // this thread: re-entered
+    /// let other = std::thread::scope(|s| s.spawn(|| lock.try_acquire().is_err()).join());
+    /// assert!(other.unwrap()); // another thread: refused
+    /// # Ok(()) }
+    /// ```
     pub fn try_acquire(
         &self,
     ) -> std::result::Result<RLockGuard<'_>, TryAcquireError<RLockGuard<'_>>> {
-        let me = identity::current();
-        let acquired = match self.raw().try_lock_fast(&me) {
-            Some(acquired) => Some(acquired),
-            None => self
-                .raw()
-                .try_lock(&me, &mut FutexPark::new(None))
-                .ok()
-                .flatten(),
-        };
         try_outcome(
-            acquired,
+            acquire::trying(self.raw()),
             || self.new_guard(),
             || TryAcquireError::WouldBlock {
                 name: self.core.shared_name(),
@@ -159,17 +166,21 @@ impl RLock {
     }
 
     /// Acquires the lock, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-timeout-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let _guard = lock.acquire_timeout(std::time::Duration::from_millis(5))?;
+    /// # Ok(()) }
+    /// ```
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
     ) -> std::result::Result<RLockGuard<'_>, TryAcquireError<RLockGuard<'_>>> {
-        let me = identity::current();
-        let acquired = match self.raw().try_lock_fast(&me) {
-            Some(acquired) => Some(acquired),
-            None => acquire_slow(Some(timeout), |park| self.raw().lock(&me, park)),
-        };
         try_outcome(
-            acquired,
+            acquire::timed(self.raw(), timeout),
             || self.new_guard(),
             || TryAcquireError::TimedOut {
                 name: self.core.shared_name(),
