@@ -568,10 +568,14 @@ impl Lock {
     /// # let name = format!("doc-lock-timeout-{}", std::process::id());
     /// let lock = shmipc::Lock::create(&name)?;
     /// let _guard = lock.acquire()?;
-    /// let waited = std::thread::scope(|s| {
-    ///     s.spawn(|| lock.acquire_timeout(std::time::Duration::from_millis(5)).map(drop)).join()
+    /// let timed_out = std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         let waited = lock.acquire_timeout(std::time::Duration::from_millis(5));
+    ///         matches!(waited, Err(shmipc::TryAcquireError::TimedOut { .. }))
+    ///     })
+    ///     .join()
     /// });
-    /// assert!(matches!(waited.unwrap(), Err(shmipc::TryAcquireError::TimedOut { .. })));
+    /// assert!(timed_out.unwrap());
     /// # Ok(()) }
     /// ```
     pub fn acquire_timeout(
