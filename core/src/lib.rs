@@ -31,6 +31,7 @@
 
 pub mod eventcount;
 pub mod fingerprint;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hash;
