@@ -9,7 +9,7 @@
 //!   the lock as fast as they can; throughput is increments per second, both
 //!   processes together. parking_lot with two threads is the in-process peer.
 //!
-//! `cargo bench --bench lock` (add `-- --quick` for a fast pass).
+//! `cargo bench -p shmipc-benches --bench lock` (add `-- --quick` for a fast pass).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -20,7 +20,7 @@
 //! what one does), and the per-call instructions decide a stream; on
 //! separate cores the line transfers do.
 //!
-//! `cargo bench --bench paired` (about ten seconds).
+//! `cargo bench -p shmipc-benches --bench paired` (about ten seconds).
 
 use std::process::Command;
 use std::time::Instant;

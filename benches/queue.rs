@@ -11,7 +11,7 @@
 //!   other thread drained, get from one it filled), and rtrb's push and pop
 //!   the same way: which side is slower decides how a free-running stream runs.
 //!
-//! `cargo bench --bench queue` (add `-- --quick` for a fast pass). On a
+//! `cargo bench -p shmipc-benches --bench queue` (add `-- --quick` for a fast pass). On a
 //! shared host the round-trip ratios move with where the two processes
 //! run; `benches/paired.rs` times them in blocks alternating with their
 //! floors instead.

@@ -9,7 +9,7 @@
 //! - `sync/uncontended`: RLock acquire + release against parking_lot's
 //!   `ReentrantMutex` (in-process), with shmipc's Lock for reference.
 //!
-//! `cargo bench --bench sync` (add `-- --quick` for a fast pass).
+//! `cargo bench -p shmipc-benches --bench sync` (add `-- --quick` for a fast pass).
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! A tour of shmipc: worker processes (this same executable, started again)
-//! share a Lock, a Value, an Array and a RawValue, and report what they did.
+//! share a Lock (which guards a Value, as Python's `Value(..., lock=lock)`),
+//! an Array, a RawValue and a Queue, and report what they did.
 //!
 //! ```text
 //! cargo run --release --example tour [-- WORKERS INCREMENTS]
@@ -8,7 +9,7 @@
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use shmipc::{Array, Lock, RawValue, Value};
+use shmipc::{Array, CellLock, Lock, Options, Queue, RawValue, Value};
 
 const WORKER_ENV: &str = "SHMIPC_TOUR_WORKER";
 
@@ -22,14 +23,17 @@ struct Report {
     nanos: u64,
 }
 
-fn names(root_pid: u32) -> [String; 4] {
-    ["lock", "counter", "reports", "lockfree"].map(|part| format!("tour-{root_pid}-{part}"))
+fn names(root_pid: u32) -> [String; 5] {
+    ["lock", "counter", "reports", "lockfree", "done"].map(|part| format!("tour-{root_pid}-{part}"))
 }
 
 fn worker(slot: usize, root_pid: u32, increments: u64) -> shmipc::Result<()> {
-    let [lock, counter, reports, lockfree] = names(root_pid);
-    let _lock = Lock::open(&lock)?;
+    let [lock, counter, reports, lockfree, done] = names(root_pid);
+    let lock = Lock::open(&lock)?;
+    // The counter is guarded by the shared lock, which it names.
     let counter = Value::<u64>::open(&counter)?;
+    assert!(counter.get_lock().same_lock(&lock));
+    let done = Queue::<u64>::open(&done)?;
     let reports = Array::<Report>::open(&reports)?;
     let lockfree = RawValue::<u64>::open(&lockfree)?;
     let started = Instant::now();
@@ -54,6 +58,9 @@ fn worker(slot: usize, root_pid: u32, increments: u64) -> shmipc::Result<()> {
         increments,
         nanos,
     };
+    drop(all);
+    // Tell the parent, which prints workers as they finish.
+    done.put(slot as u64)?;
     Ok(())
 }
 
@@ -86,10 +93,11 @@ fn main() -> ExitCode {
 
 fn run(workers: usize, increments: u64) -> Result<(), Box<dyn std::error::Error>> {
     let root = std::process::id();
-    let [lock, counter, reports, lockfree] = names(root);
+    let [lock, counter, reports, lockfree, done] = names(root);
     // The creating handles remove these names when they drop, even on error.
-    let _lock = Lock::create(&lock)?;
-    let counter = Value::create(&counter, 0u64)?;
+    let lock = Lock::create(&lock)?;
+    let counter = Value::create_with(&counter, 0u64, CellLock::Shared(&lock), &Options::new())?;
+    let done = Queue::<u64>::create(&done, workers.max(1) as u64)?;
     let reports = Array::<Report>::create(&reports, workers)?;
     let lockfree = RawValue::create(&lockfree, 0u64)?;
     println!("shmipc tour: {workers} worker processes x {increments} increments each\n");
@@ -101,6 +109,18 @@ fn run(workers: usize, increments: u64) -> Result<(), Box<dyn std::error::Error>
             .env(WORKER_ENV, format!("{slot}:{root}:{increments}"))
             .spawn()?;
         children.push(child);
+    }
+    for _ in 0..workers {
+        match done.get_timeout(std::time::Duration::from_secs(600)) {
+            Ok(slot) => println!(
+                "worker {slot} finished after {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            ),
+            Err(e) => {
+                eprintln!("tour: {e}");
+                break;
+            }
+        }
     }
     let mut failed = 0;
     for mut child in children {
@@ -127,7 +147,7 @@ fn run(workers: usize, increments: u64) -> Result<(), Box<dyn std::error::Error>
     }
     let total = *counter.lock().map_err(shmipc::Error::from)?;
     let expected = workers as u64 * increments;
-    println!("\nValue<u64> under its Lock: {total} (expected {expected})");
+    println!("\nValue<u64> under the shared Lock: {total} (expected {expected})");
     println!(
         "RawValue<u64> fetch_add:   {} (expected {expected})",
         lockfree.load()
