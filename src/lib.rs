@@ -1,17 +1,21 @@
 //! # shmipc
 //!
 //! What Python's `multiprocessing` gives Python, for Rust processes: locks,
-//! semaphores, events, conditions, barriers and typed shared values and arrays
-//! (queues and pipes are next), each living in its own named shared-memory
-//! segment that any process can open by name.
+//! semaphores, events, conditions, barriers, typed shared values and arrays,
+//! and queues, each living in its own named shared-memory segment that any
+//! process can open by name.
 //!
-//! - **Fast**: no syscall on uncontended paths; contended waits spin before they park.
+//! - **Fast**: no syscall on uncontended paths; contended waits spin before
+//!   they park, and a parked wait takes no wake-up until it is notified.
 //! - **Safe across processes**: every segment carries a header with magic,
 //!   version, kind and a fingerprint of its payload type; a wrong, truncated or
 //!   corrupt segment is refused with an error that says what was expected and
-//!   what was found. Payloads are plain data ([`Plain`]), valid for any bytes.
+//!   what was found. Payloads are plain data ([`Plain`]), valid for any bytes,
+//!   and no safe call can cause undefined behaviour, whatever another
+//!   process writes.
 //! - **Survives crashes**: a lock whose holder dies is handed to the next
-//!   acquirer with [`OwnerDied`], never a deadlock.
+//!   acquirer with [`OwnerDied`], never a deadlock; a barrier whose party dies
+//!   breaks; a queue role whose holder dies is taken over.
 //!
 //! ```
 //! # fn main() -> Result<(), shmipc::Error> {
@@ -25,9 +29,9 @@
 //!
 //! | Python `multiprocessing` | here |
 //! |---|---|
-//! | `Lock()` | [`Lock`] |
+//! | `Lock()` | [`Lock`] (hand a held lock to another thread: [`LockGuard::detach`]) |
 //! | `RLock()` | [`RLock`] |
-//! | `Semaphore(n)`, `BoundedSemaphore(n)`, `get_value()` | [`Semaphore`], [`BoundedSemaphore`], [`Semaphore::value`] |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)`, `get_value()` | [`Semaphore`], [`BoundedSemaphore`], [`Semaphore::value`]; [`Semaphore::acquire_guard`] gives the permit back on drop |
 //! | `Event()` | [`Event`] |
 //! | `Condition(lock)`, `wait`, `wait_for`, `notify(n)`, `notify_all` | [`Condition`] (`wait_while` is `wait_for` negated) |
 //! | `Barrier(parties, action, timeout)` | [`Barrier`], [`Barrier::with_action`] |
@@ -36,11 +40,14 @@
 //! | `Value(..., lock=RLock())` (Python's default) | `Value<T, RLock>` and its [`SharedGuard`] |
 //! | `RawValue`, `Value(..., lock=False)` | [`RawValue`] |
 //! | `Array(typecode, n)` / `RawArray` | [`Array`] / [`RawArray`] |
+//! | `Queue(maxsize)`: `put`, `get`, `Full`, `Empty`, `qsize`, `close` | [`Queue`] of plain data, MPMC or SPSC, any capacity; [`Producer`] / [`Consumer`] ends |
+//! | `JoinableQueue`: `task_done`, `join` | [`JoinableQueue`] |
 //!
 //! Every blocking call has a blocking, a `try_` and a `_timeout` form where
-//! Python has one; timeouts use the monotonic clock and survive signals; waits
-//! spin briefly before they park, because waking a parked process costs ~200
-//! cache-line round trips.
+//! Python has one, and each returns an error of its own that hands back
+//! what it was given ([`PutError`] the item, [`WaitError`] the guard) and
+//! converts into [`Error`] for `?`. Timeouts use the monotonic clock and
+//! survive signals.
 //!
 //! Segments appear in `/dev/shm` as [`OS_PREFIX`] followed by the name. The
 //! handle that creates an object removes its name on drop unless

@@ -615,9 +615,9 @@ fn garbage_positions_are_refused_not_followed() {
             .unwrap();
         f.write_all_at(&value.to_ne_bytes(), offset).unwrap();
     };
-    // Layout: header and type name 128, control 128, positions at 256
-    // (tail) and 320 (head).
-    let (tail, head) = (256, 320);
+    // Layout: header and type name 128, control 256, positions at 384
+    // (tail) and 512 (head), each in a 128-byte block.
+    let (tail, head) = (384, 512);
     let spsc = Queue::<u64>::create_spsc(&name("garbage-spsc"), 8).unwrap();
     spsc.put(1).unwrap();
     poke("garbage-spsc", tail, 1 << 40);

@@ -12,8 +12,9 @@
 //!
 //! The barrier is asymmetric ([`Park::heavy_barrier`], [`Unpark::light_fence`]):
 //! a ring's producer notifies on every push, and a `SeqCst` fence there stalls
-//! it until its last store has left the core (~100 ns when the consumer holds
-//! the line), while the waiter is about to sleep for ~40 µs anyway.
+//! it until its last store has left the core (a cache-line transfer when the
+//! consumer holds the line), while the waiter is about to sleep for far
+//! longer anyway.
 
 use crate::park::{Park, Parked, Unpark};
 use crate::primitives::{AtomicU32, Ordering};

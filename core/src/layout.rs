@@ -274,10 +274,18 @@ impl SlotShape {
     }
 }
 
-/// Bytes of a queue's control block (closed flag, eventcounts, task count, role claims).
-pub const QUEUE_CONTROL_SIZE: usize = 128;
-/// Bytes of a ring's positions (two cache lines).
-pub const RING_INDICES_SIZE: usize = 128;
+/// Bytes of a queue's control block (closed flag, eventcounts, task count,
+/// role records): two 128-byte blocks, one read on every operation and one
+/// written now and then (see [`RING_INDICES_SIZE`] for why 128).
+pub const QUEUE_CONTROL_SIZE: usize = 256;
+/// Bytes of a ring's positions: two 128-byte blocks, one per side (see
+/// [`RingPositions`](crate::ring::RingPositions)).
+pub const RING_INDICES_SIZE: usize = 256;
+
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::size_of::<crate::ring::RingPositions>() == RING_INDICES_SIZE);
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::size_of::<crate::spsc::SpscIndices>() == RING_INDICES_SIZE);
 
 /// Offsets of the parts of a queue segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

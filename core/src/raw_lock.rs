@@ -23,7 +23,7 @@
 //!
 //! # Spinning
 //!
-//! On this project's machines waking a sleeping process costs ~200 cache-line
+//! Waking a sleeping process costs a hundred or more cache-line
 //! round trips, so a contended acquirer first spins with exponential back-off,
 //! then yields a few times, and only then parks.
 

@@ -1,7 +1,8 @@
 //! The spin-then-yield phase every blocking algorithm goes through before it parks.
 //!
-//! Waking a parked process on this project's machines costs ~200 cache-line
-//! round trips (~40 µs), so a waiter first polls its condition with exponential
+//! Waking a parked process costs a hundred or more cache-line round trips
+//! (see BASELINES.md for this project's machine), so a waiter first polls its
+//! condition with exponential
 //! back-off, which catches a peer that answers within tens of microseconds, then
 //! yields a few times, which lets a peer on the same core run, and only then parks.
 
@@ -38,8 +39,8 @@ pub fn spin_then_yield<P: Park>(park: &mut P, mut ready: impl FnMut() -> bool) -
     false
 }
 
-/// Polls for a hand-off: after every pause for [`TIGHT_POLLS`] pauses (about
-/// 3 µs here), then as [`spin_then_yield`].
+/// Polls for a hand-off: after every pause for [`TIGHT_POLLS`] pauses (a few
+/// microseconds), then as [`spin_then_yield`].
 ///
 /// For waits whose condition is set once by a peer (a permit, a flag, a
 /// generation): the peer usually answers within a cache-line round trip, and a
@@ -56,8 +57,8 @@ pub fn poll_then_yield<P: Park>(park: &mut P, mut ready: impl FnMut() -> bool) -
     spin_then_yield(park, ready)
 }
 
-/// Pauses polled one by one before backing off (a pause is ~11 ns on the
-/// project's machine).
+/// Pauses polled one by one before backing off (a pause is some nanoseconds;
+/// 256 of them cover a peer that answers within a few cache-line round trips).
 #[cfg(not(loom))]
 pub const TIGHT_POLLS: u32 = 256;
 /// Pauses polled one by one before backing off.

@@ -208,13 +208,16 @@ impl SpscGeometry {
 /// The SPSC ring's positions: the producer's line (its position, and the
 /// position at which the ring is full as of the consumer position it last
 /// read) and the consumer's line.
-#[repr(C, align(64))]
+///
+/// Each side's line is in a 128-byte block of its own, for the reason given
+/// at [`RingPositions`](crate::ring::RingPositions).
+#[repr(C, align(128))]
 pub struct SpscIndices {
     tail: AtomicU64,
     room_until: AtomicU64,
-    _tail_line: [u8; 48],
+    _tail_block: [u8; 112],
     head: AtomicU64,
-    _head_line: [u8; 56],
+    _head_block: [u8; 120],
 }
 
 impl Default for SpscIndices {
@@ -229,9 +232,9 @@ impl SpscIndices {
         SpscIndices {
             tail: AtomicU64::new(0),
             room_until: AtomicU64::new(0),
-            _tail_line: [0; 48],
+            _tail_block: [0; 112],
             head: AtomicU64::new(0),
-            _head_line: [0; 56],
+            _head_block: [0; 120],
         }
     }
 

@@ -42,6 +42,15 @@ pub struct Array<T: Plain, L: LockKind = Lock> {
 impl<T: Plain, L: LockKind> Array<T, L> {
     /// Creates an array of `len` zeroed elements guarded by `lock` (its own
     /// lock of type `L`, or a shared one).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-create_with-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u32>::create_with(&name, 4, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(a.len(), 4);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(
         name: &str,
         len: usize,
@@ -53,6 +62,15 @@ impl<T: Plain, L: LockKind> Array<T, L> {
     }
 
     /// Creates an array holding a copy of `items`, guarded by `lock`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-from_slice_with-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8>::from_slice_with(&name, b"abc", shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(&*a.lock()?, b"abc");
+    /// # Ok(()) }
+    /// ```
     pub fn from_slice_with(
         name: &str,
         items: &[T],
@@ -66,6 +84,16 @@ impl<T: Plain, L: LockKind> Array<T, L> {
     /// Opens the array named `name` with `opts`. Fails with
     /// [`Error::TypeMismatch`](crate::Error::TypeMismatch) if its elements are of
     /// another type, [`Error::LockKindMismatch`](crate::Error::LockKindMismatch) if another lock type guards it.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-open_with-0-{}", std::process::id());
+    /// # let _a = shmipc::Array::<u8>::create(&name, 2)?;
+    /// let a = shmipc::Array::<u8>::open_with(&name, &shmipc::Options::new())?;
+    /// assert_eq!(a.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Array<T, L>> {
         Array::from_cells(Cells::open(name, Kind::Array, opts)?)
     }
@@ -76,21 +104,59 @@ impl<T: Plain, L: LockKind> Array<T, L> {
     }
 
     /// The array's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-name-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8>::create(&name, 2)?;
+    /// assert_eq!(a.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.cells.name()
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-len-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8>::create(&name, 3)?;
+    /// assert_eq!(a.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self) -> usize {
         self.cells.len()
     }
 
     /// Whether the array has no elements.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-is_empty-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8>::create(&name, 0)?;
+    /// assert!(a.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.cells.len() == 0
     }
 
     /// The lock that guards the array (Python's `get_lock()`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-get_lock-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8>::create(&name, 2)?;
+    /// let held = a.get_lock().acquire()?;
+    /// assert!(a.try_lock().is_err());
+    /// # drop(held);
+    /// # Ok(()) }
+    /// ```
     pub fn get_lock(&self) -> &L {
         &self.lock
     }
@@ -98,26 +164,76 @@ impl<T: Plain, L: LockKind> Array<T, L> {
 
 impl<T: Plain> Array<T> {
     /// Creates an array of `len` zeroed elements with a [`Lock`] of its own.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-create-0-{}", std::process::id());
+    /// let a = shmipc::Array::<f64>::create(&name, 8)?;
+    /// assert!(a.lock()?.iter().all(|&x| x == 0.0));
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, len: usize) -> Result<Array<T>> {
         Array::create_with(name, len, CellLock::Own, &Options::default())
     }
 
     /// Creates an array holding a copy of `items`, with a [`Lock`] of its own.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-from_slice-0-{}", std::process::id());
+    /// let a = shmipc::Array::from_slice(&name, &[1u16, 2, 3])?;
+    /// assert_eq!(a.lock()?[2], 3);
+    /// # Ok(()) }
+    /// ```
     pub fn from_slice(name: &str, items: &[T]) -> Result<Array<T>> {
         Array::from_slice_with(name, items, CellLock::Own, &Options::default())
     }
 
     /// Opens the array named `name` (guarded by a [`Lock`]).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-open-0-{}", std::process::id());
+    /// # let _a = shmipc::Array::<u16>::create(&name, 2)?;
+    /// let a = shmipc::Array::<u16>::open(&name)?;
+    /// a.lock()?[0] = 7;
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Array<T>> {
         Array::open_with(name, &Options::default())
     }
 
     /// Locks the array; the guard derefs to `[T]`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-lock-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u32>::create(&name, 2)?;
+    /// let mut items = a.lock()?;
+    /// items[1] += 5;
+    /// assert_eq!(&*items, &[0, 5]);
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> LockResult<ArrayGuard<'_, T>> {
         map_result(self.lock.acquire(), |g| self.wrap(g))
     }
 
     /// Locks the array if its lock is free, without waiting.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-try_lock-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u32>::create(&name, 2)?;
+    /// let held = a.try_lock()?;
+    /// assert!(a.try_lock().is_err());
+    /// # drop(held);
+    /// # Ok(()) }
+    /// ```
     pub fn try_lock(
         &self,
     ) -> std::result::Result<ArrayGuard<'_, T>, TryAcquireError<ArrayGuard<'_, T>>> {
@@ -125,6 +241,15 @@ impl<T: Plain> Array<T> {
     }
 
     /// Locks the array, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-lock_timeout-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u32>::create(&name, 2)?;
+    /// a.lock_timeout(std::time::Duration::from_millis(10))?[0] = 1;
+    /// # Ok(()) }
+    /// ```
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -134,6 +259,17 @@ impl<T: Plain> Array<T> {
 
     /// The elements, through a guard of the array's (shared) lock acquired
     /// elsewhere. Fails with [`Error::WrongLock`](crate::Error::WrongLock) if `guard` holds another lock.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-access-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&format!("{name}-lock"))?;
+    /// let a = shmipc::Array::<u32>::create_with(&name, 2, shmipc::CellLock::Shared(&lock), &shmipc::Options::new())?;
+    /// let mut guard = lock.acquire()?;
+    /// a.access(&mut guard)?[0] = 9;
+    /// # Ok(()) }
+    /// ```
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut [T]> {
         self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the array's lock; the `&mut`
@@ -154,11 +290,33 @@ impl<T: Plain> Array<T> {
 impl<T: Plain> Array<T, RLock> {
     /// Locks the array (again, if this thread holds its RLock); the guard
     /// copies elements in and out.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-lock-1-{}", std::process::id());
+    /// let a = shmipc::Array::<u32, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// let items = a.lock()?;
+    /// items.store(1, 4)?;
+    /// assert_eq!(items.to_vec(), vec![0, 4]);
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> LockResult<SharedGuard<'_, T>> {
         map_result(self.lock.acquire(), |g| SharedGuard::new(g, &self.cells))
     }
 
     /// Locks the array without waiting.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-try_lock-1-{}", std::process::id());
+    /// let a = shmipc::Array::<u32, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// let outer = a.try_lock()?;
+    /// let inner = a.try_lock()?; // the same thread re-enters
+    /// # drop((inner, outer));
+    /// # Ok(()) }
+    /// ```
     pub fn try_lock(
         &self,
     ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
@@ -168,6 +326,16 @@ impl<T: Plain> Array<T, RLock> {
     }
 
     /// Locks the array, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-lock_timeout-1-{}", std::process::id());
+    /// let a = shmipc::Array::<u32, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// let items = a.lock_timeout(std::time::Duration::from_millis(10))?;
+    /// assert_eq!(items.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -204,6 +372,16 @@ unsafe impl<T: Plain> Sync for ArrayGuard<'_, T> {}
 
 impl<T: Plain> ArrayGuard<'_, T> {
     /// Marks the array consistent after an [`OwnerDied`](crate::OwnerDied).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-array-mark_consistent-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u32>::create(&name, 2)?;
+    /// let items = a.lock()?;
+    /// items.mark_consistent(); // nothing to repair here: a no-op
+    /// # Ok(()) }
+    /// ```
     pub fn mark_consistent(&self) {
         self.guard.mark_consistent();
     }

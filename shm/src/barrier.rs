@@ -74,12 +74,30 @@ impl fmt::Debug for Barrier {
 
 impl Barrier {
     /// Creates a barrier named `name` for `parties` parties, with no default timeout.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-create-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 1)?;
+    /// assert_eq!(b.wait()?, 0); // one party: never waits
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, parties: u32) -> Result<Barrier> {
         Barrier::create_with(name, parties, None, &Options::default())
     }
 
     /// Creates a barrier with a default timeout for [`Barrier::wait`] (Python's
     /// `timeout` argument), stored in the segment for every opener.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-create_with-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create_with(&name, 2, Some(std::time::Duration::from_secs(5)), &shmipc::Options::new())?;
+    /// assert_eq!(b.timeout(), Some(std::time::Duration::from_secs(5)));
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(
         name: &str,
         parties: u32,
@@ -106,11 +124,31 @@ impl Barrier {
     }
 
     /// Opens the barrier named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-open-0-{}", std::process::id());
+    /// # let _b = shmipc::Barrier::create(&name, 2)?;
+    /// let b = shmipc::Barrier::open(&name)?;
+    /// assert_eq!(b.parties(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Barrier> {
         Barrier::open_with(name, &Options::default())
     }
 
     /// Opens the barrier named `name` with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-open_with-0-{}", std::process::id());
+    /// # let _b = shmipc::Barrier::create(&name, 2)?;
+    /// let b = shmipc::Barrier::open_with(&name, &shmipc::Options::new())?;
+    /// assert_eq!(b.parties(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Barrier> {
         Barrier::assemble(Object::open(name, &BARRIER, opts)?)
     }
@@ -156,33 +194,92 @@ impl Barrier {
 
     /// The action this handle runs when its party is the last to arrive.
     /// (Each process gives its own; Python's runs in whichever party is last.)
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-with_action-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 1)?.with_action(|| println!("all arrived"));
+    /// b.wait()?;
+    /// # Ok(()) }
+    /// ```
     pub fn with_action(mut self, action: impl Fn() + Send + Sync + 'static) -> Barrier {
         self.action = Some(Box::new(action));
         self
     }
 
     /// The barrier's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-name-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// assert_eq!(b.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.object.name()
     }
 
     /// The number of parties per round.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-parties-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 3)?;
+    /// assert_eq!(b.parties(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn parties(&self) -> u32 {
         self.parties
     }
 
     /// The default timeout of [`Barrier::wait`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-timeout-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// assert_eq!(b.timeout(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
 
     /// Waits for the round to fill (at most the default timeout, if any);
     /// returns this party's arrival index.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-wait-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// let other = shmipc::Barrier::open(&name)?;
+    /// let t = std::thread::spawn(move || other.wait());
+    /// let mine = b.wait()?;
+    /// let theirs = t.join().unwrap()?;
+    /// assert_eq!(mine + theirs, 1); // indices 0 and 1
+    /// # Ok(()) }
+    /// ```
     pub fn wait(&self) -> Result<u32> {
         self.wait_inner(self.timeout)
     }
 
     /// Waits at most `timeout`; on timeout the barrier breaks, for everyone.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-wait_timeout-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// let alone = b.wait_timeout(std::time::Duration::from_millis(10));
+    /// assert!(matches!(alone, Err(shmipc::Error::BrokenBarrier { reason: shmipc::BrokenReason::TimedOut { .. }, .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<u32> {
         self.wait_inner(Some(timeout))
     }
@@ -225,21 +322,60 @@ impl Barrier {
     }
 
     /// Breaks the barrier: waiters and later waits fail until [`Barrier::reset`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-abort-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// b.abort();
+    /// assert!(b.is_broken());
+    /// # Ok(()) }
+    /// ```
     pub fn abort(&self) {
         self.object.raw().abort(&FutexWake);
     }
 
     /// Returns the barrier to its empty, unbroken state; current waiters fail.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-reset-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// b.abort();
+    /// b.reset();
+    /// assert!(!b.is_broken());
+    /// # Ok(()) }
+    /// ```
     pub fn reset(&self) {
         self.object.raw().reset(&FutexWake);
     }
 
     /// Whether the barrier is broken (a snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-is_broken-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// assert!(!b.is_broken());
+    /// # Ok(()) }
+    /// ```
     pub fn is_broken(&self) -> bool {
         self.object.raw().is_broken()
     }
 
     /// Parties waiting in the current round (a snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-barrier-n_waiting-0-{}", std::process::id());
+    /// let b = shmipc::Barrier::create(&name, 2)?;
+    /// assert_eq!(b.n_waiting(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn n_waiting(&self) -> u32 {
         self.object.raw().n_waiting(self.parties)
     }

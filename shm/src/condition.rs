@@ -81,6 +81,17 @@ pub struct WaitTimeoutResult(bool);
 
 impl WaitTimeoutResult {
     /// `true` if the wait ended because the timeout passed without a notification.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-timed_out-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// let (_g, result) = c.wait_timeout(g, std::time::Duration::from_millis(5))?;
+    /// assert!(result.timed_out());
+    /// # Ok(()) }
+    /// ```
     pub fn timed_out(&self) -> bool {
         self.0
     }
@@ -138,11 +149,30 @@ fn layout(placement: LockPlacement) -> Result<CellLayout> {
 
 impl<L: LockKind> Condition<L> {
     /// Creates a condition named `name` with a lock of its own.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-create-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// assert_eq!(c.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str) -> Result<Condition<L>> {
         Condition::create_with(name, CellLock::Own, &Options::default())
     }
 
     /// Creates a condition named `name` over `lock`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-create_with-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&format!("{name}-lock"))?;
+    /// let c = shmipc::Condition::create_with(&name, shmipc::CellLock::Shared(&lock), &shmipc::Options::new())?;
+    /// assert!(c.get_lock().same_lock(&lock));
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, lock: CellLock<'_, L>, opts: &Options) -> Result<Condition<L>> {
         checked_name(name)?;
         let placement = match lock {
@@ -173,12 +203,32 @@ impl<L: LockKind> Condition<L> {
     }
 
     /// Opens the condition named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-open-0-{}", std::process::id());
+    /// # let _c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let c = shmipc::Condition::<shmipc::Lock>::open(&name)?;
+    /// # drop(c);
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Condition<L>> {
         Condition::open_with(name, &Options::default())
     }
 
     /// Opens the condition named `name` with `opts`; fails with
     /// [`Error::LockKindMismatch`] if it was created over the other lock type.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-open_with-0-{}", std::process::id());
+    /// # let _c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let c = shmipc::Condition::<shmipc::Lock>::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(c);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Condition<L>> {
         let fingerprint = Fingerprint::of::<RawCondition>();
         let segment = Segment::open(name, Kind::Condition, fingerprint, "RawCondition", opts)?;
@@ -235,23 +285,78 @@ impl<L: LockKind> Condition<L> {
     }
 
     /// The condition's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-name-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// assert_eq!(c.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.segment.name()
     }
 
     /// The lock the condition waits with (Python's `Condition._lock`): acquire
     /// it to get the guard that `wait` and `notify` take.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-get_lock-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let guard = c.get_lock().acquire()?;
+    /// # drop(guard);
+    /// # Ok(()) }
+    /// ```
     pub fn get_lock(&self) -> &L {
         &self.lock
     }
 
     /// Releases the lock, waits for a notification, re-takes the lock. For an
     /// RLock held several times, every level is released and restored.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-wait-0-{}", std::process::id());
+    /// let c = std::sync::Arc::new(shmipc::Condition::<shmipc::Lock>::create(&name)?);
+    /// let ready = shmipc::RawValue::create(&format!("{name}-ready"), 0u8)?;
+    /// let notifier = std::thread::spawn({
+    ///     let (c, name) = (c.clone(), format!("{name}-ready"));
+    ///     move || -> Result<(), shmipc::Error> {
+    ///         let ready = shmipc::RawValue::<u8>::open(&name)?;
+    ///         let g = c.get_lock().acquire()?;
+    ///         ready.store(1);
+    ///         c.notify_all(&g)?;
+    ///         Ok(())
+    ///     }
+    /// });
+    /// let mut g = c.get_lock().acquire()?;
+    /// while ready.load() == 0 {
+    ///     g = c.wait(g)?;
+    /// }
+    /// # drop(g); notifier.join().unwrap()?;
+    /// # Ok(()) }
+    /// ```
     pub fn wait<G: Guard>(&self, guard: G) -> std::result::Result<G, WaitError<G>> {
         self.wait_inner(guard, None).map(|(guard, _)| guard)
     }
 
     /// As [`Condition::wait`], for at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-wait_timeout-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// let (g, result) = c.wait_timeout(g, std::time::Duration::from_millis(5))?;
+    /// assert!(result.timed_out());
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn wait_timeout<G: Guard>(
         &self,
         guard: G,
@@ -263,6 +368,17 @@ impl<L: LockKind> Condition<L> {
 
     /// Waits while `condition` holds (std's `wait_while`; Python's
     /// `wait_for(predicate)` with the predicate negated).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-wait_while-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// let g = c.wait_while(g, |_| false)?; // nothing to wait for
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn wait_while<G: Guard>(
         &self,
         mut guard: G,
@@ -275,6 +391,18 @@ impl<L: LockKind> Condition<L> {
     }
 
     /// Waits while `condition` holds, for at most `timeout` in all.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-wait_timeout_while-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// let (g, result) = c.wait_timeout_while(g, std::time::Duration::from_millis(5), |_| true)?;
+    /// assert!(result.timed_out());
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn wait_timeout_while<G: Guard>(
         &self,
         mut guard: G,
@@ -327,6 +455,16 @@ impl<L: LockKind> Condition<L> {
     }
 
     /// Wakes at most `n` waiters; returns how many. `guard` proves the lock is held.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-notify-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// assert_eq!(c.notify(&g, 1)?, 0); // nobody waits
+    /// # Ok(()) }
+    /// ```
     pub fn notify<G: Guard>(&self, guard: &G, n: u32) -> Result<u32> {
         check_guard(self.name(), &self.lock, guard)?;
         // A cheap look (one signal-0 syscall) at a waiter that sleeps, which
@@ -338,6 +476,16 @@ impl<L: LockKind> Condition<L> {
     }
 
     /// Wakes every waiter; returns how many.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-condition-notify_all-0-{}", std::process::id());
+    /// let c = shmipc::Condition::<shmipc::Lock>::create(&name)?;
+    /// let g = c.get_lock().acquire()?;
+    /// assert_eq!(c.notify_all(&g)?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn notify_all<G: Guard>(&self, guard: &G) -> Result<u32> {
         self.notify(guard, u32::MAX)
     }

@@ -241,6 +241,15 @@ pub enum Error {
 
 impl Error {
     /// The name of the object the error concerns, if any.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-error-name-0-{}", std::process::id());
+    /// let e = shmipc::Lock::open(&name).unwrap_err();
+    /// assert_eq!(e.name(), Some(name.as_str()));
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> Option<&str> {
         match self {
             Error::NotFound { name }
@@ -273,6 +282,15 @@ impl Error {
     }
 
     /// The errno behind an [`Error::Os`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-error-raw_os_error-0-{}", std::process::id());
+    /// let e = shmipc::Lock::open(&name).unwrap_err();
+    /// assert_eq!(e.raw_os_error(), None); // NotFound, not an Os error
+    /// # Ok(()) }
+    /// ```
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             Error::Os { source, .. } => source.raw_os_error(),

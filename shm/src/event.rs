@@ -47,11 +47,29 @@ impl fmt::Debug for Event {
 
 impl Event {
     /// Creates a clear event named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-create-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// assert!(!e.is_set());
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str) -> Result<Event> {
         Event::create_with(name, &Options::default())
     }
 
     /// Creates a clear event named `name`, with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-create_with-0-{}", std::process::id());
+    /// let e = shmipc::Event::create_with(&name, &shmipc::Options::new().mode(0o600))?;
+    /// # drop(e);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, opts: &Options) -> Result<Event> {
         Ok(Event {
             object: Object::create(name, &EVENT, 0, opts, |_: &RawEvent, _| {})?,
@@ -59,11 +77,31 @@ impl Event {
     }
 
     /// Opens the event named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-open-0-{}", std::process::id());
+    /// # let _e = shmipc::Event::create(&name)?;
+    /// let e = shmipc::Event::open(&name)?;
+    /// e.set();
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Event> {
         Event::open_with(name, &Options::default())
     }
 
     /// Opens the event named `name` with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-open_with-0-{}", std::process::id());
+    /// # let _e = shmipc::Event::create(&name)?;
+    /// let e = shmipc::Event::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(e);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Event> {
         Ok(Event {
             object: Object::open(name, &EVENT, opts)?,
@@ -71,21 +109,60 @@ impl Event {
     }
 
     /// The event's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-name-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// assert_eq!(e.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.object.name()
     }
 
     /// Sets the flag and wakes every waiter.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-set-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// e.set();
+    /// assert!(e.is_set());
+    /// # Ok(()) }
+    /// ```
     pub fn set(&self) {
         self.object.raw().set(&FutexWake);
     }
 
     /// Clears the flag.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-clear-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// e.set();
+    /// e.clear();
+    /// assert!(!e.is_set());
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&self) {
         self.object.raw().clear();
     }
 
     /// Whether the flag is set (a snapshot; also the `try_` form of `wait`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-is_set-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// assert!(!e.is_set());
+    /// # Ok(()) }
+    /// ```
     pub fn is_set(&self) -> bool {
         self.object.raw().is_set()
     }
@@ -107,6 +184,17 @@ impl Event {
     }
 
     /// Waits at most `timeout`; returns whether the flag was set.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-event-wait_timeout-0-{}", std::process::id());
+    /// let e = shmipc::Event::create(&name)?;
+    /// assert!(!e.wait_timeout(std::time::Duration::from_millis(5)));
+    /// e.set();
+    /// assert!(e.wait_timeout(std::time::Duration::from_millis(5)));
+    /// # Ok(()) }
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.object
             .raw()

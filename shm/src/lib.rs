@@ -5,14 +5,21 @@
 //!
 //! | concept | module |
 //! |---|---|
-//! | errors | [`error`] |
+//! | errors, and what is corrupt or broken | [`error`] |
 //! | create/open options | [`options`] |
 //! | segments: create, open, validate, unlink | `segment` |
-//! | futex waiting | `futex` |
+//! | futex waiting, liveness polls | `futex` |
 //! | thread identity and liveness | `identity` |
-//! | Lock | [`lock`] |
+//! | Lock, its guard, `OwnerDied` | [`lock`] |
+//! | RLock | [`rlock`] |
+//! | Semaphore, BoundedSemaphore, their guard | [`semaphore`] |
+//! | Event | [`event`] |
+//! | Condition | [`condition`] |
+//! | Barrier | [`barrier`] |
+//! | Queue, Producer, Consumer, JoinableQueue | [`queue`] |
 //! | plain-data bounds | [`plain`] |
 //! | Value, Array, RawValue, RawArray | [`value`], [`array`](mod@array), [`raw_value`], [`raw_array`] |
+//! | the guard of cells behind an RLock | [`shared_guard`] |
 #![warn(missing_docs)]
 
 pub mod array;

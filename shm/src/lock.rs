@@ -62,28 +62,82 @@ pub struct OwnerDied<G: Guard> {
 
 impl<G: Guard> OwnerDied<G> {
     /// The pid of the holder that died.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-pid-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// match lock.acquire() {
+    ///     Ok(guard) => drop(guard),
+    ///     Err(died) => eprintln!("holder {} died", died.pid()),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn pid(&self) -> u32 {
         self.pid
     }
 
     /// The guard, leaving the lock marked inconsistent.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-into_inner-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let guard = lock.acquire().unwrap_or_else(shmipc::OwnerDied::into_inner);
+    /// # drop(guard);
+    /// # Ok(()) }
+    /// ```
     pub fn into_inner(self) -> G {
         self.guard
     }
 
     /// The guard, after marking the data consistent again: later acquirers get
     /// the lock without an `OwnerDied`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-recover-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let guard = lock.acquire().unwrap_or_else(shmipc::OwnerDied::recover);
+    /// # drop(guard);
+    /// # Ok(()) }
+    /// ```
     pub fn recover(self) -> G {
         sealed::Sealed::raw_lock(&self.guard).mark_consistent();
         self.guard
     }
 
     /// The guard, by reference, to inspect the data before deciding.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-get_ref-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// if let Err(died) = lock.acquire() {
+    ///     println!("held by {}", died.get_ref().lock().name());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get_ref(&self) -> &G {
         &self.guard
     }
 
     /// The guard, by mutable reference, to repair the data before deciding.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-get_mut-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// if let Err(mut died) = lock.acquire() {
+    ///     let _guard: &mut shmipc::LockGuard<'_> = died.get_mut();
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get_mut(&mut self) -> &mut G {
         &mut self.guard
     }
@@ -430,7 +484,8 @@ impl LockCore {
 ///   release.
 /// - Under contention it spins, then yields, then parks on a futex.
 /// - If the holder dies holding it, the next acquirer gets it within about
-///   10 ms (the liveness poll) with [`OwnerDied`], which it cannot ignore by accident.
+///   100 ms (the liveness poll backs off from 5 to 40 ms) with [`OwnerDied`],
+///   which it cannot ignore by accident.
 ///
 /// Not re-entrant: acquiring it again from the thread that holds it waits
 /// forever, as with [`std::sync::Mutex`]; see [`RLock`](crate::RLock).
@@ -487,11 +542,30 @@ impl LockKind for Lock {
 
 impl Lock {
     /// Creates a lock named `name`, with default [`Options`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-create-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert!(!lock.is_locked());
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str) -> Result<Lock> {
         Lock::create_with(name, &Options::default())
     }
 
     /// Creates a lock named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-create_with-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create_with(&name, &shmipc::Options::new().persist(true))?;
+    /// drop(lock);
+    /// shmipc::unlink(&name)?; // persist: the name outlived the handle
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, opts: &Options) -> Result<Lock> {
         Ok(Lock {
             core: LockCore::create(name, Kind::Lock, opts)?,
@@ -499,11 +573,31 @@ impl Lock {
     }
 
     /// Opens the lock named `name`, created by any process.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-open-0-{}", std::process::id());
+    /// # let _l = shmipc::Lock::create(&name)?;
+    /// let lock = shmipc::Lock::open(&name)?;
+    /// drop(lock.acquire()?);
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Lock> {
         Lock::open_with(name, &Options::default())
     }
 
     /// Opens the lock named `name`, waiting at most `opts.ready_timeout` for its creator.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-open_with-0-{}", std::process::id());
+    /// # let _l = shmipc::Lock::create(&name)?;
+    /// let lock = shmipc::Lock::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(lock);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Lock> {
         Ok(Lock {
             core: LockCore::open(name, Kind::Lock, opts)?,
@@ -516,6 +610,15 @@ impl Lock {
     }
 
     /// The name the lock was created or opened with.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-name-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert_eq!(lock.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.core.name()
     }
@@ -640,18 +743,49 @@ impl Lock {
     }
 
     /// Whether the lock is held right now (stale as soon as it returns).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-is_locked-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert!(lock.is_locked());
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.raw().is_locked()
     }
 
     /// Whether a holder died holding the lock and nobody has marked the data
     /// consistent since; carries that holder's pid.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-poisoned_by-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert_eq!(lock.poisoned_by(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn poisoned_by(&self) -> Option<u32> {
         self.raw().poisoned_by()
     }
 
     /// The pid of the current holder, if the lock is held and the holder has
     /// recorded itself.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-holder_pid-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert_eq!(lock.holder_pid(), Some(std::process::id()));
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn holder_pid(&self) -> Option<u32> {
         self.core.holder_pid()
     }
@@ -664,6 +798,15 @@ impl Lock {
 
     /// Whether `self` and `other` are the same lock (the same segment file and
     /// offset), however each was opened.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-same_lock-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// assert!(lock.same_lock(&shmipc::Lock::open(&name)?));
+    /// # Ok(()) }
+    /// ```
     pub fn same_lock(&self, other: &Lock) -> bool {
         self.core.id() == other.core.id()
     }
@@ -773,6 +916,16 @@ impl LockGuard<'_> {
 
 impl LockGuard<'_> {
     /// The lock this guard holds.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-lock-lock-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert!(g.lock().same_lock(&lock));
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> &Lock {
         self.lock
     }

@@ -38,12 +38,30 @@ impl Default for Options {
 
 impl Options {
     /// Mode 0600, removed when the creating handle drops, 1 s wait for readiness.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-new-0-{}", std::process::id());
+    /// let opts = shmipc::Options::new();
+    /// assert_eq!(opts.get_mode(), 0o600);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Options {
         Options::default()
     }
 
     /// The permission bits of a created segment (default 0600). The owner must
     /// keep read and write; bits outside 0777 are refused at create time.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-mode-0-{}", std::process::id());
+    /// let opts = shmipc::Options::new().mode(0o660);
+    /// assert_eq!(opts.get_mode(), 0o660);
+    /// # Ok(()) }
+    /// ```
     pub fn mode(mut self, mode: u32) -> Options {
         self.mode = mode;
         self
@@ -51,6 +69,15 @@ impl Options {
 
     /// Whether a created segment outlives the handle that created it (default
     /// `false`). A persistent segment stays until [`unlink`](crate::unlink).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-persist-0-{}", std::process::id());
+    /// let opts = shmipc::Options::new().persist(true);
+    /// assert!(opts.get_persist());
+    /// # Ok(()) }
+    /// ```
     pub fn persist(mut self, persist: bool) -> Options {
         self.persist = persist;
         self
@@ -58,22 +85,55 @@ impl Options {
 
     /// How long `open` waits for a segment that is still being created
     /// (default 1 s) before it fails with [`Error::NotReady`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-ready_timeout-0-{}", std::process::id());
+    /// let opts = shmipc::Options::new().ready_timeout(std::time::Duration::from_millis(50));
+    /// assert_eq!(opts.get_ready_timeout(), std::time::Duration::from_millis(50));
+    /// # Ok(()) }
+    /// ```
     pub fn ready_timeout(mut self, timeout: Duration) -> Options {
         self.ready_timeout = timeout;
         self
     }
 
     /// The mode set by [`Options::mode`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-get_mode-0-{}", std::process::id());
+    /// assert_eq!(shmipc::Options::new().get_mode(), 0o600);
+    /// # Ok(()) }
+    /// ```
     pub fn get_mode(&self) -> u32 {
         self.mode
     }
 
     /// Whether [`Options::persist`] was set.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-get_persist-0-{}", std::process::id());
+    /// assert!(!shmipc::Options::new().get_persist());
+    /// # Ok(()) }
+    /// ```
     pub fn get_persist(&self) -> bool {
         self.persist
     }
 
     /// The wait set by [`Options::ready_timeout`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-get_ready_timeout-0-{}", std::process::id());
+    /// assert_eq!(shmipc::Options::new().get_ready_timeout(), std::time::Duration::from_secs(1));
+    /// # Ok(()) }
+    /// ```
     pub fn get_ready_timeout(&self) -> Duration {
         self.ready_timeout
     }

@@ -90,11 +90,29 @@ impl LockKind for RLock {
 
 impl RLock {
     /// Creates a re-entrant lock named `name`, with default [`Options`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-create-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// assert!(!lock.is_locked());
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str) -> Result<RLock> {
         RLock::create_with(name, &Options::default())
     }
 
     /// Creates a re-entrant lock named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-create_with-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create_with(&name, &shmipc::Options::new())?;
+    /// # drop(lock);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, opts: &Options) -> Result<RLock> {
         Ok(RLock {
             core: LockCore::create(name, Kind::RLock, opts)?,
@@ -102,11 +120,31 @@ impl RLock {
     }
 
     /// Opens the re-entrant lock named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-open-0-{}", std::process::id());
+    /// # let _l = shmipc::RLock::create(&name)?;
+    /// let lock = shmipc::RLock::open(&name)?;
+    /// drop(lock.acquire()?);
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<RLock> {
         RLock::open_with(name, &Options::default())
     }
 
     /// Opens the re-entrant lock named `name` with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-open_with-0-{}", std::process::id());
+    /// # let _l = shmipc::RLock::create(&name)?;
+    /// let lock = shmipc::RLock::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(lock);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<RLock> {
         Ok(RLock {
             core: LockCore::open(name, Kind::RLock, opts)?,
@@ -120,6 +158,15 @@ impl RLock {
     }
 
     /// The name the lock was created or opened with.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-name-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// assert_eq!(lock.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.core.name()
     }
@@ -197,28 +244,80 @@ impl RLock {
     }
 
     /// Whether the lock is held by anyone right now (a snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-is_locked-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert!(lock.is_locked());
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.core.raw().is_locked()
     }
 
     /// How many times the calling thread holds the lock, if it does
     /// (Python's `_is_owned`, with the count).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-depth-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// assert_eq!(lock.depth(), None);
+    /// let g = lock.acquire()?;
+    /// assert_eq!(lock.depth(), Some(1));
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn depth(&self) -> Option<u64> {
         self.raw().depth_held_by(&identity::current())
     }
 
     /// Whether a holder died holding the lock and nobody has marked the data
     /// consistent since; carries that holder's pid.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-poisoned_by-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// assert_eq!(lock.poisoned_by(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn poisoned_by(&self) -> Option<u32> {
         self.core.raw().poisoned_by()
     }
 
     /// The pid of the current holder, if any.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-holder_pid-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert_eq!(lock.holder_pid(), Some(std::process::id()));
+    /// # drop(g);
+    /// # Ok(()) }
+    /// ```
     pub fn holder_pid(&self) -> Option<u32> {
         self.core.holder_pid()
     }
 
     /// Whether `self` and `other` are the same lock, however each was opened.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-same_lock-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// assert!(lock.same_lock(&shmipc::RLock::open(&name)?));
+    /// # Ok(()) }
+    /// ```
     pub fn same_lock(&self, other: &RLock) -> bool {
         self.core.id() == other.core.id()
     }
@@ -240,11 +339,31 @@ unsafe impl Sync for RLockGuard<'_> {}
 
 impl RLockGuard<'_> {
     /// The lock this guard holds.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-lock-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// assert!(g.lock().same_lock(&lock));
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> &RLock {
         self.lock
     }
 
     /// Marks the protected data consistent after an [`OwnerDied`](crate::OwnerDied).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-rlock-mark_consistent-0-{}", std::process::id());
+    /// let lock = shmipc::RLock::create(&name)?;
+    /// let g = lock.acquire()?;
+    /// g.mark_consistent(); // nothing to repair here: a no-op
+    /// # Ok(()) }
+    /// ```
     pub fn mark_consistent(&self) {
         self.lock.core.raw().mark_consistent();
     }

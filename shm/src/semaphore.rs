@@ -73,11 +73,29 @@ fn permits(value: u64, name: &str) -> Result<u32> {
 
 impl Semaphore {
     /// Creates a semaphore named `name` with `value` permits.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-create-0-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 2)?;
+    /// assert_eq!(s.value(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, value: u32) -> Result<Semaphore> {
         Semaphore::create_with(name, value, &Options::default())
     }
 
     /// Creates a semaphore named `name` with `value` permits, with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-create_with-0-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create_with(&name, 2, &shmipc::Options::new())?;
+    /// assert_eq!(s.value(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, value: u32, opts: &Options) -> Result<Semaphore> {
         Semaphore::make(name, value, &SEMAPHORE, None, opts)
     }
@@ -103,11 +121,31 @@ impl Semaphore {
     }
 
     /// Opens the semaphore named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-open-0-{}", std::process::id());
+    /// # let _s = shmipc::Semaphore::create(&name, 2)?;
+    /// let s = shmipc::Semaphore::open(&name)?;
+    /// s.acquire();
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Semaphore> {
         Semaphore::open_with(name, &Options::default())
     }
 
     /// Opens the semaphore named `name` with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-open_with-0-{}", std::process::id());
+    /// # let _s = shmipc::Semaphore::create(&name, 2)?;
+    /// let s = shmipc::Semaphore::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(s);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Semaphore> {
         let object = Object::open(name, &SEMAPHORE, opts)?;
         Ok(Semaphore {
@@ -117,6 +155,15 @@ impl Semaphore {
     }
 
     /// The semaphore's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-name-0-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 2)?;
+    /// assert_eq!(s.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.object.name()
     }
@@ -243,6 +290,16 @@ impl Semaphore {
     }
 
     /// Returns one permit.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-release-0-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 0)?;
+    /// s.release()?;
+    /// assert_eq!(s.value(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn release(&self) -> Result<()> {
         self.release_n(1)
     }
@@ -282,6 +339,16 @@ impl Semaphore {
     }
 
     /// Permits available now (Python's `get_value()`; a snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-value-0-{}", std::process::id());
+    /// let s = shmipc::Semaphore::create(&name, 2)?;
+    /// s.acquire();
+    /// assert_eq!(s.value(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn value(&self) -> u32 {
         self.object.raw().value()
     }
@@ -310,11 +377,29 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// Creates a bounded semaphore named `name` with `value` permits, which is also its bound.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-create-1-{}", std::process::id());
+    /// let s = shmipc::BoundedSemaphore::create(&name, 2)?;
+    /// assert_eq!(s.bound(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, value: u32) -> Result<BoundedSemaphore> {
         BoundedSemaphore::create_with(name, value, &Options::default())
     }
 
     /// Creates a bounded semaphore with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-create_with-1-{}", std::process::id());
+    /// let s = shmipc::BoundedSemaphore::create_with(&name, 2, &shmipc::Options::new())?;
+    /// assert_eq!(s.bound(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(name: &str, value: u32, opts: &Options) -> Result<BoundedSemaphore> {
         Ok(BoundedSemaphore {
             inner: Semaphore::make(name, value, &BOUNDED, Some(value), opts)?,
@@ -322,11 +407,31 @@ impl BoundedSemaphore {
     }
 
     /// Opens the bounded semaphore named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-open-1-{}", std::process::id());
+    /// # let _s = shmipc::BoundedSemaphore::create(&name, 2)?;
+    /// let s = shmipc::BoundedSemaphore::open(&name)?;
+    /// assert_eq!(s.bound(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<BoundedSemaphore> {
         BoundedSemaphore::open_with(name, &Options::default())
     }
 
     /// Opens the bounded semaphore named `name` with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-open_with-1-{}", std::process::id());
+    /// # let _s = shmipc::BoundedSemaphore::create(&name, 2)?;
+    /// let s = shmipc::BoundedSemaphore::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(s);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<BoundedSemaphore> {
         let object = Object::open(name, &BOUNDED, opts)?;
         let bound = permits(object.param(), name)?;
@@ -339,6 +444,15 @@ impl BoundedSemaphore {
     }
 
     /// The bound: the initial value.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-semaphore-bound-0-{}", std::process::id());
+    /// let s = shmipc::BoundedSemaphore::create(&name, 3)?;
+    /// assert_eq!(s.bound(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn bound(&self) -> u32 {
         self.inner.bound.unwrap_or(u32::MAX)
     }

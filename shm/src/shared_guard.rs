@@ -39,26 +39,72 @@ impl<'a, T: Plain> SharedGuard<'a, T> {
     }
 
     /// Number of elements (1 for a Value).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-len-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8, shmipc::RLock>::create_with(&name, 3, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(a.lock()?.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self) -> usize {
         self.cells.len()
     }
 
     /// Whether there are no elements.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-is_empty-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8, shmipc::RLock>::create_with(&name, 0, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert!(a.lock()?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.cells.len() == 0
     }
 
     /// A copy of the first element (the Value's value).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-get-0-{}", std::process::id());
+    /// let v = shmipc::Value::<u8, shmipc::RLock>::create_with(&name, 4, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(v.lock()?.get(), 4);
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self) -> T {
         self.load(0).unwrap_or_else(|_| T::zeroed())
     }
 
     /// Overwrites the first element (the Value's value); a no-op on an empty array.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-set-0-{}", std::process::id());
+    /// let v = shmipc::Value::<u8, shmipc::RLock>::create_with(&name, 4, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// v.lock()?.set(5);
+    /// assert_eq!(v.lock()?.get(), 5);
+    /// # Ok(()) }
+    /// ```
     pub fn set(&self, value: T) {
         let _ = self.store(0, value);
     }
 
     /// Replaces the first element with `f` of it; returns the new value.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-update-0-{}", std::process::id());
+    /// let v = shmipc::Value::<u8, shmipc::RLock>::create_with(&name, 4, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(v.lock()?.update(|x| x * 2), 8);
+    /// # Ok(()) }
+    /// ```
     pub fn update(&self, f: impl FnOnce(T) -> T) -> T {
         let v = f(self.get());
         self.set(v);
@@ -66,21 +112,58 @@ impl<'a, T: Plain> SharedGuard<'a, T> {
     }
 
     /// A copy of element `index`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-load-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(a.lock()?.load(1)?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn load(&self, index: usize) -> Result<T> {
         self.cells.load_one(index)
     }
 
     /// Overwrites element `index`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-store-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// a.lock()?.store(1, 3)?;
+    /// assert_eq!(a.lock()?.to_vec(), vec![0, 3]);
+    /// # Ok(()) }
+    /// ```
     pub fn store(&self, index: usize, value: T) -> Result<()> {
         self.cells.store_range(index, &[value])
     }
 
     /// A copy of every element.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-to_vec-0-{}", std::process::id());
+    /// let a = shmipc::Array::<u8, shmipc::RLock>::create_with(&name, 2, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(a.lock()?.to_vec(), vec![0, 0]);
+    /// # Ok(()) }
+    /// ```
     pub fn to_vec(&self) -> Vec<T> {
         self.cells.to_vec()
     }
 
     /// Marks the data consistent after an [`OwnerDied`](crate::OwnerDied).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-shared_guard-mark_consistent-0-{}", std::process::id());
+    /// let v = shmipc::Value::<u8, shmipc::RLock>::create_with(&name, 4, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// v.lock()?.mark_consistent(); // nothing to repair here: a no-op
+    /// # Ok(()) }
+    /// ```
     pub fn mark_consistent(&self) {
         self.guard.mark_consistent();
     }

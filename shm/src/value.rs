@@ -44,6 +44,15 @@ pub struct Value<T: Plain, L: LockKind = Lock> {
 impl<T: Plain, L: LockKind> Value<T, L> {
     /// Creates a value named `name` holding `initial`, guarded by `lock` (its
     /// own lock of type `L`, or a shared one).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-create_with-0-{}", std::process::id());
+    /// let v = shmipc::Value::<u32>::create_with(&name, 5, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(*v.lock()?, 5);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(
         name: &str,
         initial: T,
@@ -57,6 +66,16 @@ impl<T: Plain, L: LockKind> Value<T, L> {
     /// Opens the value named `name` with `opts`. Fails with
     /// [`Error::TypeMismatch`](crate::Error::TypeMismatch) if it holds another
     /// type, [`Error::LockKindMismatch`](crate::Error::LockKindMismatch) if another lock type guards it.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-open_with-0-{}", std::process::id());
+    /// # let _v = shmipc::Value::create(&name, 1u8)?;
+    /// let v = shmipc::Value::<u8>::open_with(&name, &shmipc::Options::new())?;
+    /// assert_eq!(*v.lock()?, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Value<T, L>> {
         Value::from_cells(Cells::open(name, Kind::Value, opts)?)
     }
@@ -67,11 +86,31 @@ impl<T: Plain, L: LockKind> Value<T, L> {
     }
 
     /// The value's name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-name-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u8)?;
+    /// assert_eq!(v.name(), name);
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         self.cells.name()
     }
 
     /// The lock that guards the value (Python's `get_lock()`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-get_lock-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u8)?;
+    /// let held = v.get_lock().acquire()?;
+    /// assert!(v.try_lock().is_err());
+    /// # drop(held);
+    /// # Ok(()) }
+    /// ```
     pub fn get_lock(&self) -> &L {
         &self.lock
     }
@@ -79,21 +118,61 @@ impl<T: Plain, L: LockKind> Value<T, L> {
 
 impl<T: Plain> Value<T> {
     /// Creates a value named `name` holding `initial`, with a [`Lock`] of its own.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-create-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 0.5f64)?;
+    /// assert_eq!(*v.lock()?, 0.5);
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, initial: T) -> Result<Value<T>> {
         Value::create_with(name, initial, CellLock::Own, &Options::default())
     }
 
     /// Opens the value named `name` (guarded by a [`Lock`]).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-open-0-{}", std::process::id());
+    /// # let _v = shmipc::Value::create(&name, 1u64)?;
+    /// let v = shmipc::Value::<u64>::open(&name)?;
+    /// *v.lock()? += 1;
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<Value<T>> {
         Value::open_with(name, &Options::default())
     }
 
     /// Locks the value; the guard derefs to `T`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-lock-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u64)?;
+    /// *v.lock()? *= 10;
+    /// assert_eq!(*v.lock()?, 10);
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> LockResult<ValueGuard<'_, T>> {
         map_result(self.lock.acquire(), |g| self.wrap(g))
     }
 
     /// Locks the value if its lock is free, without waiting.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-try_lock-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u64)?;
+    /// let held = v.try_lock()?;
+    /// assert!(v.try_lock().is_err());
+    /// # drop(held);
+    /// # Ok(()) }
+    /// ```
     pub fn try_lock(
         &self,
     ) -> std::result::Result<ValueGuard<'_, T>, TryAcquireError<ValueGuard<'_, T>>> {
@@ -101,6 +180,15 @@ impl<T: Plain> Value<T> {
     }
 
     /// Locks the value, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-lock_timeout-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u64)?;
+    /// *v.lock_timeout(std::time::Duration::from_millis(10))? += 1;
+    /// # Ok(()) }
+    /// ```
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -111,6 +199,17 @@ impl<T: Plain> Value<T> {
     /// The value, through a guard of its (shared) lock acquired elsewhere: how
     /// several cells are updated under one acquisition. Fails with
     /// [`Error::WrongLock`](crate::Error::WrongLock) if `guard` holds another lock.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-access-0-{}", std::process::id());
+    /// let lock = shmipc::Lock::create(&format!("{name}-lock"))?;
+    /// let v = shmipc::Value::<u64>::create_with(&name, 0, shmipc::CellLock::Shared(&lock), &shmipc::Options::new())?;
+    /// let mut guard = lock.acquire()?;
+    /// *v.access(&mut guard)? = 3;
+    /// # Ok(()) }
+    /// ```
     pub fn access<'g>(&'g self, guard: &'g mut LockGuard<'_>) -> Result<&'g mut T> {
         self.cells.check_guard(&self.lock, guard)?;
         // SAFETY: the guard proves this thread holds the value's lock, and the
@@ -130,11 +229,33 @@ impl<T: Plain> Value<T> {
 impl<T: Plain> Value<T, RLock> {
     /// Locks the value (again, if this thread holds its RLock); the guard
     /// copies the value in and out.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-lock-1-{}", std::process::id());
+    /// let v = shmipc::Value::<u64, shmipc::RLock>::create_with(&name, 1, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// let g = v.lock()?;
+    /// g.update(|x| x + 1);
+    /// assert_eq!(g.get(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn lock(&self) -> LockResult<SharedGuard<'_, T>> {
         map_result(self.lock.acquire(), |g| SharedGuard::new(g, &self.cells))
     }
 
     /// Locks the value without waiting.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-try_lock-1-{}", std::process::id());
+    /// let v = shmipc::Value::<u64, shmipc::RLock>::create_with(&name, 1, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// let outer = v.try_lock()?;
+    /// let inner = v.try_lock()?; // the same thread re-enters
+    /// # drop((inner, outer));
+    /// # Ok(()) }
+    /// ```
     pub fn try_lock(
         &self,
     ) -> std::result::Result<SharedGuard<'_, T>, TryAcquireError<SharedGuard<'_, T>>> {
@@ -144,6 +265,15 @@ impl<T: Plain> Value<T, RLock> {
     }
 
     /// Locks the value, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-lock_timeout-1-{}", std::process::id());
+    /// let v = shmipc::Value::<u64, shmipc::RLock>::create_with(&name, 1, shmipc::CellLock::Own, &shmipc::Options::new())?;
+    /// assert_eq!(v.lock_timeout(std::time::Duration::from_millis(10))?.get(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -179,6 +309,16 @@ unsafe impl<T: Plain> Sync for ValueGuard<'_, T> {}
 
 impl<T: Plain> ValueGuard<'_, T> {
     /// Marks the value consistent after an [`OwnerDied`](crate::OwnerDied).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-value-mark_consistent-0-{}", std::process::id());
+    /// let v = shmipc::Value::create(&name, 1u64)?;
+    /// let g = v.lock()?;
+    /// g.mark_consistent(); // nothing to repair here: a no-op
+    /// # Ok(()) }
+    /// ```
     pub fn mark_consistent(&self) {
         self.guard.mark_consistent();
     }

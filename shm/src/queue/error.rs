@@ -44,6 +44,17 @@ pub enum PutError<T> {
 
 impl<T> PutError<T> {
     /// The item that was not enqueued.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-error-into_inner-0-{}", std::process::id());
+    /// let q = shmipc::Queue::<u64>::create(&name, 1)?;
+    /// q.put(1)?;
+    /// let refused = q.try_put(2).unwrap_err();
+    /// assert_eq!(refused.into_inner(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PutError::Full { item, .. }

@@ -39,11 +39,30 @@ pub struct JoinableQueue<T: Plain> {
 
 impl<T: Plain> JoinableQueue<T> {
     /// Creates a joinable multi-producer multi-consumer queue.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-create-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// q.put(1)?;
+    /// assert_eq!(q.unfinished(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn create(name: &str, capacity: u64) -> Result<JoinableQueue<T>> {
         JoinableQueue::create_with(name, capacity, QueueMode::Mpmc, &Options::default())
     }
 
     /// Creates a joinable queue in `mode`, with `opts`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-create_with-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create_with(&name, 16, shmipc::QueueMode::Spsc, &shmipc::Options::new())?;
+    /// assert_eq!(q.mode(), shmipc::QueueMode::Spsc);
+    /// # Ok(()) }
+    /// ```
     pub fn create_with(
         name: &str,
         capacity: u64,
@@ -56,12 +75,32 @@ impl<T: Plain> JoinableQueue<T> {
     }
 
     /// Opens the joinable queue named `name`.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-open-0-{}", std::process::id());
+    /// # let _q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// let q = shmipc::JoinableQueue::<u32>::open(&name)?;
+    /// q.put(1)?;
+    /// # Ok(()) }
+    /// ```
     pub fn open(name: &str) -> Result<JoinableQueue<T>> {
         JoinableQueue::open_with(name, &Options::default())
     }
 
     /// Opens the joinable queue named `name` with `opts`; a queue created
     /// without task counting is refused with [`Error::InvalidArgument`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-open_with-0-{}", std::process::id());
+    /// # let _q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// let q = shmipc::JoinableQueue::<u32>::open_with(&name, &shmipc::Options::new())?;
+    /// # drop(q);
+    /// # Ok(()) }
+    /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<JoinableQueue<T>> {
         let queue = Queue::open_with(name, opts)?;
         if !queue.shared.joinable {
@@ -73,6 +112,15 @@ impl<T: Plain> JoinableQueue<T> {
     }
 
     /// This handle, waiting with `strategy` from now on.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-with_wait-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?.with_wait(shmipc::WaitStrategy::Park);
+    /// # drop(q);
+    /// # Ok(()) }
+    /// ```
     pub fn with_wait(self, strategy: WaitStrategy) -> JoinableQueue<T> {
         JoinableQueue {
             queue: self.queue.with_wait(strategy),
@@ -81,6 +129,18 @@ impl<T: Plain> JoinableQueue<T> {
 
     /// Marks one item got from the queue as processed. Calling it more times
     /// than items were put is an error, and changes nothing.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-task_done-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// q.put(1)?;
+    /// let _job = q.get()?;
+    /// q.task_done()?;
+    /// assert_eq!(q.unfinished(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn task_done(&self) -> Result<()> {
         let c = self.queue.shared.control();
         let mut done = c.tasks_done.load(Ordering::Acquire);
@@ -113,6 +173,16 @@ impl<T: Plain> JoinableQueue<T> {
     }
 
     /// Items put and not yet marked done (a snapshot).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-unfinished-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// q.put_slice(&[1, 2])?;
+    /// assert_eq!(q.unfinished(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn unfinished(&self) -> u64 {
         let done = self
             .queue
@@ -130,11 +200,36 @@ impl<T: Plain> JoinableQueue<T> {
     }
 
     /// Waits until every item put has been marked done.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-join-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// q.put(1)?;
+    /// let worker = std::thread::spawn({
+    ///     let q = shmipc::JoinableQueue::<u32>::open(&name)?;
+    ///     move || { let _ = q.get(); q.task_done().unwrap(); }
+    /// });
+    /// q.join(); // returns once the worker marked its task done
+    /// # worker.join().unwrap();
+    /// # Ok(()) }
+    /// ```
     pub fn join(&self) {
         self.join_until(None);
     }
 
     /// Waits at most `timeout`; returns whether every item was marked done.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-joinable-join_timeout-0-{}", std::process::id());
+    /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
+    /// q.put(1)?;
+    /// assert!(!q.join_timeout(std::time::Duration::from_millis(5)));
+    /// # Ok(()) }
+    /// ```
     pub fn join_timeout(&self, timeout: Duration) -> bool {
         self.join_until(Some(timeout))
     }

@@ -37,12 +37,12 @@ use crate::segment::{Segment, Spec};
 /// The control block after the header. All-zero bytes are an open queue with
 /// no waiters, no tasks done and no role holders.
 ///
-/// The first line holds what every put and get reads (the closed flag and
-/// the eventcounts' waiter counts) and nothing written on the way; the role
-/// records, written when a role changes hands, and the task count and room,
-/// written by `task_done` and by puts and gets of a counted-room queue, are
-/// on the second line.
-#[repr(C, align(64))]
+/// The first 128-byte block holds what every put and get reads (the closed
+/// flag and the eventcounts' waiter counts) and nothing written on the way;
+/// the role records, written when a role changes hands, and the task count
+/// and room, written by `task_done` and by puts and gets of a counted-room
+/// queue, are in the second (128 bytes: see `ring::RingPositions`).
+#[repr(C, align(128))]
 pub(super) struct Control {
     closed: AtomicU32,
     _pad: AtomicU32,
@@ -50,7 +50,7 @@ pub(super) struct Control {
     not_empty: EventCount,
     /// Producers wait here for room; consumers notify.
     not_full: EventCount,
-    _first_line: [u32; 10],
+    _first_block: [u32; 26],
     producer: Claim,
     consumer: Claim,
     /// JoinableQueue: `task_done` calls so far. Tasks unfinished are the
@@ -66,7 +66,7 @@ pub(super) struct Control {
 }
 
 const _: () = assert!(size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
-const _: () = assert!(std::mem::offset_of!(Control, producer) == 64);
+const _: () = assert!(std::mem::offset_of!(Control, producer) == 128);
 
 /// Proof that the caller may push: it holds the producer role of an SPSC
 /// queue (an endpoint, or a call that took it), or the queue is MPMC. Only
