@@ -35,8 +35,12 @@ fn full(pos: u64) -> u64 {
 
 /// Slots that also carry a sequence number each.
 pub trait SequencedSlots<T: Copy>: Slots<T> {
-    /// The sequence number of slot `index` (always `< capacity`).
-    fn sequence(&self, index: usize) -> &AtomicU64;
+    /// The sequence number of slot `index`.
+    ///
+    /// # Safety
+    /// `index < capacity`: the ring passes only positions masked by
+    /// `capacity - 1`, so an implementation may index without a check.
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64;
 }
 
 /// The shared positions (see [`RingPositions`]).
@@ -82,6 +86,20 @@ impl<'a, S> Mpmc<'a, S> {
 
     fn slot(&self, position: u64) -> usize {
         (position & (self.capacity - 1)) as usize
+    }
+
+    /// The sequence of slot `index`, a [`slot`](Self::slot) (or, in
+    /// `init`, a count below the capacity).
+    #[inline(always)]
+    fn seq<T: Copy>(&self, index: usize) -> &AtomicU64
+    where
+        S: SequencedSlots<T>,
+    {
+        debug_assert!((index as u64) < self.capacity);
+        // SAFETY: every index passed here is below the capacity (a position
+        // masked by `capacity - 1`, or `init`'s count), and `new`'s
+        // contract is that the slots hold `capacity` slots.
+        unsafe { self.slots.sequence(index) }
     }
 
     /// Whether the positions are possible at all. Callers run it when a push
@@ -130,8 +148,7 @@ impl<'a, S> Mpmc<'a, S> {
         S: SequencedSlots<T>,
     {
         for i in 0..self.capacity {
-            self.slots
-                .sequence(i as usize)
+            self.seq::<T>(i as usize)
                 .store(free(i), Ordering::Relaxed);
         }
     }
@@ -181,7 +198,7 @@ impl<'a, S> Mpmc<'a, S> {
                 *room_until = ahead.wrapping_add(1);
             }
             let index = self.slot(pos);
-            let seq = self.slots.sequence(index).load(Ordering::Acquire);
+            let seq = self.seq::<T>(index).load(Ordering::Acquire);
             let diff = seq.wrapping_sub(free(pos)) as i64;
             if diff == 0 {
                 match self.indices.tail.compare_exchange_weak(
@@ -194,8 +211,7 @@ impl<'a, S> Mpmc<'a, S> {
                         // SAFETY: claiming `pos` on the tail while the slot's
                         // sequence said "free for `pos`" gives us the slot alone.
                         unsafe { self.slots.write(index, value) };
-                        self.slots
-                            .sequence(index)
+                        self.seq::<T>(index)
                             .store(full(pos), Ordering::Release);
                         return Ok(());
                     }
@@ -225,7 +241,7 @@ impl<'a, S> Mpmc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let seq = self.slots.sequence(self.slot(pos)).load(Ordering::Relaxed);
+        let seq = self.seq::<T>(self.slot(pos)).load(Ordering::Relaxed);
         seq.wrapping_sub(free(pos)) as i64 >= 0
     }
 
@@ -237,7 +253,7 @@ impl<'a, S> Mpmc<'a, S> {
         let mut pos = self.indices.head.load(Ordering::Relaxed);
         loop {
             let index = self.slot(pos);
-            let seq = self.slots.sequence(index).load(Ordering::Acquire);
+            let seq = self.seq::<T>(index).load(Ordering::Acquire);
             let diff = seq.wrapping_sub(full(pos)) as i64;
             if diff == 0 {
                 match self.indices.head.compare_exchange_weak(
@@ -250,8 +266,7 @@ impl<'a, S> Mpmc<'a, S> {
                         // SAFETY: the producer published the slot for `pos`
                         // (sequence `full(pos)`, acquired) and we claimed `pos`.
                         let value = unsafe { self.slots.read(index) };
-                        self.slots
-                            .sequence(index)
+                        self.seq::<T>(index)
                             .store(free(pos.wrapping_add(self.capacity)), Ordering::Release);
                         return Ok(value);
                     }

@@ -180,14 +180,14 @@ pub(crate) mod test_slots {
     }
 
     impl SequencedSlots<u64> for TestSlots {
-        fn sequence(&self, index: usize) -> &AtomicU64 {
+        unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
             &self.stamps[index]
         }
     }
 
     impl GroupedSlots<u64> for TestSlots {
         const PER_GROUP: u64 = 2;
-        fn stamp(&self, group: usize) -> &AtomicU64 {
+        unsafe fn stamp(&self, group: usize) -> &AtomicU64 {
             &self.stamps[group]
         }
         unsafe fn write(&self, group: usize, offset: usize, value: u64) {

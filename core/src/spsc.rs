@@ -57,8 +57,12 @@ pub trait GroupedSlots<T: Copy> {
     /// division. The [`SpscGeometry`] the ring is built with must agree.
     const PER_GROUP: u64;
 
-    /// The stamp of group `group` (always `< groups`).
-    fn stamp(&self, group: usize) -> &AtomicU64;
+    /// The stamp of group `group`.
+    ///
+    /// # Safety
+    /// `group < groups`: the ring passes only positions' groups masked by
+    /// `groups - 1`, so an implementation may index without a check.
+    unsafe fn stamp(&self, group: usize) -> &AtomicU64;
 
     /// Writes slot `offset` (always `< PER_GROUP`) of group `group` (always
     /// `< groups`).
@@ -81,9 +85,11 @@ pub trait GroupedSlots<T: Copy> {
     /// As for `write`.
     #[inline]
     unsafe fn publish(&self, group: usize, offset: usize, value: T, stamp: u64) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.write(group, offset, value) };
-        self.stamp(group).store(stamp, Ordering::Release);
+        // SAFETY: forwarded from the caller (`group < groups` included).
+        unsafe {
+            self.write(group, offset, value);
+            self.stamp(group).store(stamp, Ordering::Release);
+        }
     }
 
     /// Loads the stamp of group `group` with `Acquire` and, if `ready` says
@@ -99,7 +105,8 @@ pub trait GroupedSlots<T: Copy> {
         offset: usize,
         ready: impl FnOnce(u64) -> bool,
     ) -> (u64, Option<T>) {
-        let stamp = self.stamp(group).load(Ordering::Acquire);
+        // SAFETY: forwarded from the caller (`group < groups` included).
+        let stamp = unsafe { self.stamp(group) }.load(Ordering::Acquire);
         // SAFETY: forwarded from the caller.
         let item = ready(stamp).then(|| unsafe { self.read(group, offset) });
         (stamp, item)
@@ -355,6 +362,20 @@ impl<'a, S> Spsc<'a, S> {
         )
     }
 
+    /// The stamp of group `group`, a position's group as [`slot`](Self::slot)
+    /// gives it (or, in `init`, a count below the groups).
+    #[inline(always)]
+    fn stamp<T: Copy>(&self, group: usize) -> &'a AtomicU64
+    where
+        S: GroupedSlots<T>,
+    {
+        debug_assert!((group as u64) <= self.group_mask);
+        // SAFETY: every group passed here is masked by `groups - 1` (or is
+        // `init`'s count below the groups), and `new`'s contract is that the
+        // slots hold the geometry's groups.
+        unsafe { self.slots.stamp(group) }
+    }
+
     /// Whether the positions are possible at all; for callers whose pushes or
     /// pops keep failing.
     ///
@@ -390,7 +411,7 @@ impl<'a, S> Spsc<'a, S> {
                 .wrapping_sub(groups)
                 .wrapping_add(1)
                 .wrapping_mul(S::PER_GROUP);
-            self.slots.stamp(g as usize).store(stamp, Ordering::Relaxed);
+            self.stamp::<T>(g as usize).store(stamp, Ordering::Relaxed);
         }
     }
 
@@ -483,7 +504,7 @@ impl<'a, S> SpscProducer<'a, S> {
         let mut tail = start;
         while tail.wrapping_sub(start) < self.ring.capacity {
             let (group, offset) = self.ring.slot::<T>(tail);
-            let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+            let stamp = self.ring.stamp::<T>(group).load(Ordering::Acquire);
             match self.ring.ahead::<T>(tail, offset, stamp) {
                 0 => break,
                 ahead => tail = tail.wrapping_add(ahead),
@@ -596,7 +617,7 @@ impl<'a, S> SpscProducer<'a, S> {
             // One stamp for the group's share of the batch: the consumer
             // takes all of it or none.
             pos = pos.wrapping_add(here);
-            self.ring.slots.stamp(group).store(pos, Ordering::Release);
+            self.ring.stamp::<T>(group).store(pos, Ordering::Release);
         }
         if n != 0 {
             self.ring.indices.tail.store(pos, Ordering::Release);
@@ -676,7 +697,7 @@ impl<'a, S> SpscConsumer<'a, S> {
         // the batch's last item is there, all before it are, and visible.
         let last = start.wrapping_add(want - 1);
         let (group, offset) = self.ring.slot::<T>(last);
-        let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+        let stamp = self.ring.stamp::<T>(group).load(Ordering::Acquire);
         let n = if self.ring.ahead::<T>(last, offset, stamp) != 0 {
             want as usize
         } else {
@@ -705,7 +726,7 @@ impl<'a, S> SpscConsumer<'a, S> {
         let end = pos.wrapping_add(want);
         while pos != end {
             let (group, offset) = self.ring.slot::<T>(pos);
-            let stamp = self.ring.slots.stamp(group).load(Ordering::Acquire);
+            let stamp = self.ring.stamp::<T>(group).load(Ordering::Acquire);
             let ready = self.ring.ahead::<T>(pos, offset, stamp);
             if ready == 0 {
                 self.ring.not_yet::<T>(pos, offset, stamp)?;

@@ -554,14 +554,14 @@ impl<const K: usize> Slots<u32> for LoomSlots<K> {
 }
 
 impl<const K: usize> SequencedSlots<u32> for LoomSlots<K> {
-    fn sequence(&self, index: usize) -> &AtomicU64 {
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
         &self.seqs[index]
     }
 }
 
 impl<const K: usize> GroupedSlots<u32> for LoomSlots<K> {
     const PER_GROUP: u64 = K as u64;
-    fn stamp(&self, group: usize) -> &AtomicU64 {
+    unsafe fn stamp(&self, group: usize) -> &AtomicU64 {
         &self.seqs[group]
     }
     unsafe fn write(&self, group: usize, offset: usize, value: u32) {

@@ -81,7 +81,12 @@ pub(super) struct MayPop(());
 #[derive(Clone, Copy)]
 enum Ring {
     Spsc(NonNull<SpscIndices>, SpscGeometry),
+    /// An MPMC ring whose slots are the capacity (a power of two).
     Mpmc(NonNull<MpmcIndices>),
+    /// An MPMC ring with more slots than the capacity, whose puts and gets
+    /// count the room ([`Control::room_taken`]). A variant of its own, so
+    /// that the other queues' operations do not test for it.
+    MpmcCounted(NonNull<MpmcIndices>),
 }
 
 /// Attempts (the first few of a waiting put's back-off, under a
@@ -306,11 +311,16 @@ impl<T: Plain> Shared<T> {
                     .cast(),
                 spsc_geometry::<T>(&layout)?,
             ),
-            QueueMode::Mpmc => Ring::Mpmc(
-                segment
+            QueueMode::Mpmc => {
+                let ix = segment
                     .at(layout.indices_offset, size_of::<MpmcIndices>())?
-                    .cast(),
-            ),
+                    .cast();
+                if layout.capacity == layout.slots {
+                    Ring::Mpmc(ix)
+                } else {
+                    Ring::MpmcCounted(ix)
+                }
+            }
         };
         let slot_bytes = usize::try_from(layout.slots)
             .ok()
@@ -341,7 +351,12 @@ impl<T: Plain> Shared<T> {
             capacity: layout.capacity,
             ring_slots: layout.slots,
             counted_room: mode == QueueMode::Mpmc && layout.capacity != layout.slots,
-            put_slack: (layout.capacity / 16).clamp(1, 64),
+            // A counted-room queue counts its room itself: no slack.
+            put_slack: if mode == QueueMode::Mpmc && layout.capacity != layout.slots {
+                1
+            } else {
+                (layout.capacity / 16).clamp(1, 64)
+            },
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             mpmc_room_until: AtomicU64::new(0),
             misses: AtomicU32::new(0),
@@ -353,7 +368,7 @@ impl<T: Plain> Shared<T> {
     pub(super) fn mode(&self) -> QueueMode {
         match self.ring {
             Ring::Spsc(..) => QueueMode::Spsc,
-            Ring::Mpmc(_) => QueueMode::Mpmc,
+            Ring::Mpmc(_) | Ring::MpmcCounted(_) => QueueMode::Mpmc,
         }
     }
 
@@ -416,7 +431,8 @@ impl<T: Plain> Shared<T> {
     /// The proofs an MPMC queue gives anyone; `None` for SPSC, whose roles
     /// must be taken.
     pub(super) fn open_access(&self) -> Option<(MayPush, MayPop)> {
-        matches!(self.ring, Ring::Mpmc(_)).then_some((MayPush(()), MayPop(())))
+        matches!(self.ring, Ring::Mpmc(_) | Ring::MpmcCounted(_))
+            .then_some((MayPush(()), MayPop(())))
     }
 
     fn claim(&self, role: Role) -> &Claim {
@@ -475,7 +491,7 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.len(),
         };
         len.min(self.capacity)
     }
@@ -532,13 +548,13 @@ impl<T: Plain> Shared<T> {
     /// this handle's memory of where it last looked; within the counted
     /// room, if the queue counts it.
     #[inline(always)]
-    fn mpmc_push(
+    fn mpmc_push<const COUNTED: bool>(
         &self,
         indices: NonNull<MpmcIndices>,
         item: T,
         slack: u64,
     ) -> std::result::Result<(), RingError> {
-        if self.counted_room && self.reserve_room(1) == 0 {
+        if COUNTED && self.reserve_room(1) == 0 {
             return Err(RingError::WouldBlock);
         }
         let before = self.mpmc_room_until.load(Ordering::Relaxed);
@@ -549,7 +565,7 @@ impl<T: Plain> Shared<T> {
         if room_until != before {
             self.mpmc_room_until.store(room_until, Ordering::Relaxed);
         }
-        if self.counted_room && pushed.is_err() {
+        if COUNTED && pushed.is_err() {
             self.give_room(1);
         }
         pushed
@@ -557,9 +573,12 @@ impl<T: Plain> Shared<T> {
 
     /// A pop from the MPMC ring, giving its slot back to the counted room.
     #[inline(always)]
-    fn mpmc_pop(&self, indices: NonNull<MpmcIndices>) -> std::result::Result<T, RingError> {
+    fn mpmc_pop<const COUNTED: bool>(
+        &self,
+        indices: NonNull<MpmcIndices>,
+    ) -> std::result::Result<T, RingError> {
         let popped = self.mpmc(indices).pop();
-        if self.counted_room && popped.is_ok() {
+        if COUNTED && popped.is_ok() {
             self.give_room(1);
         }
         popped
@@ -599,7 +618,7 @@ impl<T: Plain> Shared<T> {
     fn check_ring(&self) -> Result<()> {
         let checked = match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc(ix, geometry).check(),
-            Ring::Mpmc(ix) => self.mpmc(ix).check(),
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => self.mpmc(ix).check(),
         };
         checked.map_err(|e| self.corrupt(e))
     }
@@ -611,7 +630,8 @@ impl<T: Plain> Shared<T> {
             Ring::Spsc(ix, geometry) => self
                 .spsc_producer(may, ix, geometry)
                 .push_with_slack(item, slack),
-            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push::<false>(ix, item, slack),
+            Ring::MpmcCounted(ix) => self.mpmc_push::<true>(ix, item, slack),
         }
     }
 
@@ -620,7 +640,8 @@ impl<T: Plain> Shared<T> {
     fn pop_fast(&self, may: MayPop) -> std::result::Result<T, RingError> {
         match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
-            Ring::Mpmc(ix) => self.mpmc_pop(ix),
+            Ring::Mpmc(ix) => self.mpmc_pop::<false>(ix),
+            Ring::MpmcCounted(ix) => self.mpmc_pop::<true>(ix),
         }
     }
 
@@ -631,7 +652,8 @@ impl<T: Plain> Shared<T> {
             Ring::Spsc(ix, geometry) => self
                 .spsc_producer(may, ix, geometry)
                 .push_with_slack(item, slack),
-            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push::<false>(ix, item, slack),
+            Ring::MpmcCounted(ix) => self.mpmc_push::<true>(ix, item, slack),
         };
         match pushed {
             Ok(()) => Ok(true),
@@ -644,7 +666,8 @@ impl<T: Plain> Shared<T> {
     fn pop_once(&self, may: MayPop) -> Result<Option<T>> {
         let popped = match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
-            Ring::Mpmc(ix) => self.mpmc_pop(ix),
+            Ring::Mpmc(ix) => self.mpmc_pop::<false>(ix),
+            Ring::MpmcCounted(ix) => self.mpmc_pop::<true>(ix),
         };
         match popped {
             Ok(v) => Ok(Some(v)),
@@ -659,7 +682,7 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.taken(),
         }
     }
 
@@ -669,7 +692,7 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.put(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.put(),
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.put(),
         }
     }
 
@@ -679,7 +702,7 @@ impl<T: Plain> Shared<T> {
     /// room, and for a counted-room queue, which counts its room itself.
     #[inline(always)]
     fn slack(&self, timeout: Option<Duration>) -> u64 {
-        if timeout == Some(Duration::ZERO) || self.counted_room {
+        if timeout == Some(Duration::ZERO) {
             1
         } else {
             self.put_slack
@@ -941,7 +964,7 @@ impl<T: Plain> Shared<T> {
                 .spsc_producer(may, ix, geometry)
                 .push_slice(items)
                 .map_err(|e| self.corrupt(e)),
-            Ring::Mpmc(ix) => {
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => {
                 let room = if self.counted_room {
                     self.reserve_room(items.len() as u64) as usize
                 } else {
@@ -995,7 +1018,7 @@ impl<T: Plain> Shared<T> {
                 .spsc_consumer(may, ix, geometry)
                 .pop_slice(out)
                 .map_err(|e| self.corrupt(e)),
-            Ring::Mpmc(ix) => {
+            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => {
                 let popped = self.mpmc(ix).pop_slice(out);
                 if self.counted_room {
                     self.give_room(*popped.as_ref().unwrap_or(&0) as u64);

@@ -113,14 +113,16 @@ impl<T: Plain> ShmSlots<T> {
         self.item_in(self.line(group, Self::SPSC.size), offset)
     }
 
-    /// The stamp of slot `index` in slots of `slot_size` bytes. An index
-    /// past the slots is a bug of the rings (they mask every position), so
-    /// it is clamped to the last slot rather than trusted.
+    /// The stamp of slot `index` in slots of `slot_size` bytes.
+    ///
+    /// # Safety
+    /// `index < count` (the rings' contracts: they pass only masked
+    /// positions).
     #[inline(always)]
-    fn stamp(&self, index: usize, slot_size: usize) -> &AtomicU64 {
-        let line = self.line(index.min(self.count - 1), slot_size);
+    unsafe fn stamp(&self, index: usize, slot_size: usize) -> &AtomicU64 {
+        let line = self.line(index, slot_size);
         // SAFETY: `line` is the start of a slot inside the span given to
-        // `new` (the index is clamped below `count`), 8-byte aligned (see
+        // `new` (`index < count`, from the caller), 8-byte aligned (see
         // `line`), and a stamp is only ever accessed atomically.
         unsafe { &*line.cast::<AtomicU64>() }
     }
@@ -143,16 +145,18 @@ impl<T: Plain> Slots<T> for ShmSlots<T> {
 }
 
 impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
-    fn sequence(&self, index: usize) -> &AtomicU64 {
-        self.stamp(index, Self::MPMC.size)
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
+        // SAFETY: forwarded from the caller: `index < capacity`, the count.
+        unsafe { self.stamp(index, Self::MPMC.size) }
     }
 }
 
 impl<T: Plain> GroupedSlots<T> for ShmSlots<T> {
     const PER_GROUP: u64 = Self::SPSC.per_slot;
 
-    fn stamp(&self, group: usize) -> &AtomicU64 {
-        ShmSlots::stamp(self, group, Self::SPSC.size)
+    unsafe fn stamp(&self, group: usize) -> &AtomicU64 {
+        // SAFETY: forwarded from the caller: `group < groups`, the count.
+        unsafe { ShmSlots::stamp(self, group, Self::SPSC.size) }
     }
 
     unsafe fn write(&self, group: usize, offset: usize, value: T) {
