@@ -79,17 +79,24 @@ fn child(role: &str, ctl: &str, iters: u64) {
     match what {
         "line" => cache_line_child(scope, ctl, iters),
         "lines" => two_lines_child(scope, ctl, iters),
-        "spsc-rt" | "mpmc-rt" => {
+        "spsc-rt" | "mpmc-rt" | "spsc-try-rt" => {
             let open =
                 |end: &str| Queue::<u64>::open(&seg(scope, &format!("{what}-{end}"))).unwrap();
             let (there, back) = (
                 open("there").consumer().unwrap(),
                 open("back").producer().unwrap(),
             );
-            child_loop(ctl, iters, || {
-                let v = there.get().unwrap();
-                back.put(v).unwrap();
-            });
+            if what == "spsc-try-rt" {
+                child_loop(ctl, iters, || {
+                    let v = spin_for(|| there.try_get().ok());
+                    back.put(v).unwrap();
+                });
+            } else {
+                child_loop(ctl, iters, || {
+                    let v = there.get().unwrap();
+                    back.put(v).unwrap();
+                });
+            }
         }
         "spsc-1way" | "mpmc-1way" => {
             let q = Queue::<u64>::open(&seg(scope, what))
@@ -169,7 +176,7 @@ fn round_trips(c: &mut Criterion) {
     drop(to);
     let _ = echo.wait();
 
-    for (what, spsc) in [("spsc-rt", true), ("mpmc-rt", false)] {
+    for (what, spsc) in [("spsc-rt", true), ("mpmc-rt", false), ("spsc-try-rt", true)] {
         let make = |suffix: &str| {
             let n = seg(scope, &format!("{what}-{suffix}"));
             if spsc {
@@ -180,17 +187,25 @@ fn round_trips(c: &mut Criterion) {
         };
         let (there_q, back_q) = (make("there"), make("back"));
         let (there, back) = (there_q.producer().unwrap(), back_q.consumer().unwrap());
-        let label = if spsc {
-            "shmipc Queue<u64> SPSC ping-pong"
-        } else {
-            "shmipc Queue<u64> MPMC ping-pong"
+        let label = match what {
+            "spsc-rt" => "shmipc Queue<u64> SPSC ping-pong",
+            "mpmc-rt" => "shmipc Queue<u64> MPMC ping-pong",
+            // Both sides poll with try_get: a miss must cost no more than a
+            // hit, or this row falls behind the SPSC one.
+            _ => "shmipc Queue<u64> SPSC ping-pong polling try_get",
         };
+        let polls = what == "spsc-try-rt";
         g.bench_function(label, |b| {
             b.iter_custom(|iters| {
                 let mut i = 0;
                 pair.run(&format!("{what}:{scope}"), iters, || {
                     there.put(i).unwrap();
-                    assert_eq!(back.get().unwrap(), i);
+                    let v = if polls {
+                        spin_for(|| back.try_get().ok())
+                    } else {
+                        back.get().unwrap()
+                    };
+                    assert_eq!(v, i);
                     i += 1;
                 })
             })
@@ -444,6 +459,21 @@ fn one_side(c: &mut Criterion) {
             })
         },
     );
+
+    // What a try_get costs when it finds nothing, against one that finds an
+    // item (the put before it included): a caller polling with try_get pays
+    // the first on every miss.
+    let empty = Queue::<u64>::create_spsc(&seg(scope, "try-miss"), CAPACITY).unwrap();
+    let (probe_tx, probe_rx) = (empty.producer().unwrap(), empty.consumer().unwrap());
+    g.bench_function("shmipc Queue<u64> SPSC try_get on an empty queue (a miss)", |b| {
+        b.iter(|| black_box(probe_rx.try_get().is_err()))
+    });
+    g.bench_function("shmipc Queue<u64> SPSC put then try_get (a hit)", |b| {
+        b.iter(|| {
+            probe_tx.put(1).unwrap();
+            black_box(probe_rx.try_get().unwrap())
+        })
+    });
 
     let ring = || rtrb::RingBuffer::<u64>::new(CAPACITY as usize);
     let push_all = |tx: &mut rtrb::Producer<u64>| (0..CAPACITY).for_each(|i| tx.push(i).unwrap());

@@ -1,10 +1,9 @@
 //! The spin-then-yield phase every blocking algorithm goes through before it parks.
 //!
-//! Waking a parked process costs a hundred or more cache-line round trips
-//! (see BASELINES.md for this project's machine), so a waiter first polls its
-//! condition with exponential
-//! back-off, which catches a peer that answers within tens of microseconds, then
-//! yields a few times, which lets a peer on the same core run, and only then parks.
+//! Waking a parked process costs a hundred or more cache-line round trips,
+//! so a waiter first polls its condition with exponential back-off, which
+//! catches a peer that answers within tens of microseconds, then yields a
+//! few times, which lets a peer on the same core run, and only then parks.
 
 use crate::park::Park;
 use crate::primitives::spin_loop;
