@@ -465,9 +465,10 @@ fn one_side(c: &mut Criterion) {
     // the first on every miss.
     let empty = Queue::<u64>::create_spsc(&seg(scope, "try-miss"), CAPACITY).unwrap();
     let (probe_tx, probe_rx) = (empty.producer().unwrap(), empty.consumer().unwrap());
-    g.bench_function("shmipc Queue<u64> SPSC try_get on an empty queue (a miss)", |b| {
-        b.iter(|| black_box(probe_rx.try_get().is_err()))
-    });
+    g.bench_function(
+        "shmipc Queue<u64> SPSC try_get on an empty queue (a miss)",
+        |b| b.iter(|| black_box(probe_rx.try_get().is_err())),
+    );
     g.bench_function("shmipc Queue<u64> SPSC put then try_get (a hit)", |b| {
         b.iter(|| {
             probe_tx.put(1).unwrap();

@@ -148,8 +148,7 @@ impl<'a, S> Mpmc<'a, S> {
         S: SequencedSlots<T>,
     {
         for i in 0..self.capacity {
-            self.seq::<T>(i as usize)
-                .store(free(i), Ordering::Relaxed);
+            self.seq::<T>(i as usize).store(free(i), Ordering::Relaxed);
         }
     }
 
@@ -211,8 +210,7 @@ impl<'a, S> Mpmc<'a, S> {
                         // SAFETY: claiming `pos` on the tail while the slot's
                         // sequence said "free for `pos`" gives us the slot alone.
                         unsafe { self.slots.write(index, value) };
-                        self.seq::<T>(index)
-                            .store(full(pos), Ordering::Release);
+                        self.seq::<T>(index).store(full(pos), Ordering::Release);
                         return Ok(());
                     }
                     Err(now) => pos = now,

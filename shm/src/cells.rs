@@ -16,7 +16,7 @@ use crate::error::{Corruption, Error, Result};
 use crate::lock::{Guard, Lock, LockKind};
 use crate::options::Options;
 use crate::plain::Plain;
-use crate::segment::{checked_name, Segment, Spec};
+use crate::segment::{check_layout, checked_name, Segment, Spec};
 
 /// Which lock guards a [`Value`](crate::Value), an [`Array`](crate::Array) or a
 /// [`Condition`](crate::Condition), chosen when it is created (Python's `lock=` argument).
@@ -189,25 +189,12 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
                 },
             ));
         }
-        let layout = CellLayout::new(fingerprint, header.param, placement).map_err(|e| {
-            Error::corrupt(
-                name,
-                Corruption::Parameter {
-                    kind,
-                    found: header.param,
-                    layout: Some(e),
-                },
-            )
-        })?;
-        if layout.total_size as u64 != header.total_size {
-            return Err(Error::corrupt(
-                name,
-                Corruption::Size {
-                    expected: layout.total_size as u64,
-                    found: header.total_size,
-                },
-            ));
-        }
+        let layout = check_layout(
+            &segment,
+            kind,
+            CellLayout::new(fingerprint, header.param, placement),
+            |l| l.total_size,
+        )?;
         let segment = Arc::new(segment);
         let lock = match (placement, layout.lock_offset) {
             (LockPlacement::Inline, Some(at)) => Some(L::at(segment.clone(), at)?),

@@ -17,7 +17,7 @@ use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::lock::{outcome, Guard, Lock, LockKind, OwnerDied};
 use crate::options::Options;
-use crate::segment::{checked_name, Segment, Spec};
+use crate::segment::{check_layout, checked_name, Segment, Spec};
 
 /// Header flag: the condition's lock is an RLock.
 pub(crate) const REENTRANT_FLAG: u16 = 4;
@@ -252,16 +252,12 @@ impl<L: LockKind> Condition<L> {
                 ))
             }
         };
-        let layout = layout(placement)?;
-        if layout.total_size as u64 != segment.header().total_size {
-            return Err(Error::corrupt(
-                name,
-                Corruption::Size {
-                    expected: layout.total_size as u64,
-                    found: segment.header().total_size,
-                },
-            ));
-        }
+        let layout = check_layout(
+            &segment,
+            Kind::Condition,
+            CellLayout::new(Fingerprint::of::<RawCondition>(), 1, placement),
+            |l| l.total_size,
+        )?;
         let segment = Arc::new(segment);
         let at = layout.lock_offset.unwrap_or_default();
         let lock = match placement {

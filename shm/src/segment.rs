@@ -417,3 +417,37 @@ unsafe fn store_line(bytes: &[u8; HEADER_SIZE], base: *mut u8) {
     // SAFETY: forwarded from the caller; `words` is ours, `u32` is `Pod`.
     unsafe { racy::store_run_typed(words.as_ptr(), base.cast::<u32>(), words.len()) };
 }
+
+/// The layout `computed` from a segment's header, refused as corrupt if its
+/// parameter cannot be laid out or if the header declares another total
+/// size than the layout's (`total_size` of it): the one check every opener
+/// of a laid-out kind makes before trusting an offset.
+pub(crate) fn check_layout<L>(
+    segment: &Segment,
+    kind: Kind,
+    computed: std::result::Result<L, shmipc_core::layout::LayoutError>,
+    total_size: impl FnOnce(&L) -> usize,
+) -> Result<L> {
+    let header = segment.header();
+    let layout = computed.map_err(|e| {
+        Error::corrupt(
+            segment.name(),
+            Corruption::Parameter {
+                kind,
+                found: header.param,
+                layout: Some(e),
+            },
+        )
+    })?;
+    let expected = total_size(&layout) as u64;
+    if expected != header.total_size {
+        return Err(Error::corrupt(
+            segment.name(),
+            Corruption::Size {
+                expected,
+                found: header.total_size,
+            },
+        ));
+    }
+    Ok(layout)
+}

@@ -32,7 +32,7 @@ use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
 use crate::options::Options;
 use crate::plain::Plain;
-use crate::segment::{Segment, Spec};
+use crate::segment::{check_layout, Segment, Spec};
 
 /// The control block after the header. All-zero bytes are an open queue with
 /// no waiters, no tasks done and no role holders.
@@ -272,25 +272,12 @@ impl<T: Plain> Shared<T> {
                 ))
             }
         };
-        let layout = QueueLayout::new(fingerprint, header.param, mode).map_err(|e| {
-            Error::corrupt(
-                name,
-                Corruption::Parameter {
-                    kind: Kind::Queue,
-                    found: header.param,
-                    layout: Some(e),
-                },
-            )
-        })?;
-        if layout.total_size as u64 != header.total_size {
-            return Err(Error::corrupt(
-                name,
-                Corruption::Size {
-                    expected: layout.total_size as u64,
-                    found: header.total_size,
-                },
-            ));
-        }
+        let layout = check_layout(
+            &segment,
+            Kind::Queue,
+            QueueLayout::new(fingerprint, header.param, mode),
+            |l| l.total_size,
+        )?;
         let joinable = header.flags & queue_flags::JOINABLE != 0;
         Shared::assemble(Arc::new(segment), layout, mode, joinable)
     }
