@@ -600,6 +600,35 @@ fn barrier_abort_timeout_and_reset() {
 }
 
 #[test]
+fn a_timed_barrier_wait_returns_by_its_deadline_while_a_reset_cannot_finish() {
+    if role().as_deref() == Some("arrives") {
+        let b = Barrier::open(&name("stuck-reset")).unwrap();
+        let _ = b.wait();
+        return;
+    }
+    let _cleanup = Cleanup::new(&["stuck-reset"]);
+    let b = Barrier::create(&name("stuck-reset"), 2).unwrap();
+    let kid = spawn(
+        "a_timed_barrier_wait_returns_by_its_deadline_while_a_reset_cannot_finish",
+        "arrives",
+        &[],
+    );
+    until("the party's arrival", || b.n_waiting() == 1);
+    // SIGKILL after it arrived: its count never leaves, so a reset cannot
+    // finish draining the round.
+    drop(kid);
+    b.reset();
+    let timeout = Duration::from_millis(100);
+    let started = Instant::now();
+    let waited = b.wait_timeout(timeout);
+    let took = started.elapsed();
+    assert!(waited.is_err(), "{waited:?}");
+    // By its deadline, plus scheduling slack (it used to spin for ever).
+    assert!(took < Duration::from_secs(5), "returned after {took:?}");
+    assert_waited(started, timeout);
+}
+
+#[test]
 fn a_participant_that_dies_breaks_the_barrier_instead_of_hanging_it() {
     if role().as_deref() == Some("doomed") {
         let _b = Barrier::open(&name("deadly")).unwrap();

@@ -251,9 +251,12 @@ impl RawBarrier {
             let w = self.word.load(Ordering::SeqCst);
             if w & RESETTING != 0 || (w & BROKEN == 0 && count(w) >= parties) {
                 // A reset is completing, or the round is being released: wait
-                // for that to finish (CPython waits the same way, untimed).
+                // for that to finish (CPython waits the same way, untimed),
+                // but never past this wait's deadline: this party has not
+                // arrived, so timing out breaks nothing.
                 match self.park_until_moved(seen_phase, w, park) {
-                    Parked::PollDue | Parked::DeadlineReached => {
+                    Parked::DeadlineReached => return Err(BarrierError::TimedOut),
+                    Parked::PollDue => {
                         if let Some(pid) = self.dead_participant(park) {
                             if self.break_round(generation(w), parties, true, park) {
                                 return Err(BarrierError::PartyDied { pid });
