@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
-use common::{name, role, Cleanup};
+use common::{name, role, spawn, Cleanup};
 use shmipc::{Array, Corruption, Error, Kind, Lock, Options, RawValue, Value};
 use shmipc_core::header::{Header, STATE_READY};
 
@@ -456,4 +456,46 @@ fn bad_modes_are_refused_before_creation() {
         Lock::open(&name("mode")),
         Err(Error::NotFound { .. })
     ));
+}
+
+#[test]
+fn a_leftover_of_a_dead_creator_is_listed_and_can_be_replaced_but_not_while_mapped() {
+    if role().as_deref() == Some("exits") {
+        let lock = Lock::create(&name("leftover")).unwrap();
+        // Exits without dropping the creating handle: the name stays.
+        std::mem::forget(lock);
+        std::process::exit(0);
+    }
+    let _cleanup = Cleanup::new(&["leftover"]);
+    let kid = spawn(
+        "a_leftover_of_a_dead_creator_is_listed_and_can_be_replaced_but_not_while_mapped",
+        "exits",
+        &[],
+    );
+    let kid_pid = kid.pid();
+    assert!(kid.wait().success());
+    let listed = |n: &str| {
+        shmipc::leftovers()
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == n)
+    };
+    let left = listed(&name("leftover")).expect("the leftover is listed");
+    assert_eq!(left.creator_pid, kid_pid);
+    assert!(matches!(
+        Lock::create(&name("leftover")),
+        Err(Error::AlreadyExists { .. })
+    ));
+    let replace = Options::new().replace_stale(true);
+    // While a live process maps it, it is in use: never replaced.
+    let user = Lock::open(&name("leftover")).unwrap();
+    assert!(listed(&name("leftover")).is_none());
+    assert!(matches!(
+        Lock::create_with(&name("leftover"), &replace),
+        Err(Error::AlreadyExists { .. })
+    ));
+    drop(user);
+    let fresh = Lock::create_with(&name("leftover"), &replace).unwrap();
+    assert!(listed(&name("leftover")).is_none());
+    drop(fresh.acquire().unwrap());
 }

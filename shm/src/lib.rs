@@ -8,6 +8,7 @@
 //! | errors, and what is corrupt or broken | [`error`] |
 //! | create/open options | [`options`] |
 //! | segments: create, open, validate, unlink | `segment` |
+//! | leftovers of dead creators | [`leftover`] |
 //! | futex waiting, liveness polls | `futex` |
 //! | thread identity and liveness | `identity` |
 //! | Lock, its guard, `OwnerDied` | [`lock`] |
@@ -30,6 +31,7 @@ pub mod error;
 pub mod event;
 mod futex;
 mod identity;
+pub mod leftover;
 pub mod lock;
 mod object;
 pub mod options;
@@ -50,6 +52,7 @@ pub use cells::CellLock;
 pub use condition::{Condition, WaitError, WaitTimeoutResult};
 pub use error::{BrokenReason, Corruption, Error, Result};
 pub use event::Event;
+pub use leftover::{leftovers, Leftover};
 pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};

@@ -23,6 +23,7 @@ pub(crate) const INITIALIZING_MODE: u32 = 0o200;
 pub struct Options {
     mode: u32,
     persist: bool,
+    replace_stale: bool,
     ready_timeout: Duration,
 }
 
@@ -31,6 +32,7 @@ impl Default for Options {
         Options {
             mode: 0o600,
             persist: false,
+            replace_stale: false,
             ready_timeout: Duration::from_secs(1),
         }
     }
@@ -49,6 +51,36 @@ impl Options {
     /// ```
     pub fn new() -> Options {
         Options::default()
+    }
+
+    /// Lets `create` replace a segment of the same name that is a leftover
+    /// (its creator died without removing it, and no live process maps it:
+    /// see [`leftovers`](crate::leftovers)) instead of failing with
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists). A segment in
+    /// use is never replaced. Off by default.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-options-replace-{}", std::process::id());
+    /// let opts = shmipc::Options::new().replace_stale(true);
+    /// assert!(opts.get_replace_stale());
+    /// let lock = shmipc::Lock::create_with(&name, &opts)?; // no leftover here: a plain create
+    /// # drop(lock); Ok(()) }
+    /// ```
+    pub fn replace_stale(mut self, replace: bool) -> Options {
+        self.replace_stale = replace;
+        self
+    }
+
+    /// Whether `create` replaces a leftover of the same name.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// assert!(!shmipc::Options::new().get_replace_stale());
+    /// ```
+    pub fn get_replace_stale(&self) -> bool {
+        self.replace_stale
     }
 
     /// The permission bits of a created segment (default 0600). The owner must

@@ -99,11 +99,27 @@ impl Segment {
         checked_name(name)?;
         let mode = opts.checked_mode()?;
         let os_name = sys::os_name(name);
-        let fd = sys::shm_open(
-            &os_name,
-            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
-            INITIALIZING_MODE,
-        )
+        let open_new = || {
+            sys::shm_open(
+                &os_name,
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+                INITIALIZING_MODE,
+            )
+        };
+        let fd = match open_new() {
+            // A leftover of a dead creator that nobody maps: replace it, if
+            // asked to. Two replacers race on the `O_EXCL` create that
+            // follows, and one of them gets `AlreadyExists`.
+            Err(e)
+                if e.raw_os_error() == Some(libc::EEXIST)
+                    && opts.get_replace_stale()
+                    && crate::leftover::is_leftover(name) =>
+            {
+                let _ = sys::shm_unlink(&os_name);
+                open_new()
+            }
+            other => other,
+        }
         .map_err(|e| map_open_error(name, "shm_open", e))?;
         match Segment::fill(name, spec, opts, mode, fd, init) {
             Ok(segment) => Ok(segment),
