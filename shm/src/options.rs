@@ -56,7 +56,7 @@ impl Options {
     /// Lets `create` replace a segment of the same name that is a leftover
     /// (its creator died without removing it, and no live process maps it:
     /// see [`leftovers`](crate::leftovers)) instead of failing with
-    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists). A segment in
+    /// [`Error::AlreadyExists`]. A segment in
     /// use is never replaced. Off by default.
     ///
     /// ```
