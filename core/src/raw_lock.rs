@@ -28,7 +28,7 @@
 //! then yields a few times, and only then parks.
 
 use crate::park::{Liveness, Owner, Park, Parked, Unpark};
-use crate::primitives::{AtomicU32, AtomicU64, Ordering};
+use crate::primitives::{fence, AtomicU32, AtomicU64, Ordering};
 use crate::spin::spin_then_yield;
 
 /// Set in the state word when a waiter may be parked on it.
@@ -296,27 +296,44 @@ impl RawLock {
     fn on_acquired(&self, me: &Owner) -> Acquired {
         self.owner_start.store(me.start, Ordering::Relaxed);
         self.owner_pid.store(me.pid, Ordering::Relaxed);
-        self.owner_tid.store(me.tid & TID_MASK, Ordering::Relaxed);
+        // Release: a reader that acquires this tid sees the pid and start
+        // time written before it (see `record_for`).
+        self.owner_tid.store(me.tid & TID_MASK, Ordering::Release);
         match self.poisoned.load(Ordering::Relaxed) {
             0 => Acquired::Clean,
             pid => Acquired::OwnerDied { pid },
         }
     }
 
-    /// The record of holder `tid`: complete if the record names `tid`, else just
-    /// the tid (the holder has not written it yet, or died before it could).
+    /// The record of holder `tid`, read consistently: complete only if the
+    /// record named `tid` before and after its pid and start time were read
+    /// (a sequence check, with the tid as the sequence), and the word still
+    /// names `tid`; otherwise just the tid (the holder has not written its
+    /// record yet, or died before it could, or another holder is writing
+    /// its own). So a waiter never pairs one holder's tid with another's
+    /// pid, which would find "no such thread" and take the lock from a live
+    /// holder.
     fn record_for(&self, tid: u32) -> Owner {
+        let unknown = Owner {
+            tid,
+            pid: 0,
+            start: 0,
+        };
+        // Acquire: pairs with the holder's Release store of its tid, so the
+        // pid and start time read next are at least that holder's.
+        if self.owner_tid.load(Ordering::Acquire) != tid {
+            return unknown;
+        }
         let pid = self.owner_pid.load(Ordering::Relaxed);
         let start = self.owner_start.load(Ordering::Relaxed);
-        if self.owner_tid.load(Ordering::Relaxed) == tid {
-            Owner { tid, pid, start }
-        } else {
-            Owner {
-                tid,
-                pid: 0,
-                start: 0,
-            }
+        // The reads above may not move below the re-check.
+        fence(Ordering::Acquire);
+        if self.owner_tid.load(Ordering::Relaxed) != tid
+            || self.state.load(Ordering::Relaxed) & TID_MASK != tid
+        {
+            return unknown;
         }
+        Owner { tid, pid, start }
     }
 
     fn take_over_if_dead<P: Park>(&self, seen: u32, me: &Owner, park: &mut P) -> Option<Acquired> {

@@ -250,6 +250,68 @@ fn a_dead_holder_is_taken_over_by_exactly_one_waiter() {
     });
 }
 
+/// What `tgkill(pid, tid, 0)` says in the model: thread `tid` lives in
+/// process `100 + tid` (as [`me`] records it), so an owner record that
+/// pairs one holder's tid with another's pid names no thread: "dead".
+struct TgkillPark<'a>(&'a Futex);
+
+impl Park for TgkillPark<'_> {
+    fn park(&mut self, word: &AtomicU32, expected: u32) -> Parked {
+        LoomPark(self.0).park(word, expected)
+    }
+
+    fn yield_now(&mut self) {
+        thread::yield_now();
+    }
+
+    fn liveness(&mut self, owner: &Owner) -> Liveness {
+        if owner.pid != 0 && owner.pid != 100 + owner.tid {
+            Liveness::Dead
+        } else {
+            Liveness::Alive
+        }
+    }
+}
+
+/// Holder A takes the lock and lets it go, holder B takes it and keeps it,
+/// and a waiter that checks the holder's liveness tries meanwhile: it must
+/// never take the lock from B by reading B's tid with A's pid.
+#[test]
+fn a_waiter_never_takes_the_lock_from_a_live_holder_by_a_mixed_record() {
+    model(|| {
+        let s = shared();
+        let a = {
+            let s = s.clone();
+            thread::spawn(move || {
+                locked_increment(&s, 1);
+            })
+        };
+        let b = {
+            let s = s.clone();
+            thread::spawn(move || {
+                let acquired = s.lock.lock(&me(2), &mut LoomPark(&s.futex)).unwrap();
+                assert_eq!(acquired, Acquired::Clean);
+                // SAFETY: the lock is held; loom flags any concurrent access.
+                s.data.with_mut(|p| unsafe { *p += 1 });
+                thread::yield_now();
+                s.lock.unlock(&s.futex);
+            })
+        };
+        if let Some(acquired) = s.lock.try_lock(&me(3), &mut TgkillPark(&s.futex)) {
+            assert_eq!(
+                acquired,
+                Acquired::Clean,
+                "took the lock from a live holder"
+            );
+            // SAFETY: the lock is held; loom flags any concurrent access.
+            s.data.with_mut(|p| unsafe { *p += 1 });
+            s.lock.unlock(&s.futex);
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
 #[test]
 fn semaphore_release_wakes_every_blocked_acquirer() {
     model(|| {
