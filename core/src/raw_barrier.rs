@@ -143,25 +143,33 @@ impl RawBarrier {
         }
     }
 
-    fn dead_participant<P: Park>(&self, park: &mut P) -> Option<u32> {
-        for slot in &self.slots {
+    /// A registered participant that is dead: its slot and pid. The slot
+    /// stays registered until [`forget_dead`](Self::forget_dead): a death
+    /// found while the round it concerns is already released must still
+    /// break the next round, which that party can never join.
+    fn dead_participant<P: Park>(&self, park: &mut P) -> Option<(usize, u32)> {
+        self.slots.iter().enumerate().find_map(|(index, slot)| {
             let pid = slot.pid.load(Ordering::SeqCst);
             if pid == 0 {
-                continue;
+                return None;
             }
             let owner = Owner {
                 tid: pid,
                 pid,
                 start: slot.start.load(Ordering::SeqCst),
             };
-            if park.liveness(&owner) == Liveness::Dead {
-                let _ = slot
-                    .pid
-                    .compare_exchange(pid, 0, Ordering::SeqCst, Ordering::Relaxed);
-                return Some(pid);
-            }
+            (park.liveness(&owner) == Liveness::Dead).then_some((index, pid))
+        })
+    }
+
+    /// Clears a dead participant's slot, once the break its death caused
+    /// is recorded.
+    fn forget_dead(&self, (index, pid): (usize, u32)) {
+        if let Some(slot) = self.slots.get(index) {
+            let _ = slot
+                .pid
+                .compare_exchange(pid, 0, Ordering::SeqCst, Ordering::Relaxed);
         }
-        None
     }
 
     /// Wakes everyone waiting for the word to move; call after changing it.
@@ -257,9 +265,10 @@ impl RawBarrier {
                 match self.park_until_moved(seen_phase, w, park) {
                     Parked::DeadlineReached => return Err(BarrierError::TimedOut),
                     Parked::PollDue => {
-                        if let Some(pid) = self.dead_participant(park) {
+                        if let Some(dead) = self.dead_participant(park) {
                             if self.break_round(generation(w), parties, true, park) {
-                                return Err(BarrierError::PartyDied { pid });
+                                self.forget_dead(dead);
+                                return Err(BarrierError::PartyDied { pid: dead.1 });
                             }
                         }
                         park.yield_now();
@@ -348,18 +357,22 @@ impl RawBarrier {
                 self.leave_broken(park);
                 return Err(BarrierError::Broken);
             }
+            // (why, whether a releasing round breaks too, the dead party)
             let failure = match self.park_until_moved(seen_phase, w, park) {
                 Parked::Woken => None,
                 // The round is being released: a timeout no longer breaks it.
                 Parked::DeadlineReached if count(w) < parties => {
-                    Some((BarrierError::TimedOut, false))
+                    Some((BarrierError::TimedOut, false, None))
                 }
                 Parked::DeadlineReached | Parked::PollDue => self
                     .dead_participant(park)
-                    .map(|pid| (BarrierError::PartyDied { pid }, true)),
+                    .map(|dead| (BarrierError::PartyDied { pid: dead.1 }, true, Some(dead))),
             };
-            if let Some((error, even_releasing)) = failure {
+            if let Some((error, even_releasing, dead)) = failure {
                 if self.break_round(gen, parties, even_releasing, park) {
+                    if let Some(dead) = dead {
+                        self.forget_dead(dead);
+                    }
                     self.leave_broken(park);
                     return Err(error);
                 }
@@ -400,5 +413,101 @@ impl RawBarrier {
         } else {
             count(w)
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::primitives::AtomicU32;
+
+    /// The dead participant's pid in these tests.
+    const DEAD: u32 = 7;
+
+    /// A park for one party, scripted: liveness says only [`DEAD`] is dead;
+    /// the first park lets `on_first_park` run (another party's arrival),
+    /// then every park reports a poll, and after `patience` of them the
+    /// deadline.
+    struct Scripted<'a> {
+        on_first_park: Option<&'a dyn Fn()>,
+        patience: u32,
+    }
+
+    impl Park for Scripted<'_> {
+        fn park(&mut self, _word: &AtomicU32, _expected: u32) -> Parked {
+            if let Some(f) = self.on_first_park.take() {
+                f();
+            }
+            if self.patience == 0 {
+                return Parked::DeadlineReached;
+            }
+            self.patience -= 1;
+            Parked::PollDue
+        }
+        fn yield_now(&mut self) {}
+        fn liveness(&mut self, owner: &Owner) -> Liveness {
+            if owner.pid == DEAD {
+                Liveness::Dead
+            } else {
+                Liveness::Alive
+            }
+        }
+    }
+
+    impl Unpark for Scripted<'_> {
+        fn unpark(&self, _word: &AtomicU32, _count: u32) {}
+    }
+
+    fn party(pid: u32) -> Owner {
+        Owner {
+            tid: pid,
+            pid,
+            start: 1,
+        }
+    }
+
+    /// A party that died after arriving in a round, found dead by a waiter
+    /// only once that round was released, still breaks the next round
+    /// (which it can never join) instead of leaving it to wait for ever.
+    #[test]
+    fn a_death_found_after_its_round_was_released_breaks_the_next_round() {
+        let b = RawBarrier::new();
+        b.register(&party(DEAD)).unwrap();
+        b.register(&party(8)).unwrap();
+        // The dead party arrived first in round 0.
+        b.word.store(with_count(0, 1), Ordering::SeqCst);
+        // A waiter arrives second and parks; while it sleeps the third
+        // party arrives and releases round 0; the waiter's next look finds
+        // the dead party, too late to break round 0.
+        let third_arrives = || {
+            let mut last = Scripted {
+                on_first_park: None,
+                patience: 0,
+            };
+            assert_eq!(b.wait(3, &mut last, None), Ok(2));
+        };
+        let mut waiter = Scripted {
+            on_first_park: Some(&third_arrives),
+            patience: 5,
+        };
+        assert_eq!(b.wait(3, &mut waiter, None), Ok(1));
+        // Round 1: the dead party will never come. The waiter's looks must
+        // find it and break the round, not run out of patience.
+        let mut next = Scripted {
+            on_first_park: None,
+            patience: 100,
+        };
+        assert_eq!(
+            b.wait(3, &mut next, None),
+            Err(BarrierError::PartyDied { pid: DEAD })
+        );
+        // The break is recorded, and the dead party forgotten.
+        assert!(b.is_broken());
+        b.reset(&next);
+        let mut after = Scripted {
+            on_first_park: None,
+            patience: 3,
+        };
+        assert_eq!(b.wait(3, &mut after, None), Err(BarrierError::TimedOut));
     }
 }
