@@ -615,9 +615,9 @@ fn garbage_positions_are_refused_not_followed() {
             .unwrap();
         f.write_all_at(&value.to_ne_bytes(), offset).unwrap();
     };
-    // Layout: header and type name 128, control 256, positions at 384
-    // (tail) and 512 (head), each in a 128-byte block.
-    let (tail, head) = (384, 512);
+    // Layout: header and type name 128, control 512, positions at 640
+    // (tail) and 768 (head), each in a 128-byte block.
+    let (tail, head) = (640, 768);
     let spsc = Queue::<u64>::create_spsc(&name("garbage-spsc"), 8).unwrap();
     spsc.put(1).unwrap();
     poke("garbage-spsc", tail, 1 << 40);
@@ -687,7 +687,7 @@ fn joinable_queue_counts_every_put_and_refuses_a_task_done_past_them() {
         q.try_put(2).unwrap();
         assert_eq!(q.try_put_slice(&[3, 4, 5]).unwrap(), 3);
         assert_eq!(q.unfinished(), 5);
-        assert!(!q.join_timeout(Duration::from_millis(1)));
+        assert!(q.join_timeout(Duration::from_millis(1)).is_err());
         q.task_done().unwrap(); // before any get: allowed, as in Python
         assert_eq!(q.unfinished(), 4);
         let mut got = [0u32; 5];
@@ -696,7 +696,7 @@ fn joinable_queue_counts_every_put_and_refuses_a_task_done_past_them() {
             q.task_done().unwrap();
         }
         assert_eq!(q.unfinished(), 0);
-        assert!(q.join_timeout(Duration::ZERO));
+        assert!(q.join_timeout(Duration::ZERO).is_ok());
         assert!(matches!(q.task_done(), Err(Error::InvalidArgument { .. })));
         assert_eq!(q.unfinished(), 0, "a refused task_done changed the count");
         q.put(6).unwrap();
@@ -706,7 +706,7 @@ fn joinable_queue_counts_every_put_and_refuses_a_task_done_past_them() {
         assert_eq!(q.unfinished(), 1, "a refused put was counted");
         assert_eq!(q.get().unwrap(), 6);
         q.task_done().unwrap();
-        assert!(q.join_timeout(Duration::ZERO));
+        assert!(q.join_timeout(Duration::ZERO).is_ok());
     }
 }
 
@@ -721,7 +721,7 @@ fn joinable_spsc_queue_across_processes_joins_after_the_last_task_done() {
         for i in 0..ITEMS {
             q.put(i).unwrap();
         }
-        assert!(q.join_timeout(LONG), "join timed out in the producer");
+        q.join_timeout(LONG).expect("join in the producer");
         return;
     }
     let _cleanup = Cleanup::new(&["jspsc"]);
@@ -768,7 +768,7 @@ fn joinable_queue_join_waits_for_every_task_done_across_processes() {
     for job in 0..500 {
         q.put(job).unwrap();
     }
-    assert!(q.join_timeout(LONG));
+    q.join_timeout(LONG).unwrap();
     assert_eq!(done.load(), 500, "join returned before every task was done");
     assert_eq!(q.unfinished(), 0);
     q.close();
@@ -815,4 +815,42 @@ fn every_wait_strategy_delivers() {
         Queue::<u64>::create(&name("bad-cap"), 0),
         Err(Error::InvalidArgument { .. })
     ));
+}
+
+#[test]
+fn join_reports_a_consumer_that_died_holding_tasks_instead_of_hanging() {
+    if role().as_deref() == Some("dies-holding") {
+        let q = JoinableQueue::<u64>::open(&name("dies-holding")).unwrap();
+        q.get_timeout(LONG).unwrap();
+        q.get_timeout(LONG).unwrap();
+        q.task_done().unwrap();
+        // SAFETY: kills this very process, holding one task not marked done.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        return;
+    }
+    let _cleanup = Cleanup::new(&["dies-holding"]);
+    let q = JoinableQueue::<u64>::create(&name("dies-holding"), 8).unwrap();
+    q.put_slice(&[1, 2, 3]).unwrap();
+    let kid = spawn(
+        "join_reports_a_consumer_that_died_holding_tasks_instead_of_hanging",
+        "dies-holding",
+        &[],
+    );
+    let kid_pid = kid.pid();
+    assert!(!kid.wait().success());
+    // This process does the third task itself.
+    q.get().unwrap();
+    q.task_done().unwrap();
+    let started = Instant::now();
+    match q.join() {
+        Err(shmipc::JoinError::ConsumerDied { pid, tasks, .. }) => {
+            assert_eq!((pid, tasks), (kid_pid, 1));
+        }
+        other => panic!("expected ConsumerDied, got {other:?}"),
+    }
+    // Within the liveness poll's bound, with generous slack.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The dead consumer's task was written off: the next join returns.
+    q.join_timeout(LONG).unwrap();
+    assert_eq!(q.unfinished(), 0);
 }

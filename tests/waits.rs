@@ -77,7 +77,7 @@ fn idle_waiter(what: &str) {
         "join" => {
             let q = JoinableQueue::<u64>::open(&n).unwrap();
             ready();
-            q.join();
+            q.join().unwrap();
         }
         "event" => {
             let e = Event::open(&n).unwrap();
@@ -155,7 +155,7 @@ fn hold(what: &str) -> Holder {
 /// Whether a parked waiter of this kind may wake to look at a holder's
 /// liveness (with a back-off), and so take a few wake-ups while idle.
 fn polls(what: &str) -> bool {
-    matches!(what, "lock" | "rlock" | "barrier")
+    matches!(what, "lock" | "rlock" | "barrier" | "join")
 }
 
 #[test]

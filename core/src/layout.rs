@@ -278,9 +278,10 @@ impl SlotShape {
 }
 
 /// Bytes of a queue's control block (closed flag, eventcounts, task count,
-/// role records): two 128-byte blocks, one read on every operation and one
-/// written now and then (see [`RING_INDICES_SIZE`] for why 128).
-pub const QUEUE_CONTROL_SIZE: usize = 256;
+/// role records, the JoinableQueue's task holders): a 128-byte block read on
+/// every operation, one written now and then (see [`RING_INDICES_SIZE`] for
+/// why 128), and 256 bytes of task holders.
+pub const QUEUE_CONTROL_SIZE: usize = 512;
 /// Bytes of a ring's positions: two 128-byte blocks, one per side (see
 /// [`RingPositions`](crate::ring::RingPositions)).
 pub const RING_INDICES_SIZE: usize = 256;

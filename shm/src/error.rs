@@ -212,6 +212,16 @@ pub enum Error {
         /// The thread that took it (the handle may have moved since).
         tid: u32,
     },
+    /// A JoinableQueue consumer process died holding tasks it had not marked
+    /// done (see [`JoinError::ConsumerDied`](crate::JoinError::ConsumerDied)).
+    ConsumerDied {
+        /// The queue's name.
+        name: String,
+        /// The dead consumer's pid.
+        pid: u32,
+        /// How many tasks it held.
+        tasks: u64,
+    },
     /// Every waiter slot of a condition is taken by a live waiter.
     TooManyWaiters {
         /// The condition's name.
@@ -268,6 +278,7 @@ impl Error {
             | Error::OwnerDied { name, .. }
             | Error::IndexOutOfBounds { name, .. }
             | Error::TooManyWaiters { name, .. }
+            | Error::ConsumerDied { name, .. }
             | Error::SemaphoreOverflow { name, .. }
             | Error::NotDetached { name }
             | Error::OverRelease { name, .. }
@@ -387,6 +398,10 @@ impl fmt::Display for Error {
             Error::OwnerDied { name, pid } => write!(
                 f,
                 "the holder of lock '{name}' (pid {pid}) died holding it; the data it protects may be inconsistent"
+            ),
+            Error::ConsumerDied { name, pid, tasks } => write!(
+                f,
+                "consumer pid {pid} of queue '{name}' died holding {tasks} task(s) not marked done"
             ),
             Error::TooManyWaiters { name, limit } => write!(
                 f,

@@ -107,6 +107,14 @@ pub(crate) fn current_in_process() -> Owner {
     }
 }
 
+/// This process as one packed word (its pid as the thread too, and the low
+/// bits of its start time): the key of something the process holds whichever
+/// of its threads acts.
+pub(crate) fn process_key() -> u64 {
+    let me = current_in_process();
+    pack(&Owner { tid: me.pid, ..me })
+}
+
 /// The start time of process `pid` (this one), read once per process.
 fn process_start(pid: u32) -> u64 {
     static CACHE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

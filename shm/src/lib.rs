@@ -57,7 +57,8 @@ pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcqui
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
 pub use queue::{
-    Consumer, GetError, JoinableQueue, Producer, PutError, Queue, SliceError, WaitStrategy,
+    Consumer, GetError, JoinError, JoinableQueue, Producer, PutError, Queue, SliceError,
+    WaitStrategy,
 };
 pub use raw_array::RawArray;
 pub use raw_value::RawValue;

@@ -223,3 +223,60 @@ impl From<Error> for SliceError {
         SliceError::Failed(e)
     }
 }
+
+/// Why `join` returned without every task done.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// `join_timeout` waited its whole timeout.
+    TimedOut {
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The timeout given.
+        after: Duration,
+    },
+    /// A consumer process died holding tasks it had got and not marked
+    /// done. They are written off as done, so the next `join` waits only
+    /// for the others (Python's `join` hangs here for ever).
+    ConsumerDied {
+        /// The queue's name.
+        queue: Arc<str>,
+        /// The dead consumer's pid.
+        pid: u32,
+        /// How many tasks it held.
+        tasks: u64,
+    },
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::TimedOut { queue, after } => {
+                write!(f, "join on queue '{queue}' timed out after {after:?}")
+            }
+            JoinError::ConsumerDied { queue, pid, tasks } => write!(
+                f,
+                "consumer pid {pid} of queue '{queue}' died holding {tasks} task(s) not marked done (written off)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for Error {
+    fn from(e: JoinError) -> Error {
+        match e {
+            JoinError::TimedOut { queue, after } => Error::TimedOut {
+                name: queue.to_string(),
+                op: "join_timeout",
+                after,
+            },
+            JoinError::ConsumerDied { queue, pid, tasks } => Error::ConsumerDied {
+                name: queue.to_string(),
+                pid,
+                tasks,
+            },
+        }
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use shmipc_core::layout::QueueMode;
 
+use super::error::JoinError;
 use super::shared::{before, Shared};
 use super::{Queue, WaitStrategy};
 use crate::error::{Error, Result};
@@ -28,7 +29,7 @@ use crate::plain::Plain;
 /// jobs.put(1)?;
 /// let job = jobs.get()?;
 /// jobs.task_done()?;
-/// jobs.join();                          // returns at once: nothing unfinished
+/// jobs.join()?;                         // returns at once: nothing unfinished
 /// assert!(jobs.task_done().is_err());   // one too many
 /// # let _ = job; Ok(()) }
 /// ```
@@ -165,8 +166,17 @@ impl<T: Plain> JoinableQueue<T> {
                 Err(now) => done = now,
             }
         }
-        // Only a task_done can make `join`'s condition true, so waking the
-        // joiners only when it holds loses none of them.
+        // One fewer task held by this process (see `join`).
+        if let Some(holder) = self.queue.shared.my_holder() {
+            let _ = holder
+                .held
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+                    held.checked_sub(1)
+                });
+        }
+        // Only a task_done (or a write-off of a dead consumer's tasks) can
+        // make `join`'s condition true, so waking the joiners only when it
+        // holds loses none of them.
         c.all_done
             .notify_if(&FutexWake, u32::MAX, || self.unfinished() == 0);
         Ok(())
@@ -201,6 +211,16 @@ impl<T: Plain> JoinableQueue<T> {
 
     /// Waits until every item put has been marked done.
     ///
+    /// If a consumer process dies holding tasks it got and did not mark done,
+    /// `join` does not wait for them for ever (Python's does): it returns
+    /// [`JoinError::ConsumerDied`] naming the process and how many tasks it
+    /// held, and writes those tasks off as done, so that the next `join`
+    /// waits only for the rest. A parked `join` looks at the holders'
+    /// liveness now and then (5 ms, backing off to 40 ms). Tasks are
+    /// counted per process: a `task_done` counts against the calling
+    /// process's holdings, so one process marking another's tasks done can
+    /// make a death report the wrong count.
+    ///
     /// ```
     /// # extern crate shmipc_shm as shmipc;
     /// # fn main() -> Result<(), shmipc::Error> {
@@ -211,15 +231,16 @@ impl<T: Plain> JoinableQueue<T> {
     ///     let q = shmipc::JoinableQueue::<u32>::open(&name)?;
     ///     move || { let _ = q.get(); q.task_done().unwrap(); }
     /// });
-    /// q.join(); // returns once the worker marked its task done
+    /// q.join()?; // returns once the worker marked its task done
     /// # worker.join().unwrap();
     /// # Ok(()) }
     /// ```
-    pub fn join(&self) {
-        self.join_until(None);
+    pub fn join(&self) -> std::result::Result<(), JoinError> {
+        self.join_until(None)
     }
 
-    /// Waits at most `timeout`; returns whether every item was marked done.
+    /// As [`join`](Self::join), waiting at most `timeout`:
+    /// [`JoinError::TimedOut`] if tasks are still unfinished then.
     ///
     /// ```
     /// # extern crate shmipc_shm as shmipc;
@@ -227,17 +248,32 @@ impl<T: Plain> JoinableQueue<T> {
     /// # let name = format!("doc-joinable-join_timeout-0-{}", std::process::id());
     /// let q = shmipc::JoinableQueue::<u32>::create(&name, 16)?;
     /// q.put(1)?;
-    /// assert!(!q.join_timeout(std::time::Duration::from_millis(5)));
+    /// let waited = q.join_timeout(std::time::Duration::from_millis(5));
+    /// assert!(matches!(waited, Err(shmipc::JoinError::TimedOut { .. })));
     /// # Ok(()) }
     /// ```
-    pub fn join_timeout(&self, timeout: Duration) -> bool {
+    pub fn join_timeout(&self, timeout: Duration) -> std::result::Result<(), JoinError> {
         self.join_until(Some(timeout))
     }
 
-    fn join_until(&self, timeout: Option<Duration>) -> bool {
-        self.queue
+    fn join_until(&self, timeout: Option<Duration>) -> std::result::Result<(), JoinError> {
+        let queue = || self.queue.shared.name.clone();
+        match self
+            .queue
             .shared
             .wait_all_done(timeout, || self.unfinished() == 0)
+        {
+            Some(Ok(())) => Ok(()),
+            Some(Err((pid, tasks))) => Err(JoinError::ConsumerDied {
+                queue: queue(),
+                pid,
+                tasks,
+            }),
+            None => Err(JoinError::TimedOut {
+                queue: queue(),
+                after: timeout.unwrap_or_default(),
+            }),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use shmipc_core::layout::QueueMode;
 
 pub use endpoint::{Consumer, Producer};
-pub use error::{GetError, PutError, SliceError};
+pub use error::{GetError, JoinError, PutError, SliceError};
 pub use joinable::JoinableQueue;
 pub use wait::WaitStrategy;
 

@@ -27,12 +27,14 @@ use shmipc_core::spsc::{
 use super::error::{GetError, PutError, SliceError};
 use super::role::{self, Claim, Role, Taken};
 use super::slots::ShmSlots;
-use super::wait::{wait_for, Patience, WaitStrategy};
+use super::wait::{wait_for, wait_polling, Patience, WaitStrategy};
 use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
+use crate::identity;
 use crate::options::Options;
 use crate::plain::Plain;
 use crate::segment::{check_layout, Segment, Spec};
+use shmipc_core::park::Liveness;
 
 /// The control block after the header. All-zero bytes are an open queue with
 /// no waiters, no tasks done and no role holders.
@@ -63,10 +65,28 @@ pub(super) struct Control {
     /// Counted down by a put before it pushes, up by a get after it pops.
     /// Stored as slots *taken*, so that all-zero bytes are an empty queue.
     room_taken: AtomicU64,
+    _second_block: [u64; 9],
+    /// JoinableQueue: the tasks each process got and has not marked done,
+    /// so that `join` can tell a consumer that died holding tasks from one
+    /// that is slow.
+    pub(super) holders: [TaskHolder; TASK_HOLDERS],
+}
+
+/// Processes a JoinableQueue keeps task counts for at once.
+pub(super) const TASK_HOLDERS: usize = 16;
+
+/// One process's tasks got from a JoinableQueue and not yet marked done.
+#[repr(C)]
+pub(super) struct TaskHolder {
+    /// The process, as [`identity::process_key`]; 0 when free.
+    pub(super) key: AtomicU64,
+    /// Tasks it got and has not marked done.
+    pub(super) held: AtomicU64,
 }
 
 const _: () = assert!(size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
 const _: () = assert!(std::mem::offset_of!(Control, producer) == 128);
+const _: () = assert!(std::mem::offset_of!(Control, holders) == 256);
 
 /// Proof that the caller may push: it holds the producer role of an SPSC
 /// queue (an endpoint, or a call that took it), or the queue is MPMC. Only
@@ -128,6 +148,9 @@ pub(super) struct Shared<T: Plain> {
     mpmc_room_until: AtomicU64,
     /// This handle's `try_` misses (see [`Shared::miss_is_due_a_check`]).
     misses: AtomicU32,
+    /// Where this process's task holder was last found (JoinableQueue);
+    /// a hint, checked against the holder's key before use.
+    holder: AtomicU32,
     pub(super) joinable: bool,
     pub(super) wait: WaitStrategy,
 }
@@ -156,6 +179,7 @@ impl<T: Plain> Clone for Shared<T> {
             prefetch: self.prefetch,
             mpmc_room_until: AtomicU64::new(0),
             misses: AtomicU32::new(0),
+            holder: AtomicU32::new(u32::MAX),
             joinable: self.joinable,
             wait: self.wait,
         }
@@ -347,6 +371,7 @@ impl<T: Plain> Shared<T> {
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             mpmc_room_until: AtomicU64::new(0),
             misses: AtomicU32::new(0),
+            holder: AtomicU32::new(u32::MAX),
             joinable,
             wait: WaitStrategy::default(),
         })
@@ -492,6 +517,86 @@ impl<T: Plain> Shared<T> {
         c.closed.store(1, Ordering::SeqCst);
         c.not_empty.notify(&FutexWake, u32::MAX);
         c.not_full.notify(&FutexWake, u32::MAX);
+    }
+
+    /// Counts `n` tasks got by this process, on a JoinableQueue (a test of
+    /// a flag on other queues).
+    #[inline(always)]
+    fn note_taken(&self, n: u64) {
+        if self.joinable {
+            self.note_taken_slow(n);
+        }
+    }
+
+    #[cold]
+    fn note_taken_slow(&self, n: u64) {
+        if let Some(holder) = self.my_holder() {
+            holder.held.fetch_add(n, Ordering::SeqCst);
+        }
+    }
+
+    /// This process's task holder: the one with its key, else a free one it
+    /// claims, else one it frees from a dead process that held nothing.
+    /// `None` if all [`TASK_HOLDERS`] are held by live processes (this
+    /// process's tasks then go uncounted, and a death cannot be reported).
+    pub(super) fn my_holder(&self) -> Option<&TaskHolder> {
+        let holders = &self.control().holders;
+        let key = identity::process_key();
+        let cached = self.holder.load(Ordering::Relaxed) as usize;
+        if let Some(holder) = holders.get(cached) {
+            if holder.key.load(Ordering::SeqCst) == key {
+                return Some(holder);
+            }
+        }
+        let claim = |h: &TaskHolder, from: u64| {
+            h.key
+                .compare_exchange(from, key, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        };
+        let found = holders
+            .iter()
+            .position(|h| h.key.load(Ordering::SeqCst) == key)
+            .or_else(|| holders.iter().position(|h| claim(h, 0)))
+            .or_else(|| {
+                holders.iter().position(|h| {
+                    let held_by = h.key.load(Ordering::SeqCst);
+                    held_by != 0
+                        && h.held.load(Ordering::SeqCst) == 0
+                        && identity::process_liveness(&identity::unpack(held_by)) == Liveness::Dead
+                        && claim(h, held_by)
+                })
+            })?;
+        self.holder.store(found as u32, Ordering::Relaxed);
+        holders.get(found)
+    }
+
+    /// A process that died holding tasks: frees its holder and writes its
+    /// tasks off as done, so that `join` can return; `(pid, tasks)`.
+    pub(super) fn write_off_dead_holder(&self) -> Option<(u32, u64)> {
+        let c = self.control();
+        for holder in &c.holders {
+            let key = holder.key.load(Ordering::SeqCst);
+            if key == 0 || holder.held.load(Ordering::SeqCst) == 0 {
+                continue;
+            }
+            let owner = identity::unpack(key);
+            if identity::process_liveness(&owner) != Liveness::Dead {
+                continue;
+            }
+            // Nobody but the dead process changes its count; take it before
+            // the holder can be claimed by another.
+            let tasks = holder.held.swap(0, Ordering::SeqCst);
+            let _ = holder
+                .key
+                .compare_exchange(key, 0, Ordering::SeqCst, Ordering::SeqCst);
+            if tasks == 0 {
+                continue;
+            }
+            c.tasks_done.fetch_add(tasks, Ordering::SeqCst);
+            c.all_done.notify(&FutexWake, u32::MAX);
+            return Some((owner.pid, tasks));
+        }
+        None
     }
 
     /// Takes up to `want` of the counted room; returns how much it got.
@@ -824,6 +929,7 @@ impl<T: Plain> Shared<T> {
         match self.pop_fast(may) {
             Ok(v) => {
                 self.control().not_full.notify(&FutexWake, 1);
+                self.note_taken(1);
                 Ok(v)
             }
             Err(RingError::WouldBlock) if timeout == Some(Duration::ZERO) => {
@@ -847,6 +953,7 @@ impl<T: Plain> Shared<T> {
             match looked {
                 Ok(Some(v)) => {
                     self.control().not_full.notify(&FutexWake, 1);
+                    self.note_taken(1);
                     return Ok(v);
                 }
                 Ok(None) if closed => {
@@ -899,6 +1006,7 @@ impl<T: Plain> Shared<T> {
         match outcome {
             Some(Ok(v)) => {
                 c.not_full.notify(&FutexWake, 1);
+                self.note_taken(1);
                 Ok(v)
             }
             None if timeout == Some(Duration::ZERO) => Err(GetError::Empty {
@@ -1018,6 +1126,7 @@ impl<T: Plain> Shared<T> {
             self.control()
                 .not_full
                 .notify(&FutexWake, u32::try_from(popped).unwrap_or(u32::MAX));
+            self.note_taken(popped as u64);
         }
         Ok(popped)
     }
@@ -1062,17 +1171,23 @@ impl<T: Plain> Shared<T> {
         }
     }
 
-    /// Waits on the `all_done` eventcount for `done()`.
-    pub(super) fn wait_all_done(&self, timeout: Option<Duration>, done: impl Fn() -> bool) -> bool {
-        wait_for(
+    /// Waits on the `all_done` eventcount for `done()`; `Some(Err(..))` if a
+    /// consumer died holding tasks (they are written off), `None` when the
+    /// timeout ran out. Polls the holders' liveness while parked.
+    pub(super) fn wait_all_done(
+        &self,
+        timeout: Option<Duration>,
+        done: impl Fn() -> bool,
+    ) -> Option<std::result::Result<(), (u32, u64)>> {
+        wait_polling(
             self.wait,
             &self.control().all_done,
             timeout,
             Patience::BackOff,
-            || done().then_some(()),
-            || None,
+            true,
+            || done().then_some(Ok(())),
+            || self.write_off_dead_holder().map(Err),
         )
-        .is_some()
     }
 }
 

@@ -48,13 +48,36 @@ pub(super) enum Patience {
 /// `try_`), whether the state is impossible; its answer ends the wait.
 ///
 /// Once parked, the waiter makes no syscall and takes no wake-up until a
-/// notify or its deadline: the conditions here (an item, room, a count at
-/// zero, a close) are all changed by a side that notifies.
+/// notify or its deadline: the conditions here (an item, room, a close) are
+/// all changed by a side that notifies.
 pub(super) fn wait_for<R>(
     strategy: WaitStrategy,
     ec: &EventCount,
     timeout: Option<Duration>,
     patience: Patience,
+    mut attempt: impl FnMut() -> Option<R>,
+    invalid: impl Fn() -> Option<R>,
+) -> Option<R> {
+    wait_polling(
+        strategy,
+        ec,
+        timeout,
+        patience,
+        false,
+        &mut attempt,
+        invalid,
+    )
+}
+
+/// As [`wait_for`]; with `liveness`, a parked waiter also wakes now and then
+/// (the liveness poll's back-off) to ask `invalid`, for a wait whose promise
+/// depends on another process staying alive (`join`).
+pub(super) fn wait_polling<R>(
+    strategy: WaitStrategy,
+    ec: &EventCount,
+    timeout: Option<Duration>,
+    patience: Patience,
+    liveness: bool,
     mut attempt: impl FnMut() -> Option<R>,
     invalid: impl Fn() -> Option<R>,
 ) -> Option<R> {
@@ -65,6 +88,9 @@ pub(super) fn wait_for<R>(
         return invalid();
     }
     let mut park = FutexPark::timeout(timeout);
+    if liveness {
+        park = park.polling_liveness();
+    }
     let mut answer = None;
     let mut ready = || {
         answer = attempt();
