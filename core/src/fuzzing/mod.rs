@@ -36,3 +36,6 @@ pub fn header_decodes(data: &[u8]) -> bool {
     }
     true
 }
+
+mod rings;
+pub use rings::{mpmc_ops, spsc_ops};

@@ -1,0 +1,329 @@
+//! The rings driven by arbitrary operations, checked against a model, with
+//! their shared words overwritten by arbitrary values in between.
+//!
+//! Input: a header byte choosing the capacity and the slots' shape, then
+//! operations of three bytes each (what, an argument, a value). Until the
+//! first overwrite every result must be the model's; after it, any result
+//! the ring's contract allows (an item, would-block, or an error naming the
+//! corruption), and never an access outside the slots (the storage here
+//! panics on one) nor an operation that does not return.
+
+use crate::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
+use crate::primitives::{AtomicU64, Ordering};
+use crate::ring::{RingError, Slots};
+use crate::spsc::{GroupedSlots, Spsc, SpscGeometry, SpscIndices};
+
+/// The most slots (MPMC) or groups (SPSC) a fuzzed ring has.
+const MAX_SLOTS: usize = 64;
+/// The most items under one stamp in a fuzzed SPSC ring.
+const MAX_PER_GROUP: usize = 7;
+/// The largest capacity a fuzzed ring has (MPMC's 32 slots).
+const MAX_CAPACITY: usize = 32;
+
+/// Race-tolerant storage (atomics), checked: an index past the ring's
+/// slots panics, which the fuzzer reports.
+struct FuzzSlots<const K: usize> {
+    count: usize,
+    items: [AtomicU64; MAX_SLOTS * MAX_PER_GROUP],
+    stamps: [AtomicU64; MAX_SLOTS],
+}
+
+impl<const K: usize> FuzzSlots<K> {
+    fn new(count: usize) -> FuzzSlots<K> {
+        assert!(count <= MAX_SLOTS && K <= MAX_PER_GROUP);
+        FuzzSlots {
+            count,
+            items: core::array::from_fn(|_| AtomicU64::new(0)),
+            stamps: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    fn check(&self, slot: usize, offset: usize) -> usize {
+        assert!(
+            slot < self.count,
+            "slot {slot} outside {} slots",
+            self.count
+        );
+        assert!(offset < K, "item {offset} outside {K} per slot");
+        slot * K + offset
+    }
+}
+
+impl<const K: usize> Slots<u64> for FuzzSlots<K> {
+    unsafe fn write(&self, index: usize, value: u64) {
+        self.items[self.check(index, 0)].store(value, Ordering::Relaxed);
+    }
+    unsafe fn read(&self, index: usize) -> u64 {
+        self.items[self.check(index, 0)].load(Ordering::Relaxed)
+    }
+}
+
+impl<const K: usize> SequencedSlots<u64> for FuzzSlots<K> {
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
+        &self.stamps[self.check(index, 0) / K]
+    }
+}
+
+impl<const K: usize> GroupedSlots<u64> for FuzzSlots<K> {
+    const PER_GROUP: u64 = K as u64;
+    unsafe fn stamp(&self, group: usize) -> &AtomicU64 {
+        &self.stamps[self.check(group, 0) / K]
+    }
+    unsafe fn write(&self, group: usize, offset: usize, value: u64) {
+        self.items[self.check(group, offset)].store(value, Ordering::Relaxed);
+    }
+    unsafe fn read(&self, group: usize, offset: usize) -> u64 {
+        self.items[self.check(group, offset)].load(Ordering::Relaxed)
+    }
+}
+
+/// A bounded FIFO of `u64`s: what the rings must behave as.
+struct Model {
+    items: [u64; MAX_CAPACITY],
+    head: usize,
+    len: usize,
+    capacity: usize,
+}
+
+impl Model {
+    fn new(capacity: usize) -> Model {
+        Model {
+            items: [0; MAX_CAPACITY],
+            head: 0,
+            len: 0,
+            capacity,
+        }
+    }
+    fn push(&mut self, v: u64) -> bool {
+        if self.len == self.capacity {
+            return false;
+        }
+        self.items[(self.head + self.len) % MAX_CAPACITY] = v;
+        self.len += 1;
+        true
+    }
+    fn pop(&mut self) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        let v = self.items[self.head];
+        self.head = (self.head + 1) % MAX_CAPACITY;
+        self.len -= 1;
+        Some(v)
+    }
+}
+
+/// The operations of `data` after its header byte, three bytes each.
+fn ops(data: &[u8]) -> impl Iterator<Item = (u8, u8, u64)> + '_ {
+    data.get(1..)
+        .unwrap_or_default()
+        .chunks_exact(3)
+        .enumerate()
+        .map(|(i, op)| (op[0], op[1], u64::from(op[2]) << 8 | i as u64))
+}
+
+/// A garbage value for a shared word, from an operation's bytes: small
+/// numbers, numbers near the wrap, and anything.
+fn garbage(arg: u8, value: u64) -> u64 {
+    match arg % 4 {
+        0 => value % 64,
+        1 => u64::MAX - value % 64,
+        2 => value.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        _ => value << 32,
+    }
+}
+
+/// Drives an SPSC ring. Header byte: capacity (low 5 bits, 1 to 32) and
+/// items per stamp (high bits: 1, 2, 3 or 7).
+pub fn spsc_ops(data: &[u8]) {
+    let header = data.first().copied().unwrap_or(0);
+    match header >> 5 & 3 {
+        0 => spsc_with::<1>(data),
+        1 => spsc_with::<2>(data),
+        2 => spsc_with::<3>(data),
+        _ => spsc_with::<7>(data),
+    }
+}
+
+fn spsc_with<const K: usize>(data: &[u8]) {
+    let capacity = (data.first().copied().unwrap_or(0) as usize & 31) % MAX_CAPACITY + 1;
+    let Some(geometry) = SpscGeometry::new(capacity as u64, K as u64) else {
+        return;
+    };
+    let groups = geometry.groups() as usize;
+    if groups > MAX_SLOTS {
+        return;
+    }
+    let indices = SpscIndices::new();
+    let slots = FuzzSlots::<K>::new(groups);
+    // SAFETY: the slots hold the geometry's groups of `K` (checked by
+    // `FuzzSlots` on every access); they are atomics, race-tolerant; this
+    // function is the ring's only user, with one endpoint of each side.
+    let (ring, mut tx, mut rx) = unsafe {
+        let ring = Spsc::new(&indices, &slots, geometry);
+        ring.init::<u64>();
+        (ring, ring.producer(), ring.consumer())
+    };
+    let mut model = Model::new(capacity);
+    let mut scribbled = false;
+    let mut out = [0u64; 8];
+    for (what, arg, value) in ops(data) {
+        match what % 8 {
+            0 | 1 => {
+                let pushed = tx.push(value);
+                if !scribbled {
+                    assert_eq!(pushed.is_ok(), model.push(value), "push");
+                }
+            }
+            2 | 3 => {
+                let popped = rx.pop::<u64>();
+                if !scribbled {
+                    match (popped, model.pop()) {
+                        (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
+                        (Err(RingError::WouldBlock), None) => {}
+                        (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
+                    }
+                }
+            }
+            4 => {
+                let items = [value; 8];
+                let n = tx.push_slice(&items[..arg as usize % 8]);
+                if !scribbled {
+                    let n = n.expect("push_slice");
+                    for _ in 0..n {
+                        assert!(model.push(value));
+                    }
+                    assert!(n == arg as usize % 8 || model.len == model.capacity);
+                }
+            }
+            5 => {
+                let want = arg as usize % 8;
+                let n = rx.pop_slice(&mut out[..want]);
+                if !scribbled {
+                    let n = n.expect("pop_slice");
+                    for v in &out[..n] {
+                        assert_eq!(Some(*v), model.pop(), "pop_slice");
+                    }
+                    assert!(n == want || model.len == 0);
+                }
+            }
+            6 => {
+                let _ = ring.check();
+                let _ = indices.len();
+            }
+            _ => {
+                scribbled = true;
+                let v = garbage(arg, value);
+                match arg % 3 {
+                    0 => overwrite_positions(&indices, arg, v),
+                    // SAFETY: group below the ring's groups.
+                    _ => unsafe { slots.stamp(arg as usize % groups) }.store(v, Ordering::Relaxed),
+                }
+                let _ = tx.resume::<u64>();
+            }
+        }
+    }
+}
+
+/// Writes `v` over one of the SPSC ring's shared words, as a peer could.
+fn overwrite_positions(indices: &SpscIndices, arg: u8, v: u64) {
+    // The positions are not public; their bytes are, as a peer sees them.
+    let words = indices as *const SpscIndices as *const AtomicU64;
+    let word = match arg % 3 {
+        0 => 0,  // tail
+        1 => 1,  // the cached room
+        _ => 16, // head, in the second 128-byte block
+    };
+    // SAFETY: `SpscIndices` is `repr(C)`: its tail and cached room are its
+    // first two `u64`s and its head starts its second 128-byte block; all
+    // three are atomics, so an atomic store through them is as the ring's.
+    unsafe { (*words.add(word)).store(v, Ordering::Relaxed) };
+}
+
+/// Drives an MPMC ring. Header byte: the slots, a power of two from 1 to
+/// 32 (low 3 bits as the exponent, capped).
+pub fn mpmc_ops(data: &[u8]) {
+    let capacity = 1usize << (data.first().copied().unwrap_or(0) & 7).min(5);
+    let indices = MpmcIndices::new();
+    let slots = FuzzSlots::<1>::new(capacity);
+    // SAFETY: `capacity` slots, a power of two (checked by `FuzzSlots` on
+    // every access); atomics, race-tolerant; this function is the only
+    // user, and initialises the ring first.
+    let ring = unsafe { Mpmc::new(&indices, &slots, capacity as u64) };
+    // SAFETY: as above.
+    unsafe { ring.init::<u64>() };
+    let mut model = Model::new(capacity);
+    let mut scribbled = false;
+    let mut room_until = 0;
+    let mut out = [0u64; 8];
+    for (what, arg, value) in ops(data) {
+        match what % 8 {
+            0 | 1 => {
+                let slack = u64::from(arg % 4) + 1;
+                let pushed = ring.push_with_slack(value, slack, &mut room_until);
+                if !scribbled {
+                    // Holding out for slack may refuse an item the model
+                    // takes, never the other way round.
+                    let room = model.capacity - model.len;
+                    match pushed {
+                        Ok(()) => assert!(model.push(value), "push past capacity"),
+                        // Refused only with fewer than `slack` slots free.
+                        Err(RingError::WouldBlock) => {
+                            assert!(room < slack as usize, "refused with {room} free")
+                        }
+                        Err(e) => panic!("push: {e:?}"),
+                    }
+                }
+            }
+            2 | 3 => {
+                let popped = ring.pop::<u64>();
+                if !scribbled {
+                    match (popped, model.pop()) {
+                        (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
+                        (Err(RingError::WouldBlock), None) => {}
+                        (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
+                    }
+                }
+            }
+            4 => {
+                let items = [value; 8];
+                let n = ring.push_slice(&items[..arg as usize % 8]);
+                if !scribbled {
+                    for _ in 0..n.expect("push_slice") {
+                        assert!(model.push(value));
+                    }
+                }
+            }
+            5 => {
+                let want = arg as usize % 8;
+                let n = ring.pop_slice(&mut out[..want]);
+                if !scribbled {
+                    let n = n.expect("pop_slice");
+                    for v in &out[..n] {
+                        assert_eq!(Some(*v), model.pop(), "pop_slice");
+                    }
+                    assert!(n == want || model.len == 0);
+                }
+            }
+            6 => {
+                let _ = ring.check();
+                let _ = indices.len();
+            }
+            _ => {
+                scribbled = true;
+                let v = garbage(arg, value);
+                if arg % 3 == 0 {
+                    let words = &indices as *const MpmcIndices as *const AtomicU64;
+                    let word = if arg & 8 == 0 { 0 } else { 16 };
+                    // SAFETY: `RingPositions` is `repr(C)`: its tail is its
+                    // first `u64`, its head starts its second 128-byte
+                    // block; both atomics.
+                    unsafe { (*words.add(word)).store(v, Ordering::Relaxed) };
+                } else {
+                    // SAFETY: a slot below the capacity.
+                    unsafe { slots.sequence(arg as usize % capacity) }.store(v, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
