@@ -603,7 +603,8 @@ fn barrier_abort_timeout_and_reset() {
 fn a_timed_barrier_wait_returns_by_its_deadline_while_a_reset_cannot_finish() {
     if role().as_deref() == Some("arrives") {
         let b = Barrier::open(&name("stuck-reset")).unwrap();
-        let _ = b.wait();
+        // Broken by the reset, once it runs again.
+        assert!(b.wait().is_err());
         return;
     }
     let _cleanup = Cleanup::new(&["stuck-reset"]);
@@ -614,18 +615,56 @@ fn a_timed_barrier_wait_returns_by_its_deadline_while_a_reset_cannot_finish() {
         &[],
     );
     until("the party's arrival", || b.n_waiting() == 1);
-    // SIGKILL after it arrived: its count never leaves, so a reset cannot
-    // finish draining the round.
-    drop(kid);
+    // Stopped, not dead: its arrival cannot leave until it runs again, so
+    // the reset cannot finish in the meantime.
+    // SAFETY: signals our own child, by pid.
+    unsafe { libc::kill(kid.pid() as i32, libc::SIGSTOP) };
     b.reset();
     let timeout = Duration::from_millis(100);
     let started = Instant::now();
     let waited = b.wait_timeout(timeout);
     let took = started.elapsed();
+    // SAFETY: as above.
+    unsafe { libc::kill(kid.pid() as i32, libc::SIGCONT) };
     assert!(waited.is_err(), "{waited:?}");
     // By its deadline, plus scheduling slack (it used to spin for ever).
     assert!(took < Duration::from_secs(5), "returned after {took:?}");
     assert_waited(started, timeout);
+    kid.assert_success();
+}
+
+#[test]
+fn a_reset_after_a_party_died_waiting_gives_a_usable_barrier() {
+    match role().as_deref() {
+        Some("dies-waiting") => {
+            let b = Barrier::open(&name("reset-death")).unwrap();
+            let _ = b.wait();
+            return;
+        }
+        Some("joins-later") => {
+            let b = Barrier::open(&name("reset-death")).unwrap();
+            common::tell_parent("registered");
+            b.wait_timeout(LONG).unwrap();
+            return;
+        }
+        _ => {}
+    }
+    let test = "a_reset_after_a_party_died_waiting_gives_a_usable_barrier";
+    let _cleanup = Cleanup::new(&["reset-death"]);
+    let b = Barrier::create(&name("reset-death"), 2).unwrap();
+    let doomed = spawn(test, "dies-waiting", &[]);
+    until("the doomed party's arrival", || b.n_waiting() == 1);
+    drop(doomed); // SIGKILL while it waits: its arrival never leaves
+    b.reset();
+    // The reset finishes without it: a new round of two live parties
+    // completes.
+    let mut later = spawn(test, "joins-later", &[]);
+    later.expect_line("registered");
+    let started = Instant::now();
+    b.wait_timeout(LONG).unwrap();
+    later.assert_success();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!b.is_broken());
 }
 
 #[test]

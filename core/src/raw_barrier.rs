@@ -83,8 +83,17 @@ pub enum BarrierError {
 #[repr(C)]
 struct Slot {
     pid: AtomicU32,
-    _pad: AtomicU32,
+    /// This process's parties waiting in a round: the round's generation
+    /// (low 16 bits) above their count (low 16 bits), so that a count left
+    /// by a process that died is taken out of the word for it, and only in
+    /// the round it belongs to.
+    waiting: AtomicU32,
     start: AtomicU64,
+}
+
+/// A [`Slot::waiting`] value's round tag for generation `gen`.
+fn round_tag(gen: u64) -> u32 {
+    (gen & 0xffff) as u32
 }
 
 /// A barrier in shared memory. All-zero bytes are an empty, unbroken barrier.
@@ -113,7 +122,7 @@ impl RawBarrier {
             _line: [0; 48],
             slots: core::array::from_fn(|_| Slot {
                 pid: AtomicU32::new(0),
-                _pad: AtomicU32::new(0),
+                waiting: AtomicU32::new(0),
                 start: AtomicU64::new(0),
             }),
         }
@@ -128,6 +137,7 @@ impl RawBarrier {
                 .compare_exchange(0, process.pid, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok();
             if won {
+                slot.waiting.store(0, Ordering::SeqCst);
                 slot.start.store(process.start, Ordering::SeqCst);
             }
             won
@@ -162,14 +172,65 @@ impl RawBarrier {
         })
     }
 
-    /// Clears a dead participant's slot, once the break its death caused
-    /// is recorded.
-    fn forget_dead(&self, (index, pid): (usize, u32)) {
-        if let Some(slot) = self.slots.get(index) {
-            let _ = slot
-                .pid
-                .compare_exchange(pid, 0, Ordering::SeqCst, Ordering::Relaxed);
+    /// Clears a dead participant's slot, once the barrier is broken (or
+    /// being reset), after taking its parties still waiting in the current
+    /// round out of the count for them, as each would on leaving: so a
+    /// reset can finish without waiting for parties that will never leave.
+    fn forget_dead<U: Unpark>(&self, (index, pid): (usize, u32), unpark: &U) {
+        let Some(slot) = self.slots.get(index) else {
+            return;
+        };
+        let waiting = slot.waiting.swap(0, Ordering::SeqCst);
+        let left = u32::from(waiting as u16);
+        if left != 0 {
+            let tag = waiting >> 16;
+            let _ = self.update(|w| {
+                let ours = round_tag(generation(w)) == tag && w & (BROKEN | RESETTING) != 0;
+                ours.then(|| {
+                    let remaining = count(w).saturating_sub(left);
+                    let w = with_count(w, remaining);
+                    if remaining == 0 && w & RESETTING != 0 {
+                        w & !(BROKEN | RESETTING)
+                    } else {
+                        w
+                    }
+                })
+            });
+            self.bump_phase(unpark);
         }
+        let _ = slot
+            .pid
+            .compare_exchange(pid, 0, Ordering::SeqCst, Ordering::Relaxed);
+    }
+
+    /// Counts a party of this process (`slot`) as waiting in round `gen`.
+    fn arrived(&self, slot: Option<usize>, gen: u64) {
+        let Some(slot) = slot.and_then(|i| self.slots.get(i)) else {
+            return;
+        };
+        let tag = round_tag(gen);
+        let _ = slot
+            .waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                Some(if w >> 16 == tag {
+                    tag << 16 | (w as u16).saturating_add(1) as u32
+                } else {
+                    tag << 16 | 1
+                })
+            });
+    }
+
+    /// Counts a party of this process as no longer waiting in round `gen`.
+    fn departed(&self, slot: Option<usize>, gen: u64) {
+        let Some(slot) = slot.and_then(|i| self.slots.get(i)) else {
+            return;
+        };
+        let tag = round_tag(gen);
+        let _ = slot
+            .waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                (w >> 16 == tag && w as u16 != 0).then(|| w - 1)
+            });
     }
 
     /// Wakes everyone waiting for the word to move; call after changing it.
@@ -245,9 +306,14 @@ impl RawBarrier {
     /// Waits for all `parties` to arrive. Returns this party's arrival index
     /// (0 for the first). The last to arrive runs `action` (if any) before
     /// anyone leaves; if it returns `false` the barrier breaks.
+    ///
+    /// `slot` is the calling process's registration ([`register`](Self::register)),
+    /// if it has one: its parties are counted there while they wait, so that
+    /// if the process dies they can be taken out of the round for it.
     pub fn wait<P: Park + Unpark>(
         &self,
         parties: u32,
+        slot: Option<usize>,
         park: &mut P,
         mut action: Option<&mut dyn FnMut() -> bool>,
     ) -> Result<u32, BarrierError> {
@@ -266,8 +332,12 @@ impl RawBarrier {
                     Parked::DeadlineReached => return Err(BarrierError::TimedOut),
                     Parked::PollDue => {
                         if let Some(dead) = self.dead_participant(park) {
-                            if self.break_round(generation(w), parties, true, park) {
-                                self.forget_dead(dead);
+                            if w & RESETTING != 0 {
+                                // Its parties will never leave: leave for
+                                // them, so the reset can finish.
+                                self.forget_dead(dead, park);
+                            } else if self.break_round(generation(w), parties, true, park) {
+                                self.forget_dead(dead, park);
                                 return Err(BarrierError::PartyDied { pid: dead.1 });
                             }
                         }
@@ -292,7 +362,10 @@ impl RawBarrier {
                     )
                     .is_ok()
                 {
-                    return self.wait_released(generation(w), parties, index, park);
+                    self.arrived(slot, generation(w));
+                    let outcome = self.wait_released(generation(w), parties, index, park);
+                    self.departed(slot, generation(w));
+                    return outcome;
                 }
                 continue;
             }
@@ -309,7 +382,12 @@ impl RawBarrier {
                     {
                         continue;
                     }
-                    if !action() {
+                    // Counted while its action runs: if it dies there, the
+                    // others leave for it.
+                    self.arrived(slot, generation(w));
+                    let succeeded = action();
+                    self.departed(slot, generation(w));
+                    if !succeeded {
                         let _ = self.update(|w| Some(w | BROKEN));
                         self.leave_broken(park);
                         return Err(BarrierError::ActionFailed);
@@ -354,6 +432,11 @@ impl RawBarrier {
                 return Ok(index);
             }
             if w & (BROKEN | RESETTING) != 0 {
+                // Leave for a dead process's parties too, or a reset would
+                // wait for them for ever.
+                if let Some(dead) = self.dead_participant(park) {
+                    self.forget_dead(dead, park);
+                }
                 self.leave_broken(park);
                 return Err(BarrierError::Broken);
             }
@@ -371,7 +454,7 @@ impl RawBarrier {
             if let Some((error, even_releasing, dead)) = failure {
                 if self.break_round(gen, parties, even_releasing, park) {
                     if let Some(dead) = dead {
-                        self.forget_dead(dead);
+                        self.forget_dead(dead, park);
                     }
                     self.leave_broken(park);
                     return Err(error);
@@ -484,13 +567,13 @@ mod tests {
                 on_first_park: None,
                 patience: 0,
             };
-            assert_eq!(b.wait(3, &mut last, None), Ok(2));
+            assert_eq!(b.wait(3, None, &mut last, None), Ok(2));
         };
         let mut waiter = Scripted {
             on_first_park: Some(&third_arrives),
             patience: 5,
         };
-        assert_eq!(b.wait(3, &mut waiter, None), Ok(1));
+        assert_eq!(b.wait(3, None, &mut waiter, None), Ok(1));
         // Round 1: the dead party will never come. The waiter's looks must
         // find it and break the round, not run out of patience.
         let mut next = Scripted {
@@ -498,7 +581,7 @@ mod tests {
             patience: 100,
         };
         assert_eq!(
-            b.wait(3, &mut next, None),
+            b.wait(3, None, &mut next, None),
             Err(BarrierError::PartyDied { pid: DEAD })
         );
         // The break is recorded, and the dead party forgotten.
@@ -508,6 +591,9 @@ mod tests {
             on_first_park: None,
             patience: 3,
         };
-        assert_eq!(b.wait(3, &mut after, None), Err(BarrierError::TimedOut));
+        assert_eq!(
+            b.wait(3, None, &mut after, None),
+            Err(BarrierError::TimedOut)
+        );
     }
 }

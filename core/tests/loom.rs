@@ -498,7 +498,9 @@ fn barrier_rounds_give_distinct_indices_and_run_the_action_once() {
                         actions.fetch_add(1, Ordering::SeqCst);
                         true
                     };
-                    *slot = b.0.wait(2, &mut LoomPark(&b.1), Some(&mut action)).unwrap();
+                    *slot =
+                        b.0.wait(2, None, &mut LoomPark(&b.1), Some(&mut action))
+                            .unwrap();
                     // The action of this round ran before anyone left it.
                     assert!(actions.load(Ordering::SeqCst) > round as u32);
                 }
@@ -522,7 +524,7 @@ fn barrier_abort_releases_a_waiter_broken() {
         let b = Arc::new((RawBarrier::new(), Futex::default()));
         let t = {
             let b = b.clone();
-            thread::spawn(move || b.0.wait(2, &mut LoomPark(&b.1), None))
+            thread::spawn(move || b.0.wait(2, None, &mut LoomPark(&b.1), None))
         };
         b.0.abort(&b.1);
         assert!(t.join().unwrap().is_err());
@@ -572,7 +574,7 @@ fn barrier_rounds_without_an_action_release_in_one_step() {
             thread::spawn(move || {
                 let mut indices = [0u32; 2];
                 for slot in indices.iter_mut() {
-                    *slot = b.0.wait(2, &mut LoomPark(&b.1), None).unwrap();
+                    *slot = b.0.wait(2, None, &mut LoomPark(&b.1), None).unwrap();
                 }
                 indices
             })

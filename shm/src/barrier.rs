@@ -303,7 +303,9 @@ impl Barrier {
                 Some(_) => Some(&mut run),
                 None => None,
             };
-            self.object.raw().wait(self.parties, &mut park, action)
+            self.object
+                .raw()
+                .wait(self.parties, self.slot, &mut park, action)
         };
         if let Some(payload) = panicked {
             resume_unwind(payload);
