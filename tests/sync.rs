@@ -718,3 +718,75 @@ fn a_panicking_action_breaks_the_round_and_resumes_in_its_party() {
     assert_eq!((panicked, broken), (1, 1));
     assert!(a.is_broken());
 }
+
+#[test]
+fn barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it() {
+    const TRIALS: u32 = 200;
+    if role().as_deref() == Some("party") {
+        let b = Barrier::open(&name("kills")).unwrap();
+        common::tell_parent("ready");
+        // Round after round until killed or broken.
+        while b.wait_timeout(LONG).is_ok() {}
+        return;
+    }
+    let test = "barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it";
+    let _cleanup = Cleanup::new(&["kills"]);
+    let b = Barrier::create(&name("kills"), 3).unwrap();
+    let mut seed = 0x853c_49e6_748f_ea9bu64;
+    let mut outcomes = [0u32; 2]; // [broken after the death, released anyway]
+    for trial in 0..TRIALS {
+        let mut parties: Vec<_> = (0..2).map(|_| spawn(test, "party", &[])).collect();
+        for p in &mut parties {
+            p.expect_line("ready");
+        }
+        // This process is the third party; the victim dies at a random
+        // moment: before arriving, while waiting, or between rounds.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let rounds = seed % 4;
+        for _ in 0..rounds {
+            b.wait_timeout(LONG).unwrap();
+        }
+        let victim = parties.remove((seed >> 8) as usize % 2);
+        if seed & (1 << 20) != 0 {
+            std::thread::yield_now();
+        }
+        drop(victim); // SIGKILL, reaped
+                      // The survivors and this process must not hang: the round breaks
+                      // (a party died) within the liveness poll, with generous slack.
+        let started = Instant::now();
+        match b.wait_timeout(LONG) {
+            Err(_) => outcomes[0] += 1,
+            // The victim had arrived before it died: that round released.
+            Ok(_) => outcomes[1] += 1,
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "trial {trial}: the round took {:?}",
+            started.elapsed()
+        );
+        for p in parties {
+            let status = p.wait();
+            assert!(
+                status.success(),
+                "trial {trial}: a survivor failed: {status}"
+            );
+        }
+        // Reset, and a full round of three live parties works again.
+        b.reset();
+        let mut fresh: Vec<_> = (0..2).map(|_| spawn(test, "party", &[])).collect();
+        for p in &mut fresh {
+            p.expect_line("ready");
+        }
+        b.wait_timeout(LONG)
+            .unwrap_or_else(|e| panic!("trial {trial}: reused barrier: {e}"));
+        b.abort();
+        for p in fresh {
+            assert!(p.wait().success());
+        }
+        b.reset();
+    }
+    eprintln!("barrier kill trials: {outcomes:?} (broken, released)");
+    assert_eq!(outcomes.iter().sum::<u32>(), TRIALS);
+}
