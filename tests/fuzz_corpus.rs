@@ -50,3 +50,10 @@ fn ring_corpora_replay_cleanly() {
         shmipc_core::fuzzing::mpmc_ops(&std::fs::read(path).unwrap());
     }
 }
+
+#[test]
+fn machine_corpus_replays_cleanly() {
+    for path in corpus("machines", 7) {
+        shmipc_core::fuzzing::machine_ops(&std::fs::read(path).unwrap());
+    }
+}

@@ -37,5 +37,7 @@ pub fn header_decodes(data: &[u8]) -> bool {
     true
 }
 
+mod machines;
 mod rings;
+pub use machines::machine_ops;
 pub use rings::{mpmc_ops, spsc_ops};
