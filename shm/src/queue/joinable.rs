@@ -168,9 +168,12 @@ impl<T: Plain> JoinableQueue<T> {
         }
         // One fewer task held by this process (see `join`).
         if let Some(holder) = self.queue.shared.my_holder() {
+            // Relaxed, as in `note_taken`: the count is read by another
+            // process only once this one is dead. Never below zero, for a
+            // task_done of an item another process took.
             let _ = holder
                 .held
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
                     held.checked_sub(1)
                 });
         }

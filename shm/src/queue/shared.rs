@@ -528,10 +528,11 @@ impl<T: Plain> Shared<T> {
         }
     }
 
-    #[cold]
     fn note_taken_slow(&self, n: u64) {
         if let Some(holder) = self.my_holder() {
-            holder.held.fetch_add(n, Ordering::SeqCst);
+            // Relaxed: the count is read only once this process is dead,
+            // when all its stores are visible.
+            holder.held.fetch_add(n, Ordering::Relaxed);
         }
     }
 
@@ -539,15 +540,24 @@ impl<T: Plain> Shared<T> {
     /// claims, else one it frees from a dead process that held nothing.
     /// `None` if all [`TASK_HOLDERS`] are held by live processes (this
     /// process's tasks then go uncounted, and a death cannot be reported).
+    #[inline]
     pub(super) fn my_holder(&self) -> Option<&TaskHolder> {
         let holders = &self.control().holders;
-        let key = identity::process_key();
         let cached = self.holder.load(Ordering::Relaxed) as usize;
         if let Some(holder) = holders.get(cached) {
-            if holder.key.load(Ordering::SeqCst) == key {
+            // The key is read afresh rather than cached in the handle: a
+            // forked child's handle must not count into its parent's holder.
+            if holder.key.load(Ordering::Relaxed) == identity::process_key() {
                 return Some(holder);
             }
         }
+        self.find_holder()
+    }
+
+    #[cold]
+    fn find_holder(&self) -> Option<&TaskHolder> {
+        let holders = &self.control().holders;
+        let key = identity::process_key();
         let claim = |h: &TaskHolder, from: u64| {
             h.key
                 .compare_exchange(from, key, Ordering::SeqCst, Ordering::SeqCst)
