@@ -57,3 +57,34 @@ fn machine_corpus_replays_cleanly() {
         shmipc_core::fuzzing::machine_ops(&std::fs::read(path).unwrap());
     }
 }
+
+#[test]
+fn open_corpus_replays_cleanly() {
+    let mut opened = Vec::new();
+    for path in corpus("open", shmipc_shm::fuzzing::KINDS.len()) {
+        if shmipc_shm::fuzzing::open_opens(&std::fs::read(&path).unwrap()) {
+            opened.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    // The seeds are real segments of each kind; if one no longer opens (a
+    // layout change), the replay stops reaching the calls behind `open`:
+    // write them again with `write_open_seeds`.
+    for kind in shmipc_shm::fuzzing::KINDS {
+        assert!(
+            opened.iter().any(|o| o == kind),
+            "seed {kind} no longer opens (opened: {opened:?})"
+        );
+    }
+}
+
+/// Writes the `open` target's seeds, one real segment of each kind:
+/// `cargo test --test fuzz_corpus -- --ignored write_open_seeds`.
+#[test]
+#[ignore = "writes the committed corpus; run by hand after a layout change"]
+fn write_open_seeds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/open");
+    std::fs::create_dir_all(&dir).unwrap();
+    for kind in shmipc_shm::fuzzing::KINDS {
+        std::fs::write(dir.join(kind), shmipc_shm::fuzzing::seed(kind)).unwrap();
+    }
+}

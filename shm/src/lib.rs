@@ -30,6 +30,9 @@ pub mod condition;
 pub mod error;
 pub mod event;
 mod futex;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 pub mod leftover;
 pub mod lock;
