@@ -752,9 +752,10 @@ fn barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it() 
         if seed & (1 << 20) != 0 {
             std::thread::yield_now();
         }
-        drop(victim); // SIGKILL, reaped
-                      // The survivors and this process must not hang: the round breaks
-                      // (a party died) within the liveness poll, with generous slack.
+        // SIGKILL, reaped. The survivors and this process must not hang:
+        // the round breaks (a party died) within the liveness poll, with
+        // generous slack.
+        drop(victim);
         let started = Instant::now();
         match b.wait_timeout(LONG) {
             Err(_) => outcomes[0] += 1,

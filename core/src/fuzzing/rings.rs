@@ -102,6 +102,16 @@ impl Model {
         self.len += 1;
         true
     }
+    /// Checks a `pop_slice` of up to `want` items into `out` against the
+    /// model: the model's oldest items, as many as asked or all there were.
+    fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
+        let n = popped.expect("pop_slice");
+        for v in &out[..n] {
+            assert_eq!(Some(*v), self.pop(), "pop_slice");
+        }
+        assert!(n == want || self.len == 0);
+    }
+
     fn pop(&mut self) -> Option<u64> {
         if self.len == 0 {
             return None;
@@ -198,13 +208,9 @@ fn spsc_with<const K: usize>(data: &[u8]) {
             }
             5 => {
                 let want = arg as usize % 8;
-                let n = rx.pop_slice(&mut out[..want]);
+                let popped = rx.pop_slice(&mut out[..want]);
                 if !scribbled {
-                    let n = n.expect("pop_slice");
-                    for v in &out[..n] {
-                        assert_eq!(Some(*v), model.pop(), "pop_slice");
-                    }
-                    assert!(n == want || model.len == 0);
+                    model.check_popped(popped, &out, want);
                 }
             }
             6 => {
@@ -296,13 +302,9 @@ pub fn mpmc_ops(data: &[u8]) {
             }
             5 => {
                 let want = arg as usize % 8;
-                let n = ring.pop_slice(&mut out[..want]);
+                let popped = ring.pop_slice(&mut out[..want]);
                 if !scribbled {
-                    let n = n.expect("pop_slice");
-                    for v in &out[..n] {
-                        assert_eq!(Some(*v), model.pop(), "pop_slice");
-                    }
-                    assert!(n == want || model.len == 0);
+                    model.check_popped(popped, &out, want);
                 }
             }
             6 => {
