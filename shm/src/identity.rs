@@ -11,6 +11,8 @@ use shmipc_core::park::{Liveness, Owner};
 
 thread_local! {
     static ME: Cell<Option<Owner>> = const { Cell::new(None) };
+    /// [`process_key`], once computed on this thread (0 before).
+    static PROCESS_KEY: Cell<u64> = const { Cell::new(0) };
 }
 
 static ATFORK: Once = Once::new();
@@ -18,6 +20,7 @@ static ATFORK: Once = Once::new();
 /// A forked child is a new thread in a new process: forget the parent's identity.
 extern "C" fn forget_identity_in_child() {
     let _ = ME.try_with(|me| me.set(None));
+    let _ = PROCESS_KEY.try_with(|key| key.set(0));
 }
 
 /// The calling thread's identity. Costs a thread-local read after the first call.
@@ -110,7 +113,25 @@ pub(crate) fn current_in_process() -> Owner {
 /// This process as one packed word (its pid as the thread too, and the low
 /// bits of its start time): the key of something the process holds whichever
 /// of its threads acts.
+///
+/// Cached per thread (a JoinableQueue asks on every `get` and `task_done`),
+/// and forgotten in a forked child as the identity is.
+#[inline]
 pub(crate) fn process_key() -> u64 {
+    PROCESS_KEY
+        .try_with(|cached| match cached.get() {
+            0 => {
+                let key = compute_process_key();
+                cached.set(key);
+                key
+            }
+            key => key,
+        })
+        .unwrap_or_else(|_| compute_process_key())
+}
+
+fn compute_process_key() -> u64 {
+    // `current` registers the fork handler that clears the cache.
     let me = current_in_process();
     pack(&Owner { tid: me.pid, ..me })
 }
