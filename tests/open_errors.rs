@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{name, role, spawn, Cleanup};
 use shmipc::{Array, Corruption, Error, Kind, Lock, Options, RawValue, Value};
-use shmipc_core::header::{Header, STATE_READY};
+use shmipc_core::header::{Header, HeaderError, STATE_READY};
 
 fn path(label: &str) -> String {
     format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name(label))
@@ -270,13 +270,25 @@ fn a_segment_whose_creator_never_finished_is_not_ready_in_time() {
         other => panic!("expected NotReady, got {other:?}"),
     }
     assert!(started.elapsed() >= Duration::from_millis(30));
-    // A header whose state never became Ready (seen by root, which ignores modes).
+}
+
+#[test]
+fn a_finished_segment_whose_state_is_not_ready_is_corrupt_at_once() {
+    let _cleanup = Cleanup::new(&["half-state"]);
+    // The file has its final mode, so no creator is at work on it: waiting
+    // for Ready would only delay the error.
     drop(Lock::create_with(&name("half-state"), &persist()).unwrap());
     overwrite("half-state", 8, &0u32.to_ne_bytes());
-    assert!(matches!(
-        Lock::open_with(&name("half-state"), &quick()),
-        Err(Error::NotReady { .. })
-    ));
+    let opts = Options::new().ready_timeout(Duration::from_secs(30));
+    let started = Instant::now();
+    match Lock::open_with(&name("half-state"), &opts) {
+        Err(Error::Corrupt {
+            detail: Corruption::Header(HeaderError::BadField { field, found }),
+            ..
+        }) => assert_eq!((field, found), ("state", 0)),
+        other => panic!("expected a corrupt state, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]

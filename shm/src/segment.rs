@@ -268,8 +268,18 @@ impl Segment {
         // SAFETY: offset 8 of a page-aligned mapping of >= 64 bytes is a valid,
         // aligned u32, accessed by every process only atomically.
         let state = unsafe { &*map.as_ptr().add(STATE_OFFSET).cast::<AtomicU32>() };
-        if state.load(Ordering::Acquire) != STATE_READY {
-            return Ok(None);
+        let found = state.load(Ordering::Acquire);
+        if found != STATE_READY {
+            // The creator stores Ready before it gives the file its final
+            // mode, and the mode (checked above) is final: no creator is at
+            // work on this header, so waiting would only delay the error.
+            return Err(Error::Corrupt {
+                name: name.to_owned(),
+                detail: Corruption::Header(HeaderError::BadField {
+                    field: "state",
+                    found: u64::from(found),
+                }),
+            });
         }
         // Re-read after the Acquire so the snapshot is the creator's final header.
         // SAFETY: as above.
