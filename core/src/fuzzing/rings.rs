@@ -102,6 +102,16 @@ impl Model {
         self.len += 1;
         true
     }
+    /// Checks a `pop` against the model: its oldest item, or `WouldBlock`
+    /// when it has none.
+    fn check_pop(&mut self, popped: Result<u64, RingError>) {
+        match (popped, self.pop()) {
+            (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
+            (Err(RingError::WouldBlock), None) => {}
+            (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
+        }
+    }
+
     /// Checks a `pop_slice` of up to `want` items into `out` against the
     /// model: the model's oldest items, as many as asked or all there were.
     fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
@@ -188,11 +198,7 @@ fn spsc_with<const K: usize>(data: &[u8]) {
             2 | 3 => {
                 let popped = rx.pop::<u64>();
                 if !scribbled {
-                    match (popped, model.pop()) {
-                        (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
-                        (Err(RingError::WouldBlock), None) => {}
-                        (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
-                    }
+                    model.check_pop(popped);
                 }
             }
             4 => {
@@ -284,11 +290,7 @@ pub fn mpmc_ops(data: &[u8]) {
             2 | 3 => {
                 let popped = ring.pop::<u64>();
                 if !scribbled {
-                    match (popped, model.pop()) {
-                        (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
-                        (Err(RingError::WouldBlock), None) => {}
-                        (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
-                    }
+                    model.check_pop(popped);
                 }
             }
             4 => {
