@@ -167,16 +167,7 @@ impl<T: Plain> JoinableQueue<T> {
             }
         }
         // One fewer task held by this process (see `join`).
-        if let Some(holder) = self.queue.shared.my_holder() {
-            // Relaxed, as in `note_taken`: the count is read by another
-            // process only once this one is dead. Never below zero, for a
-            // task_done of an item another process took.
-            let _ = holder
-                .held
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
-                    held.checked_sub(1)
-                });
-        }
+        self.queue.shared.note_done();
         // Only a task_done (or a write-off of a dead consumer's tasks) can
         // make `join`'s condition true, so waking the joiners only when it
         // holds loses none of them.

@@ -11,6 +11,7 @@
 //! | `shared.rs` | the mapping, the control block, the put and get paths |
 //! | `role.rs` | the SPSC roles: claim, release, take-over from the dead |
 //! | `slots.rs` | the slots, copied race-tolerantly |
+//! | `tasks.rs` | a JoinableQueue's per-process task counts, for `join` to see a dead consumer |
 //! | `wait.rs` | [`WaitStrategy`] and the one waiting loop |
 //! | `error.rs` | [`PutError`], [`GetError`] |
 
@@ -20,6 +21,7 @@ mod joinable;
 mod role;
 mod shared;
 mod slots;
+mod tasks;
 mod wait;
 
 use std::fmt;

@@ -27,14 +27,13 @@ use shmipc_core::spsc::{
 use super::error::{GetError, PutError, SliceError};
 use super::role::{self, Claim, Role, Taken};
 use super::slots::ShmSlots;
+use super::tasks::TaskHolders;
 use super::wait::{wait_for, wait_polling, Patience, WaitStrategy};
 use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
-use crate::identity;
 use crate::options::Options;
 use crate::plain::Plain;
 use crate::segment::{check_layout, Segment, Spec};
-use shmipc_core::park::Liveness;
 
 /// The control block after the header. All-zero bytes are an open queue with
 /// no waiters, no tasks done and no role holders.
@@ -69,19 +68,7 @@ pub(super) struct Control {
     /// JoinableQueue: the tasks each process got and has not marked done,
     /// so that `join` can tell a consumer that died holding tasks from one
     /// that is slow.
-    pub(super) holders: [TaskHolder; TASK_HOLDERS],
-}
-
-/// Processes a JoinableQueue keeps task counts for at once.
-pub(super) const TASK_HOLDERS: usize = 16;
-
-/// One process's tasks got from a JoinableQueue and not yet marked done.
-#[repr(C)]
-pub(super) struct TaskHolder {
-    /// The process, as [`identity::process_key`]; 0 when free.
-    pub(super) key: AtomicU64,
-    /// Tasks it got and has not marked done.
-    pub(super) held: AtomicU64,
+    holders: TaskHolders,
 }
 
 const _: () = assert!(size_of::<Control>() <= shmipc_core::layout::QUEUE_CONTROL_SIZE);
@@ -529,84 +516,22 @@ impl<T: Plain> Shared<T> {
     }
 
     fn note_taken_slow(&self, n: u64) {
-        if let Some(holder) = self.my_holder() {
-            // Relaxed: the count is read only once this process is dead,
-            // when all its stores are visible.
-            holder.held.fetch_add(n, Ordering::Relaxed);
-        }
+        self.control().holders.taken(&self.holder, n);
     }
 
-    /// This process's task holder: the one with its key, else a free one it
-    /// claims, else one it frees from a dead process that held nothing.
-    /// `None` if all [`TASK_HOLDERS`] are held by live processes (this
-    /// process's tasks then go uncounted, and a death cannot be reported).
-    #[inline]
-    pub(super) fn my_holder(&self) -> Option<&TaskHolder> {
-        let holders = &self.control().holders;
-        let cached = self.holder.load(Ordering::Relaxed) as usize;
-        if let Some(holder) = holders.get(cached) {
-            // The key is read afresh rather than cached in the handle: a
-            // forked child's handle must not count into its parent's holder.
-            if holder.key.load(Ordering::Relaxed) == identity::process_key() {
-                return Some(holder);
-            }
-        }
-        self.find_holder()
-    }
-
-    #[cold]
-    fn find_holder(&self) -> Option<&TaskHolder> {
-        let holders = &self.control().holders;
-        let key = identity::process_key();
-        let claim = |h: &TaskHolder, from: u64| {
-            h.key
-                .compare_exchange(from, key, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-        };
-        let found = holders
-            .iter()
-            .position(|h| h.key.load(Ordering::SeqCst) == key)
-            .or_else(|| holders.iter().position(|h| claim(h, 0)))
-            .or_else(|| {
-                holders.iter().position(|h| {
-                    let held_by = h.key.load(Ordering::SeqCst);
-                    held_by != 0
-                        && h.held.load(Ordering::SeqCst) == 0
-                        && identity::process_liveness(&identity::unpack(held_by)) == Liveness::Dead
-                        && claim(h, held_by)
-                })
-            })?;
-        self.holder.store(found as u32, Ordering::Relaxed);
-        holders.get(found)
+    /// Counts one task of this process marked done (JoinableQueue).
+    pub(super) fn note_done(&self) {
+        self.control().holders.done_one(&self.holder);
     }
 
     /// A process that died holding tasks: frees its holder and writes its
     /// tasks off as done, so that `join` can return; `(pid, tasks)`.
     pub(super) fn write_off_dead_holder(&self) -> Option<(u32, u64)> {
         let c = self.control();
-        for holder in &c.holders {
-            let key = holder.key.load(Ordering::SeqCst);
-            if key == 0 || holder.held.load(Ordering::SeqCst) == 0 {
-                continue;
-            }
-            let owner = identity::unpack(key);
-            if identity::process_liveness(&owner) != Liveness::Dead {
-                continue;
-            }
-            // Nobody but the dead process changes its count; take it before
-            // the holder can be claimed by another.
-            let tasks = holder.held.swap(0, Ordering::SeqCst);
-            let _ = holder
-                .key
-                .compare_exchange(key, 0, Ordering::SeqCst, Ordering::SeqCst);
-            if tasks == 0 {
-                continue;
-            }
-            c.tasks_done.fetch_add(tasks, Ordering::SeqCst);
-            c.all_done.notify(&FutexWake, u32::MAX);
-            return Some((owner.pid, tasks));
-        }
-        None
+        let (pid, tasks) = c.holders.take_dead()?;
+        c.tasks_done.fetch_add(tasks, Ordering::SeqCst);
+        c.all_done.notify(&FutexWake, u32::MAX);
+        Some((pid, tasks))
     }
 
     /// Takes up to `want` of the counted room; returns how much it got.
