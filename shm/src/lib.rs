@@ -38,6 +38,7 @@ pub mod leftover;
 pub mod lock;
 mod object;
 pub mod options;
+mod owner_died;
 pub mod plain;
 pub mod queue;
 pub mod raw_array;
