@@ -1,0 +1,315 @@
+//! Models of the SPSC and MPMC rings and the eventcount.
+
+use super::*;
+
+/// Slot storage for the ring models: loom's UnsafeCell flags any overlapping
+/// read and write, so the models check the slot hand-over, not just the indices.
+/// `seqs.len()` slots (MPMC) or groups (SPSC) of `K` items each.
+struct LoomSlots<const K: usize = 1> {
+    data: Vec<UnsafeCell<u32>>,
+    seqs: Vec<AtomicU64>,
+}
+
+impl<const K: usize> LoomSlots<K> {
+    fn new(slots: usize) -> LoomSlots<K> {
+        LoomSlots {
+            data: (0..slots * K).map(|_| UnsafeCell::new(0)).collect(),
+            seqs: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl<const K: usize> Slots<u32> for LoomSlots<K> {
+    unsafe fn write(&self, index: usize, value: u32) {
+        // SAFETY: forwarded from the ring protocol; loom checks it.
+        self.data[index].with_mut(|p| unsafe { *p = value });
+    }
+    unsafe fn read(&self, index: usize) -> u32 {
+        // SAFETY: as above.
+        self.data[index].with(|p| unsafe { *p })
+    }
+}
+
+impl<const K: usize> SequencedSlots<u32> for LoomSlots<K> {
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
+        &self.seqs[index]
+    }
+}
+
+impl<const K: usize> GroupedSlots<u32> for LoomSlots<K> {
+    const PER_GROUP: u64 = K as u64;
+    unsafe fn stamp(&self, group: usize) -> &AtomicU64 {
+        &self.seqs[group]
+    }
+    unsafe fn write(&self, group: usize, offset: usize, value: u32) {
+        // SAFETY: forwarded from the ring protocol; loom checks it.
+        unsafe { Slots::write(self, group * K + offset, value) }
+    }
+    unsafe fn read(&self, group: usize, offset: usize) -> u32 {
+        // SAFETY: as above.
+        unsafe { Slots::read(self, group * K + offset) }
+    }
+}
+
+/// An SPSC ring of `capacity` items in groups of `K`, shared by the model's
+/// threads, with its stamps initialised.
+fn spsc_ring<const K: usize>(capacity: u64) -> (Arc<(SpscIndices, LoomSlots<K>)>, SpscGeometry) {
+    let geometry = SpscGeometry::new(capacity, K as u64).unwrap();
+    let ring = Arc::new((
+        SpscIndices::new(),
+        LoomSlots::new(geometry.groups() as usize),
+    ));
+    // SAFETY: the slots hold the geometry's groups; nothing else uses the
+    // ring yet.
+    unsafe { Spsc::new(&ring.0, &ring.1, geometry).init::<u32>() };
+    (ring, geometry)
+}
+
+/// One producer pushes `0..items` one at a time; the consumer must pop them
+/// all, in order.
+fn spsc_single_items_keep_order<const K: usize>(capacity: u64, items: u32) {
+    model(move || {
+        let (ring, geometry) = spsc_ring::<K>(capacity);
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                // SAFETY: the slots hold the geometry's groups; this is
+                // the model's one producer.
+                let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).producer() };
+                let mut next = 0u32;
+                while next < items {
+                    match spsc.push(next) {
+                        Ok(()) => next += 1,
+                        Err(RingError::WouldBlock) => thread::yield_now(),
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            })
+        };
+        // SAFETY: the slots hold the geometry's groups; this is the model's
+        // one consumer.
+        let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).consumer() };
+        let mut got = Vec::new();
+        while got.len() < items as usize {
+            match spsc.pop::<u32>() {
+                Ok(v) => got.push(v),
+                Err(RingError::WouldBlock) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, (0..items).collect::<Vec<_>>());
+    });
+}
+
+/// As [`spsc_single_items_keep_order`], in batches of up to two.
+fn spsc_batches_keep_order<const K: usize>(capacity: u64, items: u32) {
+    model(move || {
+        let (ring, geometry) = spsc_ring::<K>(capacity);
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                // SAFETY: as in `spsc_single_items_keep_order`.
+                let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).producer() };
+                let all: Vec<u32> = (0..items).collect();
+                let mut sent = 0;
+                while sent < all.len() {
+                    match spsc.push_slice(&all[sent..]) {
+                        Ok(0) => thread::yield_now(),
+                        Ok(n) => sent += n,
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            })
+        };
+        // SAFETY: as in `spsc_single_items_keep_order`.
+        let mut spsc = unsafe { Spsc::new(&ring.0, &ring.1, geometry).consumer() };
+        let mut got = Vec::new();
+        let mut buf = [u32::MAX; 2];
+        while got.len() < items as usize {
+            match spsc.pop_slice(&mut buf) {
+                Ok(0) => thread::yield_now(),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, (0..items).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn spsc_ring_keeps_order_without_loss_across_wraparound() {
+    spsc_single_items_keep_order::<1>(2, 3);
+}
+
+/// Two items under each stamp, four groups' worth of items and one more:
+/// items share a stamp, and the producer re-enters the first group only
+/// once the consumer has left it.
+#[test]
+fn spsc_ring_with_shared_stamps_keeps_order_across_groups_and_laps() {
+    spsc_single_items_keep_order::<2>(2, 5);
+}
+
+#[test]
+fn spsc_ring_batches_keep_order_without_loss_across_wraparound() {
+    spsc_batches_keep_order::<1>(2, 3);
+}
+
+#[test]
+fn spsc_ring_batches_with_shared_stamps_keep_order_across_groups_and_laps() {
+    spsc_batches_keep_order::<2>(2, 5);
+}
+
+/// The MPMC ring over a model's slots, which hold `capacity` of them.
+fn mpmc(ring: &(MpmcIndices, LoomSlots), capacity: u64) -> Mpmc<'_, LoomSlots> {
+    assert_eq!(ring.1.seqs.len() as u64, capacity);
+    // SAFETY: `capacity` slots (asserted), used only through `Mpmc` rings of
+    // that capacity, each model initialising them first.
+    unsafe { Mpmc::new(&ring.0, &ring.1, capacity) }
+}
+
+#[test]
+fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
+    model(|| {
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(4)));
+        // SAFETY: four slots, initialised before any thread uses them.
+        unsafe { mpmc(&ring, 4).init::<u32>() };
+        // One producer holds out for two free slots (the waiting `put`'s
+        // slack); the look ahead must neither lose nor reorder an item.
+        let producer = |base: u32, slack: u64| {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mpmc = mpmc(&ring, 4);
+                let mut room_until = 0;
+                for v in [base, base + 1] {
+                    while let Err(e) = mpmc.push_with_slack(v, slack, &mut room_until) {
+                        assert_eq!(e, RingError::WouldBlock);
+                        thread::yield_now();
+                    }
+                }
+            })
+        };
+        let a = producer(10, 1);
+        let b = producer(20, 2);
+        let mpmc = mpmc(&ring, 4);
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match mpmc.pop::<u32>() {
+                Ok(v) => got.push(v),
+                Err(RingError::WouldBlock) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        let from = |base: u32| {
+            got.iter()
+                .copied()
+                .filter(|v| v / 10 == base / 10)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(from(10), vec![10, 11]);
+        assert_eq!(from(20), vec![20, 21]);
+    });
+}
+
+#[test]
+fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
+    // No thread waits for another (every attempt is made once), so that loom
+    // can explore all of it; the bookkeeping after the joins catches any item
+    // overwritten, taken twice or lost.
+    model(|| {
+        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(1)));
+        // SAFETY: one slot, initialised before any thread uses it.
+        unsafe { mpmc(&ring, 1).init::<u32>() };
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mpmc = mpmc(&ring, 1);
+                [10, 20]
+                    .into_iter()
+                    .filter(|v| match mpmc.push(*v) {
+                        Ok(()) => true,
+                        Err(RingError::WouldBlock) => false,
+                        Err(e) => panic!("{e:?}"),
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        };
+        let try_pop = |ring: &(MpmcIndices, LoomSlots)| match mpmc(ring, 1).pop::<u32>() {
+            Ok(v) => Some(v),
+            Err(RingError::WouldBlock) => None,
+            Err(e) => panic!("{e:?}"),
+        };
+        let other = {
+            let ring = ring.clone();
+            thread::spawn(move || try_pop(&ring))
+        };
+        let mut got: Vec<u32> = try_pop(&ring).into_iter().collect();
+        got.extend(other.join().unwrap());
+        let pushed = producer.join().unwrap();
+        got.extend(try_pop(&ring));
+        assert_eq!(try_pop(&ring), None, "one slot holds one item");
+        got.sort();
+        assert_eq!(got, pushed, "every item pushed comes out exactly once");
+    });
+}
+
+#[test]
+fn eventcount_never_loses_a_wake_up() {
+    model(|| {
+        let s = Arc::new((EventCount::new(), Futex::default(), AtomicU32::new(0)));
+        let waiter = {
+            let s = s.clone();
+            thread::spawn(move || loop {
+                if s.2.load(Ordering::SeqCst) != 0 {
+                    return;
+                }
+                let registration = s.0.prepare(&mut LoomPark(&s.1));
+                if s.2.load(Ordering::SeqCst) != 0 {
+                    return;
+                }
+                registration.wait(&mut LoomPark(&s.1));
+            })
+        };
+        s.2.store(1, Ordering::SeqCst);
+        s.0.notify(&s.1, 1);
+        waiter.join().unwrap();
+    });
+}
+
+/// `notify_if` wakes only when the condition holds: two notifiers each add
+/// one to a count, and only the one that brings it to two may wake the
+/// waiter. The waiter must still never sleep through the end.
+#[test]
+fn eventcount_notify_if_never_loses_the_wake_up_that_counts() {
+    model(|| {
+        let s = Arc::new((EventCount::new(), Futex::default(), AtomicU32::new(0)));
+        let done = |s: &(EventCount, Futex, AtomicU32)| s.2.load(Ordering::SeqCst) == 2;
+        let waiter = {
+            let s = s.clone();
+            thread::spawn(move || loop {
+                if done(&s) {
+                    return;
+                }
+                let registration = s.0.prepare(&mut LoomPark(&s.1));
+                if done(&s) {
+                    return;
+                }
+                registration.wait(&mut LoomPark(&s.1));
+            })
+        };
+        let add = move |s: &(EventCount, Futex, AtomicU32)| {
+            s.2.fetch_add(1, Ordering::SeqCst);
+            s.0.notify_if(&s.1, u32::MAX, || done(s));
+        };
+        let other = {
+            let s = s.clone();
+            thread::spawn(move || add(&s))
+        };
+        add(&s);
+        other.join().unwrap();
+        waiter.join().unwrap();
+    });
+}
