@@ -9,6 +9,9 @@
 //! | `endpoint.rs` | [`Producer`] and [`Consumer`], which hold an SPSC role |
 //! | `joinable.rs` | [`JoinableQueue`] |
 //! | `shared.rs` | the mapping, the control block, the put and get paths |
+//! | `shared/build.rs` | making and opening the segment |
+//! | `shared/mpmc.rs` | the MPMC ring as a queue drives it, and the counted room |
+//! | `shared/batch.rs` | the batch paths (`put_slice`, `get_slice`) |
 //! | `role.rs` | the SPSC roles: claim, release, take-over from the dead |
 //! | `slots.rs` | the slots, copied race-tolerantly |
 //! | `tasks.rs` | a JoinableQueue's per-process task counts, for `join` to see a dead consumer |
