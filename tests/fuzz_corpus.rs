@@ -32,7 +32,7 @@ fn header_corpus_replays_cleanly() {
     }
     // Seeds copied from real segments must get past the version check, or
     // the replay stops exercising anything behind it: when LAYOUT_VERSION
-    // changes, take them again from real segments.
+    // changes, take them again from real segments (`write_header_seeds`).
     for seed in ["lock", "named-array", "raw-array", "value-u64"] {
         assert!(
             decoded.iter().any(|d| d == seed),
@@ -86,5 +86,27 @@ fn write_open_seeds() {
     std::fs::create_dir_all(&dir).unwrap();
     for kind in shmipc_shm::fuzzing::KINDS {
         std::fs::write(dir.join(kind), shmipc_shm::fuzzing::seed(kind)).unwrap();
+    }
+}
+
+/// Writes the `header` target's seeds taken from real segments: their file
+/// length and header, as the target reads them:
+/// `cargo test --test fuzz_corpus -- --ignored write_header_seeds`.
+#[test]
+#[ignore = "writes the committed corpus; run by hand after a layout change"]
+fn write_header_seeds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/header");
+    for (seed, kind) in [
+        ("lock", "lock"),
+        ("named-array", "array"),
+        ("raw-array", "raw-array"),
+        ("value-u64", "value"),
+    ] {
+        // An `open` seed: the kind, the file length (4 bytes, LE), the bytes.
+        let seed_bytes = shmipc_shm::fuzzing::seed(kind);
+        let file_len = u32::from_le_bytes(seed_bytes[1..5].try_into().unwrap());
+        let mut bytes = u64::from(file_len).to_ne_bytes().to_vec();
+        bytes.extend_from_slice(&seed_bytes[5..5 + shmipc_core::header::HEADER_SIZE]);
+        std::fs::write(dir.join(seed), bytes).unwrap();
     }
 }

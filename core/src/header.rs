@@ -38,7 +38,9 @@ pub const MAGIC: [u8; 6] = *b"SHMIPC";
 /// 4: a queue's role records are one packed word each, on the control
 /// block's second line, with the counted room of an MPMC queue whose
 /// capacity is not a power of two; a condition keeps a slot per waiter.
-pub const LAYOUT_VERSION: u16 = 4;
+/// 5: an MPMC slot's stamp holds its lap, its state and its claimer (and
+/// the counted room is gone: the ring keeps the capacity itself).
+pub const LAYOUT_VERSION: u16 = 5;
 /// Where the payload type's name is kept, for error messages: the line after
 /// the header. Written by the creator, read only to say what a segment holds
 /// when its fingerprint is not the one asked for; never trusted beyond that.

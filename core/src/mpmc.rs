@@ -1,104 +1,225 @@
-//! A multi-producer multi-consumer ring with a sequence number per slot
-//! (Dmitry Vyukov's bounded queue, as in crossbeam's `ArrayQueue`).
+//! A multi-producer multi-consumer ring whose every slot says what it holds
+//! and, while a producer writes it, who that producer is: so that a producer
+//! that dies half-way through a push can be passed over instead of wedging
+//! the ring.
 //!
-//! A sequence says which position a slot is ready for and in which state:
-//! `free(p) = 2p` (a producer at `p` may fill it) and `full(p) = 2p + 1` (a
-//! consumer at `p` may empty it). Slot `i` starts at `free(i)`. A producer at
-//! `p` finding `free(p)` claims `p` by a compare-and-swap of the tail, writes,
-//! and publishes `full(p)`; a consumer at `p` finding `full(p)` claims `p` on
-//! the head, reads, and frees the slot for the next lap with
-//! `free(p + capacity)`.
+//! Each slot has a [stamp](stamp): the lap of the ring it is at, and a state.
+//! Slot `i` starts at lap 0, free. Position `p` uses slot `p % slots` at lap
+//! `p / slots`:
 //!
-//! Vyukov's original uses `p` and `p + 1`, which cannot tell "full for `p`"
-//! from "free for `p + 1`" when the capacity is 1 (a second push overwrote
-//! the first item); doubling keeps the states apart at every capacity.
+//! - A producer at the tail `p` finding the slot free at `p`'s lap *claims*
+//!   it by a compare-and-swap of the stamp to "claimed at this lap by me",
+//!   moves the tail on, writes its item and stores "full".
+//! - A consumer at the head `p` finding the slot full at `p`'s lap copies
+//!   the item out and *takes* it by a compare-and-swap of the stamp to
+//!   "free at the next lap"; only if that succeeds is the copy its item.
+//!   It then moves the head on.
 //!
-//! Every slot index is a position masked by `capacity - 1`, so garbage in
-//! shared memory cannot make an access leave the ring. Sequences and positions
+//! The stamps are the truth; the tail and head are hints that whoever finds
+//! them behind a slot moves on (a producer or consumer that died between its
+//! compare-and-swap and moving its position leaves them behind).
+//!
+//! # Crashes
+//!
+//! A consumer holds nothing between its steps: the take is one
+//! compare-and-swap, so a consumer that dies anywhere in `pop` either took
+//! the item (and it dies with it) or left it for the next. A producer holds
+//! its claimed slot from the claim to the "full": if it dies there, the
+//! consumers reaching that position find the claim and its claimer, and
+//! once the caller knows the claimer is dead ([`Mpmc::stalled_claim`],
+//! [`Mpmc::pass_over`]) the position is passed over, as if it had been
+//! taken. Only the dying push's item is lost, and it was never
+//! acknowledged.
+//!
+//! # Capacity
+//!
+//! The ring has a power of two of slots, and may hold fewer items: a
+//! producer at `p` pushes only once position `p - capacity` has been taken.
+//! With a capacity of all the slots that is the slot's own stamp, so the
+//! check costs nothing; below it, one look at another slot's stamp.
+//!
+//! # Garbage
+//!
+//! Every slot index is a position masked by `slots - 1`, so garbage in
+//! shared memory cannot make an access leave the ring. Stamps and positions
 //! that no run of the protocol can produce are reported as
-//! [`RingError::Corrupt`] instead of being retried forever.
+//! [`RingError::Corrupt`] or [`RingError::CorruptStamp`] instead of being
+//! retried forever.
+
+mod stamp;
+#[cfg(test)]
+mod tests;
+
+use core::marker::PhantomData;
 
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::{impossible_head_tail_head, RingError, RingPositions, Slots};
+use stamp::{claimed, claimer_of, free, full, laps_ahead, state_of, State};
 
-/// The sequence of a slot that a producer at `pos` may fill.
-#[inline]
-fn free(pos: u64) -> u64 {
-    pos.wrapping_mul(2)
-}
+pub use stamp::ClaimerId;
 
-/// The sequence of a slot that a consumer at `pos` may empty.
-#[inline]
-fn full(pos: u64) -> u64 {
-    pos.wrapping_mul(2).wrapping_add(1)
-}
-
-/// Slots that also carry a sequence number each.
-pub trait SequencedSlots<T: Copy>: Slots<T> {
-    /// The sequence number of slot `index`.
+/// Slots that also carry a stamp each, and whose reads tolerate a write.
+///
+/// # Safety
+/// A consumer copies an item out *before* it knows the item is its own (its
+/// compare-and-swap of the stamp decides), so [`Slots::read`] of a slot may
+/// run while a producer writes it. An implementation must make that defined
+/// (atomic or otherwise race-tolerant copies), and any value such a read
+/// returns must be a valid `T`: the ring drops it unused.
+pub unsafe trait SequencedSlots<T: Copy>: Slots<T> {
+    /// The stamp of slot `index`.
     ///
     /// # Safety
-    /// `index < capacity`: the ring passes only positions masked by
-    /// `capacity - 1`, so an implementation may index without a check.
+    /// `index < slots`: the ring passes only positions masked by
+    /// `slots - 1`, so an implementation may index without a check.
     unsafe fn sequence(&self, index: usize) -> &AtomicU64;
 }
 
 /// The shared positions (see [`RingPositions`]).
 pub type MpmcIndices = RingPositions;
 
-/// An MPMC ring over `indices` and `slots`, with `capacity` a power of two.
+/// An MPMC ring over `indices` and `slots`.
 pub struct Mpmc<'a, S> {
     indices: &'a MpmcIndices,
     slots: &'a S,
+    /// Slots in the ring, a power of two.
+    slot_count: u64,
+    /// log2 of `slot_count`: a position's lap is `position >> lap_shift`.
+    lap_shift: u32,
+    /// Items the ring holds at most, `1..=slot_count`.
     capacity: u64,
 }
 
+/// A claim at the consumers' position that its producer has not published,
+/// as [`Mpmc::stalled_claim`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StalledClaim {
+    position: u64,
+    stamp: u64,
+}
+
+impl StalledClaim {
+    /// Who claimed the slot.
+    pub fn claimer(&self) -> ClaimerId {
+        claimer_of(self.stamp)
+    }
+
+    /// The position claimed.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+/// A slot a producer has claimed ([`Mpmc::claim`]): the position is its own
+/// until it [`publish`](Self::publish)es an item there. Dropped unpublished,
+/// the position is passed over and carries no item.
+#[must_use = "an unpublished claim is passed over: its position carries no item"]
+pub struct MpmcClaim<'r, 'a, S: SequencedSlots<T>, T: Copy> {
+    ring: &'r Mpmc<'a, S>,
+    position: u64,
+    stamp: u64,
+    _item: PhantomData<T>,
+}
+
+impl<S: SequencedSlots<T>, T: Copy> MpmcClaim<'_, '_, S, T> {
+    /// Writes `value` into the claimed slot and publishes it to consumers.
+    #[inline(always)]
+    pub fn publish(self, value: T) {
+        let index = self.ring.slot(self.position);
+        // SAFETY: the claim (a compare-and-swap of the stamp from "free at
+        // this lap" to "claimed by us") gives us the slot alone: no producer
+        // claims it again before a consumer takes the item we publish, and
+        // consumers only read it (which the slots tolerate) until then.
+        unsafe { self.ring.slots.write(index, value) };
+        let lap = self.ring.lap(self.position);
+        self.ring
+            .stamp::<T>(index)
+            .store(full(lap), Ordering::Release);
+        core::mem::forget(self);
+    }
+
+    /// The position claimed.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+impl<S: SequencedSlots<T>, T: Copy> Drop for MpmcClaim<'_, '_, S, T> {
+    fn drop(&mut self) {
+        let next_lap = self.ring.lap(self.position).wrapping_add(1);
+        let index = self.ring.slot(self.position);
+        // Only we write a claimed slot's stamp: a plain store would do, but
+        // a peer may have scribbled on it, and this keeps what it wrote.
+        let _ = self.ring.stamp::<T>(index).compare_exchange(
+            self.stamp,
+            free(next_lap),
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+    }
+}
+
 impl<'a, S> Mpmc<'a, S> {
-    /// The ring over `indices` and `slots`, of `capacity` slots.
+    /// The ring over `indices` and `slots`: `slot_count` slots, holding at
+    /// most `capacity` items (clamped to `1..=slot_count`).
     ///
     /// # Safety
-    /// - `capacity` is a power of two and `slots` holds that many slots
-    ///   (the ring indexes them by its positions masked by `capacity - 1`).
-    /// - The positions and sequences are written only by this ring's
-    ///   protocol (an [`init`](Self::init) before any other use, then
-    ///   `Mpmc` rings of the same capacity over the same storage): the
-    ///   sequences are what give a producer or consumer a slot alone. Or else
-    ///   `slots` tolerates a slot being read and written at once (as
-    ///   `shmipc-shm`'s race-tolerant slots do, against peers that write
-    ///   garbage), so that garbage can garble items but not race.
+    /// - `slot_count` is a power of two, at most 2^32, and `slots` holds
+    ///   that many slots (the ring indexes them by its positions masked by
+    ///   `slot_count - 1`).
+    /// - The positions and stamps are written only by this ring's protocol
+    ///   (an [`init`](Self::init) before any other use, then `Mpmc` rings of
+    ///   the same slot count and capacity over the same storage): the stamps
+    ///   are what give a producer a slot alone. Or else `slots` tolerates a
+    ///   slot being written twice at once (as `shmipc-shm`'s race-tolerant
+    ///   slots do, against peers that write garbage), so that garbage can
+    ///   garble items but not race.
     ///
     /// Safe code cannot build a ring over storage of its choosing:
     ///
     /// ```compile_fail,E0133
     /// # use shmipc_core::mpmc::*;
     /// fn ring<'a, S>(indices: &'a MpmcIndices, slots: &'a S) -> Mpmc<'a, S> {
-    ///     Mpmc::new(indices, slots, 1 << 20)
+    ///     Mpmc::new(indices, slots, 1 << 20, 1 << 20)
     /// }
     /// ```
-    pub unsafe fn new(indices: &'a MpmcIndices, slots: &'a S, capacity: u64) -> Mpmc<'a, S> {
-        debug_assert!(capacity.is_power_of_two());
+    pub unsafe fn new(
+        indices: &'a MpmcIndices,
+        slots: &'a S,
+        slot_count: u64,
+        capacity: u64,
+    ) -> Mpmc<'a, S> {
+        debug_assert!(slot_count.is_power_of_two() && slot_count <= 1 << 32);
         Mpmc {
             indices,
             slots,
-            capacity,
+            slot_count,
+            lap_shift: slot_count.trailing_zeros(),
+            capacity: capacity.clamp(1, slot_count),
         }
     }
 
+    #[inline(always)]
     fn slot(&self, position: u64) -> usize {
-        (position & (self.capacity - 1)) as usize
+        (position & (self.slot_count - 1)) as usize
     }
 
-    /// The sequence of slot `index`, a [`slot`](Self::slot) (or, in
-    /// `init`, a count below the capacity).
     #[inline(always)]
-    fn seq<T: Copy>(&self, index: usize) -> &AtomicU64
+    fn lap(&self, position: u64) -> u32 {
+        (position >> self.lap_shift) as u32
+    }
+
+    /// The stamp of slot `index`, a [`slot`](Self::slot) (or, in `init`, a
+    /// count below the slot count).
+    #[inline(always)]
+    fn stamp<T: Copy>(&self, index: usize) -> &AtomicU64
     where
         S: SequencedSlots<T>,
     {
-        debug_assert!((index as u64) < self.capacity);
-        // SAFETY: every index passed here is below the capacity (a position
-        // masked by `capacity - 1`, or `init`'s count), and `new`'s
-        // contract is that the slots hold `capacity` slots.
+        debug_assert!((index as u64) < self.slot_count);
+        // SAFETY: every index passed here is below the slot count (a
+        // position masked by `slot_count - 1`, or `init`'s count), and
+        // `new`'s contract is that the slots hold that many.
         unsafe { self.slots.sequence(index) }
     }
 
@@ -106,27 +227,25 @@ impl<'a, S> Mpmc<'a, S> {
     /// or pop keeps failing (before sleeping, or after a failed `try_`), so that
     /// a ring whose positions a peer overwrote is reported, not waited on.
     pub fn check(&self) -> Result<(), RingError> {
-        // The tail can never be behind the first head, nor more than a
-        // capacity ahead of the second.
-        let capacity = self.capacity;
+        // The positions are hints that may each lag one step behind the
+        // stamps: the head is at most one past the tail (an item taken
+        // before its producer moved the tail), and the tail at most one
+        // past a lap ahead of the head (a slot claimed right after its
+        // item was taken, before the consumer moved the head).
+        let reach = self.slot_count + 1;
         match impossible_head_tail_head(&self.indices.head, &self.indices.tail, |h0, t, h1| {
-            t < h0 || t.saturating_sub(h1) > capacity
+            h0 > t.saturating_add(1) || t.saturating_sub(h1) > reach
         }) {
             Some((_, tail, head)) => Err(RingError::Corrupt { tail, head }),
             None => Ok(()),
         }
     }
 
-    /// A slot said someone is past `pos`, yet the position reads `pos`: read
-    /// its latest value; if it really has not moved, the slot's sequence is
+    /// A slot said someone is past `pos`, yet the position read `pos`: read
+    /// its latest value; if it really has not moved, the slot's stamp is
     /// impossible.
     fn moved_on(&self, pos: u64, tail: bool) -> Result<u64, RingError> {
-        let position = if tail {
-            &self.indices.tail
-        } else {
-            &self.indices.head
-        };
-        let latest = position.fetch_add(0, Ordering::SeqCst);
+        let latest = self.position(tail).fetch_add(0, Ordering::SeqCst);
         if latest == pos {
             let (tail, head) = (
                 self.indices.tail.load(Ordering::Relaxed),
@@ -137,37 +256,82 @@ impl<'a, S> Mpmc<'a, S> {
         Ok(latest)
     }
 
-    /// Writes the initial sequence numbers.
+    fn position(&self, tail: bool) -> &AtomicU64 {
+        if tail {
+            &self.indices.tail
+        } else {
+            &self.indices.head
+        }
+    }
+
+    /// Moves a position from `pos` to `pos + 1` for whoever left it behind;
+    /// returns where it is now.
+    #[inline]
+    fn help(&self, pos: u64, tail: bool) -> u64 {
+        let next = pos.wrapping_add(1);
+        match self
+            .position(tail)
+            .compare_exchange(pos, next, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => next,
+            Err(now) => now,
+        }
+    }
+
+    fn corrupt_stamp(&self, position: u64, stamp: u64) -> RingError {
+        let lap = self.lap(position);
+        RingError::CorruptStamp {
+            position,
+            stamp,
+            expected: [free(lap), full(lap)],
+        }
+    }
+
+    /// Writes the initial stamps (every slot free at lap 0: all zero).
     ///
     /// # Safety
     /// Called once, by the creator, before anyone else uses the ring:
-    /// sequences rewritten under a live producer or consumer would give a
+    /// stamps rewritten under a live producer or consumer would give a
     /// slot to two of them.
     pub unsafe fn init<T: Copy>(&self)
     where
         S: SequencedSlots<T>,
     {
-        for i in 0..self.capacity {
-            self.seq::<T>(i as usize).store(free(i), Ordering::Relaxed);
+        for i in 0..self.slot_count {
+            self.stamp::<T>(i as usize)
+                .store(free(0), Ordering::Relaxed);
         }
     }
 
-    /// Pushes `value`, or fails with [`RingError::WouldBlock`] if full.
+    /// Whether position `pos` has been taken (or passed over). For a
+    /// position before the first, true.
     #[inline]
-    pub fn push<T: Copy>(&self, value: T) -> Result<(), RingError>
+    fn taken<T: Copy>(&self, pos: u64) -> bool
     where
         S: SequencedSlots<T>,
     {
-        self.push_with_slack(value, 1, &mut 0)
+        let stamp = self.stamp::<T>(self.slot(pos)).load(Ordering::Acquire);
+        laps_ahead(stamp, self.lap(pos)) >= 1
+    }
+
+    /// Pushes `value` for `by`, or fails with [`RingError::WouldBlock`] if
+    /// full.
+    #[inline]
+    pub fn push<T: Copy>(&self, by: ClaimerId, value: T) -> Result<(), RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        self.push_with_slack(by, value, 1, &mut 0)
     }
 
     /// Pushes `value` like [`push`](Self::push), but once the tail reaches
-    /// `room_until` it first looks `slack - 1` slots ahead: if that slot
-    /// still holds an item it fails with [`RingError::WouldBlock`] (fewer
-    /// than `slack` slots free), otherwise it moves `room_until` past it.
+    /// `room_until` it first looks `slack - 1` positions ahead: if there is
+    /// no room there it fails with [`RingError::WouldBlock`] (fewer than
+    /// `slack` free), otherwise it moves `room_until` past it.
     ///
     /// `room_until` is the caller's memory of the last look: the first
-    /// position not yet seen free (start it at 0). A `slack` of 1 never looks.
+    /// position not yet seen with room (start it at 0). A `slack` of 1 never
+    /// looks.
     ///
     /// On a nearly full ring the consumers are the slower side, and a
     /// producer that takes each slot the moment it is freed writes the cache
@@ -175,14 +339,36 @@ impl<'a, S> Mpmc<'a, S> {
     /// free slots lets it finish those lines first, while the items queued
     /// ahead hide the delay. Looking once per `slack` items keeps the extra
     /// read off the common path. The look is a hint: consumers may free
-    /// slots out of order, and the slot at the tail is checked as always.
+    /// slots out of order, and the position claimed is checked as always.
     #[inline]
     pub fn push_with_slack<T: Copy>(
         &self,
+        by: ClaimerId,
         value: T,
         slack: u64,
         room_until: &mut u64,
     ) -> Result<(), RingError>
+    where
+        S: SequencedSlots<T>,
+    {
+        self.claim::<T>(by, slack, room_until)
+            .map(|claim| claim.publish(value))
+    }
+
+    /// Claims the next position for `by`, holding out for `slack` free
+    /// positions as [`push_with_slack`](Self::push_with_slack) does; the
+    /// claim's [`publish`](MpmcClaim::publish) writes the item.
+    ///
+    /// Until it is published, consumers that reach the position wait for it:
+    /// a claimer that dies in between is passed over only once the caller
+    /// has found it dead ([`pass_over`](Self::pass_over)).
+    #[inline]
+    pub fn claim<T: Copy>(
+        &self,
+        by: ClaimerId,
+        slack: u64,
+        room_until: &mut u64,
+    ) -> Result<MpmcClaim<'_, 'a, S, T>, RingError>
     where
         S: SequencedSlots<T>,
     {
@@ -191,59 +377,58 @@ impl<'a, S> Mpmc<'a, S> {
         loop {
             if reach > 0 && pos.wrapping_sub(*room_until) as i64 >= 0 {
                 let ahead = pos.wrapping_add(reach);
-                if !self.is_free::<T>(ahead) {
+                if !self.taken::<T>(ahead.wrapping_sub(self.capacity)) {
                     return Err(RingError::WouldBlock);
                 }
                 *room_until = ahead.wrapping_add(1);
             }
             let index = self.slot(pos);
-            let seq = self.seq::<T>(index).load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(free(pos)) as i64;
-            if diff == 0 {
-                match self.indices.tail.compare_exchange_weak(
-                    pos,
-                    pos.wrapping_add(1),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: claiming `pos` on the tail while the slot's
-                        // sequence said "free for `pos`" gives us the slot alone.
-                        unsafe { self.slots.write(index, value) };
-                        self.seq::<T>(index).store(full(pos), Ordering::Release);
-                        return Ok(());
+            let lap = self.lap(pos);
+            let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
+            match (laps_ahead(stamp, lap), state_of(stamp)) {
+                (_, State::Invalid) => return Err(self.corrupt_stamp(pos, stamp)),
+                (0, State::Free) => {
+                    // Below the slots, the room is the item `capacity`
+                    // positions back having been taken; at the slots, that
+                    // is this slot being free, already seen.
+                    if self.capacity != self.slot_count
+                        && !self.taken::<T>(pos.wrapping_sub(self.capacity))
+                    {
+                        return Err(RingError::WouldBlock);
                     }
-                    Err(now) => pos = now,
+                    let mine = claimed(lap, by);
+                    // Acquire: the consumer that freed the slot read its
+                    // last item before its release; our write comes after.
+                    if self
+                        .stamp::<T>(index)
+                        .compare_exchange(stamp, mine, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        self.help(pos, true);
+                        return Ok(MpmcClaim {
+                            ring: self,
+                            position: pos,
+                            stamp: mine,
+                            _item: PhantomData,
+                        });
+                    }
                 }
-            } else if diff < 0 {
-                // The slot still holds an item from the previous lap: full.
-                // (No look at the head here: that would take the consumers'
+                // Someone claimed `pos` (and may have died before moving
+                // the tail), or it was claimed and passed over.
+                (0, _) | (1, State::Free) => pos = self.help(pos, true),
+                // The slot still holds the previous lap's item: full. (No
+                // look at the head here: that would take the consumers'
                 // cache line on every failed push; see `check`.)
-                return Err(RingError::WouldBlock);
-            } else {
-                // Another producer took `pos`; its sequence store, which we
-                // acquired, comes after its tail update, so the tail moved.
-                let now = self.indices.tail.load(Ordering::Relaxed);
-                pos = if now != pos {
-                    now
-                } else {
-                    self.moved_on(pos, true)?
-                };
+                (behind, _) if behind < 0 => return Err(RingError::WouldBlock),
+                _ => pos = self.moved_on(pos, true)?,
             }
         }
     }
 
-    /// Whether no item of an earlier lap is left in the slot of `pos`: its
-    /// sequence is `free(pos)` or later.
-    fn is_free<T: Copy>(&self, pos: u64) -> bool
-    where
-        S: SequencedSlots<T>,
-    {
-        let seq = self.seq::<T>(self.slot(pos)).load(Ordering::Relaxed);
-        seq.wrapping_sub(free(pos)) as i64 >= 0
-    }
-
-    /// Pops the oldest available item, or fails with [`RingError::WouldBlock`] if empty.
+    /// Pops the oldest available item, or fails with
+    /// [`RingError::WouldBlock`] if empty (or if the item at the head is
+    /// still being written).
+    #[inline]
     pub fn pop<T: Copy>(&self) -> Result<T, RingError>
     where
         S: SequencedSlots<T>,
@@ -251,46 +436,98 @@ impl<'a, S> Mpmc<'a, S> {
         let mut pos = self.indices.head.load(Ordering::Relaxed);
         loop {
             let index = self.slot(pos);
-            let seq = self.seq::<T>(index).load(Ordering::Acquire);
-            let diff = seq.wrapping_sub(full(pos)) as i64;
-            if diff == 0 {
-                match self.indices.head.compare_exchange_weak(
-                    pos,
-                    pos.wrapping_add(1),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: the producer published the slot for `pos`
-                        // (sequence `full(pos)`, acquired) and we claimed `pos`.
-                        let value = unsafe { self.slots.read(index) };
-                        self.seq::<T>(index)
-                            .store(free(pos.wrapping_add(self.capacity)), Ordering::Release);
+            let lap = self.lap(pos);
+            let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
+            match (laps_ahead(stamp, lap), state_of(stamp)) {
+                (_, State::Invalid) => return Err(self.corrupt_stamp(pos, stamp)),
+                (0, State::Full) => {
+                    // SAFETY: `SequencedSlots` reads tolerate a concurrent
+                    // write; the value is used only if the compare-and-swap
+                    // below finds the stamp unchanged, in which case no
+                    // producer claimed the slot since our acquire of its
+                    // "full" (a stamp does not return to a lap in under
+                    // 2^32 laps), so the copy is the published item.
+                    let value = unsafe { self.slots.read(index) };
+                    // Release: the next producer writes the slot only after
+                    // acquiring this, so after our copy.
+                    if self
+                        .stamp::<T>(index)
+                        .compare_exchange(
+                            stamp,
+                            free(lap.wrapping_add(1)),
+                            Ordering::Release,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                    {
+                        self.help(pos, false);
                         return Ok(value);
                     }
-                    Err(now) => pos = now,
                 }
-            } else if diff < 0 {
-                // Not yet published for `pos`: empty.
-                return Err(RingError::WouldBlock);
-            } else {
-                let now = self.indices.head.load(Ordering::Relaxed);
-                pos = if now != pos {
-                    now
-                } else {
-                    self.moved_on(pos, false)?
-                };
+                // Nothing published for `pos` yet: empty.
+                (0, _) => return Err(RingError::WouldBlock),
+                // Taken (or passed over), and perhaps claimed again for the
+                // next lap, by someone who may have died before moving the
+                // head.
+                (1, _) => pos = self.help(pos, false),
+                (behind, _) if behind < 0 => return Err(RingError::WouldBlock),
+                _ => pos = self.moved_on(pos, false)?,
             }
         }
     }
 
+    /// The claim at the consumers' position, if a producer claimed it and
+    /// has not published it: the one thing that can keep consumers from
+    /// items behind it. The caller asks whether its
+    /// [`claimer`](StalledClaim::claimer) is alive, and if not, passes it
+    /// over ([`pass_over`](Self::pass_over)).
+    pub fn stalled_claim<T: Copy>(&self) -> Option<StalledClaim>
+    where
+        S: SequencedSlots<T>,
+    {
+        let position = self.indices.head.load(Ordering::Acquire);
+        let stamp = self.stamp::<T>(self.slot(position)).load(Ordering::Acquire);
+        (laps_ahead(stamp, self.lap(position)) == 0 && state_of(stamp) == State::Claimed)
+            .then_some(StalledClaim { position, stamp })
+    }
+
+    /// Passes over `stalled`: its position is marked taken, with no item,
+    /// and the positions moved past it. `false` if the slot changed since
+    /// (someone else passed it over, or it was published after all).
+    ///
+    /// # Safety
+    /// The claimer will never publish (it is dead): a publish after this
+    /// would write a slot that may by then belong to another producer.
+    pub unsafe fn pass_over<T: Copy>(&self, stalled: &StalledClaim) -> bool
+    where
+        S: SequencedSlots<T>,
+    {
+        let pos = stalled.position;
+        let index = self.slot(pos);
+        let passed = self
+            .stamp::<T>(index)
+            .compare_exchange(
+                stalled.stamp,
+                free(self.lap(pos).wrapping_add(1)),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok();
+        if passed {
+            // The claimer may have died before moving the tail.
+            self.help(pos, true);
+            self.help(pos, false);
+        }
+        passed
+    }
+
     /// Pushes items from the front of `items` until one does not fit; returns how many.
-    pub fn push_slice<T: Copy>(&self, items: &[T]) -> Result<usize, RingError>
+    pub fn push_slice<T: Copy>(&self, by: ClaimerId, items: &[T]) -> Result<usize, RingError>
     where
         S: SequencedSlots<T>,
     {
         for (pushed, item) in items.iter().enumerate() {
-            match self.push(*item) {
+            match self.push(by, *item) {
                 Ok(()) => {}
                 Err(RingError::WouldBlock) => return Ok(pushed),
                 Err(e) => return Err(e),
@@ -312,51 +549,5 @@ impl<'a, S> Mpmc<'a, S> {
             }
         }
         Ok(out.len())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ring::test_slots::TestSlots;
-
-    #[test]
-    fn a_push_with_slack_looks_ahead_once_per_slack_items() {
-        let (indices, slots) = (MpmcIndices::new(), TestSlots::new());
-        // SAFETY: `TestSlots` holds four atomic (race-tolerant) slots; the
-        // test is the ring's only user, and initialises it first.
-        let ring = unsafe { Mpmc::new(&indices, &slots, 4) };
-        // SAFETY: as above.
-        unsafe { ring.init::<u64>() };
-        let mut room_until = 0;
-        // Empty ring: the look at position 1 finds it free, so positions 0
-        // and 1 are taken without another look.
-        assert_eq!(ring.push_with_slack(1u64, 2, &mut room_until), Ok(()));
-        assert_eq!(room_until, 2);
-        assert_eq!(ring.push_with_slack(2u64, 2, &mut room_until), Ok(()));
-        assert_eq!(room_until, 2);
-        assert_eq!(ring.push_with_slack(3u64, 2, &mut room_until), Ok(()));
-        assert_eq!(room_until, 4);
-        // Position 3 was seen free: no look, and the ring is full. At
-        // position 4 the look finds item 2 still in position 5's slot, so
-        // the item is refused (and kept), even once one slot is free...
-        assert_eq!(ring.push_with_slack(4u64, 2, &mut room_until), Ok(()));
-        assert_eq!(
-            ring.push_with_slack(5u64, 2, &mut room_until),
-            Err(RingError::WouldBlock)
-        );
-        assert_eq!(ring.pop::<u64>(), Ok(1));
-        assert_eq!(
-            ring.push_with_slack(5u64, 2, &mut room_until),
-            Err(RingError::WouldBlock)
-        );
-        // ...until two are free; a plain push takes any room.
-        assert_eq!(ring.push(5u64), Ok(()));
-        assert_eq!(ring.pop::<u64>(), Ok(2));
-        assert_eq!(ring.pop::<u64>(), Ok(3));
-        assert_eq!(ring.push_with_slack(6u64, 2, &mut room_until), Ok(()));
-        let mut out = [0u64; 4];
-        assert_eq!(ring.pop_slice(&mut out), Ok(3));
-        assert_eq!(out[..3], [4, 5, 6]);
     }
 }

@@ -125,9 +125,16 @@ impl RingPositions {
     }
 
     /// Items in the ring (a snapshot; may exceed the capacity if corrupt).
+    /// 0 when the head is past the tail, as an MPMC ring's may be by one
+    /// while a producer that published has not moved the tail yet.
     pub fn len(&self) -> u64 {
         let head = self.head.load(Ordering::Acquire);
-        self.tail.load(Ordering::Acquire).wrapping_sub(head)
+        let len = self.tail.load(Ordering::Acquire).wrapping_sub(head);
+        if (len as i64) < 0 {
+            0
+        } else {
+            len
+        }
     }
 
     /// Whether the ring is empty (a snapshot).
@@ -179,7 +186,9 @@ pub(crate) mod test_slots {
         }
     }
 
-    impl SequencedSlots<u64> for TestSlots {
+    // SAFETY: atomic slots: a read racing a write is defined, and any u64
+    // is valid.
+    unsafe impl SequencedSlots<u64> for TestSlots {
         unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
             &self.stamps[index]
         }

@@ -134,8 +134,14 @@ impl FutexPark {
     /// [`LIVENESS_POLL_MIN`], doubling up to [`LIVENESS_POLL_MAX`]), for
     /// waits whose promise needs a look at a holder's liveness.
     pub(crate) fn polling_liveness(mut self) -> FutexPark {
-        self.poll = Some(LIVENESS_POLL_MIN);
+        self.poll_liveness();
         self
+    }
+
+    /// From now on, as [`polling_liveness`](Self::polling_liveness) (a poll
+    /// already under way keeps its back-off).
+    pub(crate) fn poll_liveness(&mut self) {
+        self.poll.get_or_insert(LIVENESS_POLL_MIN);
     }
 
     /// The deadline and next poll, reading the clock the first time.

@@ -7,6 +7,7 @@
 use std::cell::Cell;
 use std::sync::Once;
 
+use shmipc_core::mpmc::ClaimerId;
 use shmipc_core::park::{Liveness, Owner};
 
 thread_local! {
@@ -151,10 +152,43 @@ fn process_start(pid: u32) -> u64 {
     start
 }
 
+/// Bits of the start time a [`claimer_id`] keeps: the rest of its 30.
+const CLAIMER_START_BITS: u32 = ClaimerId::MAX.count_ones() - ID_BITS;
+
+/// This process as the 30-bit id an MPMC ring records in a claimed slot:
+/// its pid and the low 8 bits of its start time, from [`process_key`]
+/// (so cached per thread, and new in a forked child).
+#[inline]
+pub(crate) fn claimer_id() -> ClaimerId {
+    let key = process_key();
+    let pid = key >> ID_BITS & ID_MASK;
+    let start = key >> (2 * ID_BITS) & ((1 << CLAIMER_START_BITS) - 1);
+    // 22 + 8 bits: nothing is cut.
+    ClaimerId::from_low_bits((pid | start << ID_BITS) as u32)
+}
+
+/// Whether the process a [`claimer_id`] names still exists. Errs towards
+/// alive, as [`liveness`]: a pid reused by a process whose start time has
+/// the same low 8 bits reads as alive.
+pub(crate) fn claimer_liveness(id: ClaimerId) -> Liveness {
+    let id = u64::from(id.get());
+    let owner = Owner {
+        pid: (id & ID_MASK) as u32,
+        tid: (id & ID_MASK) as u32,
+        start: id >> ID_BITS,
+    };
+    process_liveness_in(&owner, CLAIMER_START_BITS)
+}
+
 /// Whether the process recorded in `owner` by a packed word (its pid and
 /// the low bits of its start time, as [`current_in_process`] and
 /// [`unpack`] give them) still exists. Errs towards alive, as [`liveness`].
 pub(crate) fn process_liveness(owner: &Owner) -> Liveness {
+    process_liveness_in(owner, START_BITS)
+}
+
+/// [`process_liveness`], comparing the low `start_bits` of the start time.
+fn process_liveness_in(owner: &Owner, start_bits: u32) -> Liveness {
     let Ok(pid) = libc::pid_t::try_from(owner.pid) else {
         return Liveness::Dead;
     };
@@ -167,7 +201,7 @@ pub(crate) fn process_liveness(owner: &Owner) -> Liveness {
     {
         return Liveness::Dead;
     }
-    let low = |start: u64| start & ((1 << START_BITS) - 1);
+    let low = |start: u64| start & ((1 << start_bits) - 1);
     match read_stat(owner.pid, owner.pid) {
         Some(stat) if matches!(stat.state, b'Z' | b'X' | b'x') => Liveness::Dead,
         Some(stat) if owner.start != 0 && low(stat.start) != low(owner.start) => Liveness::Dead,
@@ -289,6 +323,18 @@ mod tests {
         );
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("1 (x) Z"), None);
+    }
+
+    #[test]
+    fn this_process_is_a_live_claimer_and_a_reaped_child_a_dead_one() {
+        assert_eq!(claimer_liveness(claimer_id()), Liveness::Alive);
+        assert_eq!(claimer_id().get() & ID_MASK as u32, std::process::id());
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let start = claimer_id().get() >> ID_BITS;
+        let id = ClaimerId::new(pid | start << ID_BITS).unwrap();
+        assert_eq!(claimer_liveness(id), Liveness::Dead);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! corruption), and never an access outside the slots (the storage here
 //! panics on one) nor an operation that does not return.
 
-use crate::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
+use crate::mpmc::{ClaimerId, Mpmc, MpmcIndices, SequencedSlots};
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::{RingError, Slots};
 use crate::spsc::{GroupedSlots, Spsc, SpscGeometry, SpscIndices};
@@ -58,7 +58,9 @@ impl<const K: usize> Slots<u64> for FuzzSlots<K> {
     }
 }
 
-impl<const K: usize> SequencedSlots<u64> for FuzzSlots<K> {
+// SAFETY: atomic slots: a read racing a write is defined, and any u64 is
+// valid.
+unsafe impl<const K: usize> SequencedSlots<u64> for FuzzSlots<K> {
     unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
         &self.stamps[self.check(index, 0) / K]
     }
@@ -76,6 +78,10 @@ impl<const K: usize> GroupedSlots<u64> for FuzzSlots<K> {
         self.items[self.check(group, offset)].load(Ordering::Relaxed)
     }
 }
+
+/// In the model, the position of a producer that died between its claim
+/// and its publish (no operation pushes this value: see [`ops`]).
+const HOLE: u64 = u64::MAX;
 
 /// A bounded FIFO of `u64`s: what the rings must behave as.
 struct Model {
@@ -103,7 +109,7 @@ impl Model {
         true
     }
     /// Checks a `pop` against the model: its oldest item, or `WouldBlock`
-    /// when it has none.
+    /// when it has none (or a dead producer's claim is first).
     fn check_pop(&mut self, popped: Result<u64, RingError>) {
         match (popped, self.pop()) {
             (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
@@ -119,14 +125,22 @@ impl Model {
         for v in &out[..n] {
             assert_eq!(Some(*v), self.pop(), "pop_slice");
         }
-        assert!(n == want || self.len == 0);
+        assert!(n == want || self.pop().is_none());
     }
 
     fn pop(&mut self) -> Option<u64> {
-        if self.len == 0 {
+        if self.len == 0 || self.front() == Some(HOLE) {
             return None;
         }
-        let v = self.items[self.head];
+        self.take_front()
+    }
+
+    fn front(&self) -> Option<u64> {
+        (self.len > 0).then(|| self.items[self.head])
+    }
+
+    fn take_front(&mut self) -> Option<u64> {
+        let v = self.front()?;
         self.head = (self.head + 1) % MAX_CAPACITY;
         self.len -= 1;
         Some(v)
@@ -252,27 +266,39 @@ fn overwrite_positions(indices: &SpscIndices, arg: u8, v: u64) {
     unsafe { (*words.add(word)).store(v, Ordering::Relaxed) };
 }
 
+/// The claimer of every claim in the fuzzed MPMC ring; "dead" once it
+/// forgets a claim unpublished.
+const FUZZ_CLAIMER: ClaimerId = ClaimerId::from_low_bits(7);
+
 /// Drives an MPMC ring. Header byte: the slots, a power of two from 1 to
-/// 32 (low 3 bits as the exponent, capped).
+/// 32 (low 3 bits as the exponent, capped), and how many fewer items than
+/// slots it holds (the high bits, modulo the slots).
+///
+/// Besides pushes and pops, producers drop claims unpublished (the position
+/// is passed over) and die between claim and publish (a hole the consumers
+/// stop at until they pass it over).
 pub fn mpmc_ops(data: &[u8]) {
-    let capacity = 1usize << (data.first().copied().unwrap_or(0) & 7).min(5);
+    let header = data.first().copied().unwrap_or(0);
+    let slot_count = 1usize << (header & 7).min(5);
+    let capacity = slot_count - (header as usize >> 3) % slot_count;
     let indices = MpmcIndices::new();
-    let slots = FuzzSlots::<1>::new(capacity);
-    // SAFETY: `capacity` slots, a power of two (checked by `FuzzSlots` on
+    let slots = FuzzSlots::<1>::new(slot_count);
+    // SAFETY: `slot_count` slots, a power of two (checked by `FuzzSlots` on
     // every access); atomics, race-tolerant; this function is the only
     // user, and initialises the ring first.
-    let ring = unsafe { Mpmc::new(&indices, &slots, capacity as u64) };
+    let ring = unsafe { Mpmc::new(&indices, &slots, slot_count as u64, capacity as u64) };
     // SAFETY: as above.
     unsafe { ring.init::<u64>() };
+    let by = FUZZ_CLAIMER;
     let mut model = Model::new(capacity);
     let mut scribbled = false;
     let mut room_until = 0;
     let mut out = [0u64; 8];
     for (what, arg, value) in ops(data) {
-        match what % 8 {
+        match what % 11 {
             0 | 1 => {
                 let slack = u64::from(arg % 4) + 1;
-                let pushed = ring.push_with_slack(value, slack, &mut room_until);
+                let pushed = ring.push_with_slack(by, value, slack, &mut room_until);
                 if !scribbled {
                     // Holding out for slack may refuse an item the model
                     // takes, never the other way round.
@@ -295,7 +321,7 @@ pub fn mpmc_ops(data: &[u8]) {
             }
             4 => {
                 let items = [value; 8];
-                let n = ring.push_slice(&items[..arg as usize % 8]);
+                let n = ring.push_slice(by, &items[..arg as usize % 8]);
                 if !scribbled {
                     for _ in 0..n.expect("push_slice") {
                         assert!(model.push(value));
@@ -313,6 +339,46 @@ pub fn mpmc_ops(data: &[u8]) {
                 let _ = ring.check();
                 let _ = indices.len();
             }
+            7 => {
+                // A claim dropped unpublished, or a producer dying with it.
+                let claim = ring.claim::<u64>(by, 1, &mut 0);
+                let dies = arg & 1 == 1;
+                if !scribbled {
+                    let room = model.len < model.capacity;
+                    assert_eq!(claim.is_ok(), room, "claim: {:?}", claim.as_ref().err());
+                    if claim.is_ok() && dies {
+                        assert!(model.push(HOLE));
+                    }
+                }
+                match claim {
+                    Ok(claim) if dies => core::mem::forget(claim),
+                    other => drop(other),
+                }
+            }
+            8 => {
+                // A consumer passing over a dead producer's claim.
+                let stalled = ring.stalled_claim::<u64>();
+                if let Some(stalled) = stalled {
+                    if !scribbled {
+                        assert_eq!(stalled.claimer(), by);
+                    }
+                    // SAFETY: every claim of this ring that is not
+                    // published at once is forgotten: its claimer is dead.
+                    // (After an overwrite the stamp may name a claim never
+                    // made: the slots are atomics, so that garbles items.)
+                    let passed = unsafe { ring.pass_over::<u64>(&stalled) };
+                    if !scribbled {
+                        assert!(passed);
+                    }
+                }
+                if !scribbled {
+                    let hole = model.front() == Some(HOLE);
+                    assert_eq!(stalled.is_some(), hole, "stalled claim");
+                    if hole {
+                        model.take_front();
+                    }
+                }
+            }
             _ => {
                 scribbled = true;
                 let v = garbage(arg, value);
@@ -325,7 +391,8 @@ pub fn mpmc_ops(data: &[u8]) {
                     unsafe { (*words.add(word)).store(v, Ordering::Relaxed) };
                 } else {
                     // SAFETY: a slot below the capacity.
-                    unsafe { slots.sequence(arg as usize % capacity) }.store(v, Ordering::Relaxed);
+                    unsafe { slots.sequence(arg as usize % slot_count) }
+                        .store(v, Ordering::Relaxed);
                 }
             }
         }

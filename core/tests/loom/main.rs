@@ -12,7 +12,7 @@ use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 use shmipc_core::eventcount::EventCount;
-use shmipc_core::mpmc::{Mpmc, MpmcIndices, SequencedSlots};
+use shmipc_core::mpmc::{ClaimerId, Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};
 use shmipc_core::primitives::AtomicU64;
 use shmipc_core::primitives::{AtomicU32, Ordering};

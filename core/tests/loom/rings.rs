@@ -2,9 +2,9 @@
 
 use super::*;
 
-/// Slot storage for the ring models: loom's UnsafeCell flags any overlapping
+/// Slot storage for the SPSC models: loom's UnsafeCell flags any overlapping
 /// read and write, so the models check the slot hand-over, not just the indices.
-/// `seqs.len()` slots (MPMC) or groups (SPSC) of `K` items each.
+/// `seqs.len()` groups of `K` items each.
 struct LoomSlots<const K: usize = 1> {
     data: Vec<UnsafeCell<u32>>,
     seqs: Vec<AtomicU64>,
@@ -27,12 +27,6 @@ impl<const K: usize> Slots<u32> for LoomSlots<K> {
     unsafe fn read(&self, index: usize) -> u32 {
         // SAFETY: as above.
         self.data[index].with(|p| unsafe { *p })
-    }
-}
-
-impl<const K: usize> SequencedSlots<u32> for LoomSlots<K> {
-    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
-        &self.seqs[index]
     }
 }
 
@@ -161,40 +155,93 @@ fn spsc_ring_batches_with_shared_stamps_keep_order_across_groups_and_laps() {
     spsc_batches_keep_order::<2>(2, 5);
 }
 
-/// The MPMC ring over a model's slots, which hold `capacity` of them.
-fn mpmc(ring: &(MpmcIndices, LoomSlots), capacity: u64) -> Mpmc<'_, LoomSlots> {
-    assert_eq!(ring.1.seqs.len() as u64, capacity);
-    // SAFETY: `capacity` slots (asserted), used only through `Mpmc` rings of
-    // that capacity, each model initialising them first.
-    unsafe { Mpmc::new(&ring.0, &ring.1, capacity) }
+/// Slot storage for the MPMC models. A consumer copies an item out before
+/// its compare-and-swap decides whether the item is its own, so a read may
+/// overlap a write by design (`SequencedSlots`' contract): the items are
+/// atomics. Writes still go through an `UnsafeCell` token, so loom flags
+/// two producers writing one slot without an order between them; a read
+/// that returned a wrong item shows in the models' bookkeeping.
+struct MpmcSlots {
+    items: Vec<AtomicU32>,
+    writers: Vec<UnsafeCell<()>>,
+    stamps: Vec<AtomicU64>,
+}
+
+impl MpmcSlots {
+    fn new(slots: usize) -> MpmcSlots {
+        MpmcSlots {
+            items: (0..slots).map(|_| AtomicU32::new(0)).collect(),
+            writers: (0..slots).map(|_| UnsafeCell::new(())).collect(),
+            stamps: (0..slots).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl Slots<u32> for MpmcSlots {
+    unsafe fn write(&self, index: usize, value: u32) {
+        self.writers[index].with_mut(|_| ());
+        self.items[index].store(value, Ordering::Relaxed);
+    }
+    unsafe fn read(&self, index: usize) -> u32 {
+        self.items[index].load(Ordering::Relaxed)
+    }
+}
+
+// SAFETY: the items are atomics: a read overlapping a write is defined, and
+// any u32 is valid.
+unsafe impl SequencedSlots<u32> for MpmcSlots {
+    unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
+        &self.stamps[index]
+    }
+}
+
+type MpmcRing = (MpmcIndices, MpmcSlots);
+
+/// The MPMC ring over a model's slots, holding as many items as slots.
+fn mpmc(ring: &MpmcRing) -> Mpmc<'_, MpmcSlots> {
+    let slots = ring.1.stamps.len() as u64;
+    // SAFETY: `slots` slots, a power of two in every model, used only
+    // through `Mpmc` rings of that size, each model initialising them first.
+    unsafe { Mpmc::new(&ring.0, &ring.1, slots, slots) }
+}
+
+fn mpmc_ring(slots: usize) -> Arc<MpmcRing> {
+    let ring = Arc::new((MpmcIndices::new(), MpmcSlots::new(slots)));
+    // SAFETY: nothing else uses the ring yet.
+    unsafe { mpmc(&ring).init::<u32>() };
+    ring
+}
+
+fn claimer(id: u32) -> ClaimerId {
+    ClaimerId::new(id).unwrap()
 }
 
 #[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(4)));
-        // SAFETY: four slots, initialised before any thread uses them.
-        unsafe { mpmc(&ring, 4).init::<u32>() };
+        let ring = mpmc_ring(4);
         // One producer holds out for two free slots (the waiting `put`'s
         // slack); the look ahead must neither lose nor reorder an item.
-        let producer = |base: u32, slack: u64| {
+        let producer = |base: u32, items: u32, slack: u64| {
             let ring = ring.clone();
             thread::spawn(move || {
-                let mpmc = mpmc(&ring, 4);
+                let mpmc = mpmc(&ring);
                 let mut room_until = 0;
-                for v in [base, base + 1] {
-                    while let Err(e) = mpmc.push_with_slack(v, slack, &mut room_until) {
+                for v in base..base + items {
+                    while let Err(e) =
+                        mpmc.push_with_slack(claimer(base), v, slack, &mut room_until)
+                    {
                         assert_eq!(e, RingError::WouldBlock);
                         thread::yield_now();
                     }
                 }
             })
         };
-        let a = producer(10, 1);
-        let b = producer(20, 2);
-        let mpmc = mpmc(&ring, 4);
+        let a = producer(10, 2, 1);
+        let b = producer(20, 1, 2);
+        let mpmc = mpmc(&ring);
         let mut got = Vec::new();
-        while got.len() < 4 {
+        while got.len() < 3 {
             match mpmc.pop::<u32>() {
                 Ok(v) => got.push(v),
                 Err(RingError::WouldBlock) => thread::yield_now(),
@@ -210,7 +257,7 @@ fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(from(10), vec![10, 11]);
-        assert_eq!(from(20), vec![20, 21]);
+        assert_eq!(from(20), vec![20]);
     });
 }
 
@@ -220,16 +267,14 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
     // can explore all of it; the bookkeeping after the joins catches any item
     // overwritten, taken twice or lost.
     model(|| {
-        let ring = Arc::new((MpmcIndices::new(), LoomSlots::<1>::new(1)));
-        // SAFETY: one slot, initialised before any thread uses it.
-        unsafe { mpmc(&ring, 1).init::<u32>() };
+        let ring = mpmc_ring(1);
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let mpmc = mpmc(&ring, 1);
+                let mpmc = mpmc(&ring);
                 [10, 20]
                     .into_iter()
-                    .filter(|v| match mpmc.push(*v) {
+                    .filter(|v| match mpmc.push(claimer(1), *v) {
                         Ok(()) => true,
                         Err(RingError::WouldBlock) => false,
                         Err(e) => panic!("{e:?}"),
@@ -237,7 +282,7 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
                     .collect::<Vec<u32>>()
             })
         };
-        let try_pop = |ring: &(MpmcIndices, LoomSlots)| match mpmc(ring, 1).pop::<u32>() {
+        let try_pop = |ring: &MpmcRing| match mpmc(ring).pop::<u32>() {
             Ok(v) => Some(v),
             Err(RingError::WouldBlock) => None,
             Err(e) => panic!("{e:?}"),
@@ -253,6 +298,81 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
         assert_eq!(try_pop(&ring), None, "one slot holds one item");
         got.sort();
         assert_eq!(got, pushed, "every item pushed comes out exactly once");
+    });
+}
+
+#[test]
+fn mpmc_ring_passes_over_a_dead_producer_and_delivers_every_other_item_once() {
+    // Producer 1 claims a slot and "dies" (forgets the claim, then says it
+    // is dead, as the OS would). Producer 2 pushes into a ring of two slots,
+    // so its second item needs the dead claim's slot on the next lap. A
+    // consumer pops and passes over a stalled claim once its claimer is dead,
+    // racing both. No thread waits for another (every attempt is made once)
+    // so that loom can explore all of it; afterwards the ring is drained
+    // and every item pushed must have come out exactly once.
+    model(|| {
+        let ring = mpmc_ring(2);
+        let dead = Arc::new(AtomicBool::new(false));
+        let dies = {
+            let (ring, dead) = (ring.clone(), dead.clone());
+            thread::spawn(move || {
+                let mpmc = mpmc(&ring);
+                // (If producer 2 filled the ring first, it dies with none.)
+                if let Ok(claim) = mpmc.claim::<u32>(claimer(1), 1, &mut 0) {
+                    core::mem::forget(claim);
+                }
+                dead.store(true, Ordering::SeqCst);
+            })
+        };
+        let lives = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mpmc = mpmc(&ring);
+                [20, 21]
+                    .into_iter()
+                    .filter(|v| match mpmc.push(claimer(2), *v) {
+                        Ok(()) => true,
+                        Err(RingError::WouldBlock) => false,
+                        Err(e) => panic!("{e:?}"),
+                    })
+                    .collect::<Vec<u32>>()
+            })
+        };
+        // Pops, or passes over a claim of the dead producer.
+        let step = |ring: &MpmcRing, dead: &AtomicBool| -> Option<u32> {
+            let mpmc = mpmc(ring);
+            match mpmc.pop::<u32>() {
+                Ok(v) => return Some(v),
+                Err(RingError::WouldBlock) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+            if let Some(stalled) = mpmc.stalled_claim::<u32>() {
+                if stalled.claimer() == claimer(1) && dead.load(Ordering::SeqCst) {
+                    // SAFETY: its claimer is dead: it never publishes.
+                    unsafe { mpmc.pass_over::<u32>(&stalled) };
+                }
+            }
+            None
+        };
+        let consumer = {
+            let (ring, dead) = (ring.clone(), dead.clone());
+            thread::spawn(move || step(&ring, &dead))
+        };
+        dies.join().unwrap();
+        let mut pushed = lives.join().unwrap();
+        let mut got: Vec<u32> = consumer.join().unwrap().into_iter().collect();
+        for _ in 0..4 {
+            got.extend(step(&ring, &dead));
+        }
+        if !pushed.contains(&21) {
+            mpmc(&ring).push(claimer(2), 21).unwrap();
+            pushed.push(21);
+            got.extend(step(&ring, &dead));
+        }
+        got.sort();
+        assert_eq!(got, pushed, "every item pushed comes out exactly once");
+        assert_eq!(mpmc(&ring).pop::<u32>(), Err(RingError::WouldBlock));
+        assert_eq!(mpmc(&ring).check(), Ok(()));
     });
 }
 

@@ -323,6 +323,26 @@ impl<T: Plain> Queue<T> {
         self.shared.is_closed()
     }
 
+    /// How many times a `put` that died half-way was passed over: a producer
+    /// process killed between claiming a slot of an MPMC queue and
+    /// publishing its item there. Consumers that reach such a slot wait for
+    /// it until they find its producer dead (a few milliseconds), then go on
+    /// without it; the dying put's item is lost (it never returned `Ok`).
+    /// Always 0 for an SPSC queue, whose producer role is taken over
+    /// instead. Counted by the queue, for every process.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-queue-passed-{}", std::process::id());
+    /// let q = shmipc::Queue::<u64>::create(&name, 8)?;
+    /// assert_eq!(q.dead_puts_passed_over(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn dead_puts_passed_over(&self) -> u64 {
+        self.shared.passed_over()
+    }
+
     /// Closes the queue for everyone: later puts fail with the item handed
     /// back; gets take what is left, then fail with [`GetError::Closed`].
     /// Wakes every waiter.

@@ -10,14 +10,15 @@
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use shmipc_core::eventcount::EventCount;
 use shmipc_core::fingerprint::Fingerprint;
 use shmipc_core::header::Kind;
 use shmipc_core::layout::{queue_flags, QueueLayout, QueueMode};
-use shmipc_core::mpmc::{Mpmc, MpmcIndices};
+use shmipc_core::mpmc::{Mpmc, MpmcIndices, StalledClaim};
+use shmipc_core::park::Liveness;
 use shmipc_core::ring::RingError;
 use shmipc_core::spin::TIGHT_POLLS;
 use shmipc_core::spsc::{
@@ -28,9 +29,10 @@ use super::error::{GetError, PutError, SliceError};
 use super::role::{self, Claim, Role, Taken};
 use super::slots::ShmSlots;
 use super::tasks::TaskHolders;
-use super::wait::{wait_for, wait_polling, Patience, WaitStrategy};
+use super::wait::{wait_for, Patience, WaitStrategy};
 use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
+use crate::identity;
 use crate::options::Options;
 use crate::plain::Plain;
 use crate::segment::{check_layout, Segment, Spec};
@@ -39,14 +41,16 @@ mod batch;
 mod build;
 mod mpmc;
 
+use mpmc::StallWatch;
+
 /// The control block after the header. All-zero bytes are an open queue with
 /// no waiters, no tasks done and no role holders.
 ///
 /// The first 128-byte block holds what every put and get reads (the closed
 /// flag and the eventcounts' waiter counts) and nothing written on the way;
-/// the role records, written when a role changes hands, and the task count
-/// and room, written by `task_done` and by puts and gets of a counted-room
-/// queue, are in the second (128 bytes: see `ring::RingPositions`).
+/// the role records, written when a role changes hands, and the task count,
+/// written by `task_done`, are in the second (128 bytes: see
+/// `ring::RingPositions`).
 #[repr(C, align(128))]
 pub(super) struct Control {
     closed: AtomicU32,
@@ -63,11 +67,9 @@ pub(super) struct Control {
     pub(super) tasks_done: AtomicU64,
     /// JoinableQueue: `join` waits here.
     pub(super) all_done: EventCount,
-    /// An MPMC queue whose capacity is not a power of two: the items its
-    /// ring may still take (the ring has more slots than the queue holds).
-    /// Counted down by a put before it pushes, up by a get after it pops.
-    /// Stored as slots *taken*, so that all-zero bytes are an empty queue.
-    room_taken: AtomicU64,
+    /// MPMC: claims of dead producers passed over so far (see
+    /// [`Shared::unstall`]).
+    passed_over: AtomicU64,
     _second_block: [u64; 9],
     /// JoinableQueue: the tasks each process got and has not marked done,
     /// so that `join` can tell a consumer that died holding tasks from one
@@ -92,12 +94,7 @@ pub(super) struct MayPop(());
 #[derive(Clone, Copy)]
 enum Ring {
     Spsc(NonNull<SpscIndices>, SpscGeometry),
-    /// An MPMC ring whose slots are the capacity (a power of two).
     Mpmc(NonNull<MpmcIndices>),
-    /// An MPMC ring with more slots than the capacity, whose puts and gets
-    /// count the room ([`Control::room_taken`]). A variant of its own, so
-    /// that the other queues' operations do not test for it.
-    MpmcCounted(NonNull<MpmcIndices>),
 }
 
 /// Attempts (the first few of a waiting put's back-off, under a
@@ -123,11 +120,9 @@ pub(super) struct Shared<T: Plain> {
     slots: ShmSlots<T>,
     /// The most items the queue holds, as asked at create.
     capacity: u64,
-    /// The MPMC ring's slots (a power of two); for SPSC, unused.
+    /// The MPMC ring's slots (a power of two, at least the capacity); for
+    /// SPSC, unused.
     ring_slots: u64,
-    /// Whether puts and gets count the room in [`Control::room_taken`]:
-    /// an MPMC queue whose capacity is below its ring's slots.
-    counted_room: bool,
     /// The free slots a waiting `put` holds out for: 1/16 of the ring, at
     /// most 64 (see [`SpscProducer::push_with_slack`]).
     put_slack: u64,
@@ -137,6 +132,9 @@ pub(super) struct Shared<T: Plain> {
     /// Where this handle's MPMC puts next look for slack (see
     /// [`Mpmc::push_with_slack`]); a hint, per handle, never shared.
     mpmc_room_until: AtomicU64,
+    /// The claim this handle last found stalling the MPMC ring, and when to
+    /// ask next whether its producer is alive (see [`Shared::unstall`]).
+    stall: Mutex<Option<StallWatch>>,
     /// This handle's `try_` misses (see [`Shared::miss_is_due_a_check`]).
     misses: AtomicU32,
     /// Where this process's task holder was last found (JoinableQueue);
@@ -165,10 +163,10 @@ impl<T: Plain> Clone for Shared<T> {
             slots: self.slots.clone(),
             capacity: self.capacity,
             ring_slots: self.ring_slots,
-            counted_room: self.counted_room,
             put_slack: self.put_slack,
             prefetch: self.prefetch,
             mpmc_room_until: AtomicU64::new(0),
+            stall: Mutex::new(None),
             misses: AtomicU32::new(0),
             holder: AtomicU32::new(u32::MAX),
             joinable: self.joinable,
@@ -186,7 +184,7 @@ impl<T: Plain> Shared<T> {
     pub(super) fn mode(&self) -> QueueMode {
         match self.ring {
             Ring::Spsc(..) => QueueMode::Spsc,
-            Ring::Mpmc(_) | Ring::MpmcCounted(_) => QueueMode::Mpmc,
+            Ring::Mpmc(_) => QueueMode::Mpmc,
         }
     }
 
@@ -205,7 +203,14 @@ impl<T: Plain> Shared<T> {
         // a power of two (checked at assemble); the sequences are written
         // by this protocol, and the slots are race-tolerant against peers
         // that write anything else.
-        unsafe { Mpmc::new(indices.as_ref(), &self.slots, self.ring_slots) }
+        unsafe {
+            Mpmc::new(
+                indices.as_ref(),
+                &self.slots,
+                self.ring_slots,
+                self.capacity,
+            )
+        }
     }
 
     fn spsc(&self, indices: NonNull<SpscIndices>, geometry: SpscGeometry) -> Spsc<'_, ShmSlots<T>> {
@@ -249,8 +254,7 @@ impl<T: Plain> Shared<T> {
     /// The proofs an MPMC queue gives anyone; `None` for SPSC, whose roles
     /// must be taken.
     pub(super) fn open_access(&self) -> Option<(MayPush, MayPop)> {
-        matches!(self.ring, Ring::Mpmc(_) | Ring::MpmcCounted(_))
-            .then_some((MayPush(()), MayPop(())))
+        matches!(self.ring, Ring::Mpmc(_)).then_some((MayPush(()), MayPop(())))
     }
 
     fn claim(&self, role: Role) -> &Claim {
@@ -309,9 +313,14 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.len(),
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
         };
         len.min(self.capacity)
+    }
+
+    /// Claims of dead producers passed over so far.
+    pub(super) fn passed_over(&self) -> u64 {
+        self.control().passed_over.load(Ordering::Relaxed)
     }
 
     pub(super) fn is_closed(&self) -> bool {
@@ -382,12 +391,20 @@ impl<T: Plain> Shared<T> {
         }
     }
 
+    /// What a wait does between failed attempts, before it sleeps: passes
+    /// over a dead producer's claim ([`Shared::unstall`]), and returns the
+    /// error of an impossible ring.
+    pub(super) fn waited_in_vain(&self) -> Option<Error> {
+        self.unstall();
+        self.check_ring().err()
+    }
+
     /// Whether the ring's positions are possible; run when operations keep
     /// failing, so that a ring a peer scribbled on is reported, not waited on.
     fn check_ring(&self) -> Result<()> {
         let checked = match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc(ix, geometry).check(),
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => self.mpmc(ix).check(),
+            Ring::Mpmc(ix) => self.mpmc(ix).check(),
         };
         checked.map_err(|e| self.corrupt(e))
     }
@@ -399,8 +416,7 @@ impl<T: Plain> Shared<T> {
             Ring::Spsc(ix, geometry) => self
                 .spsc_producer(may, ix, geometry)
                 .push_with_slack(item, slack),
-            Ring::Mpmc(ix) => self.mpmc_push::<false>(ix, item, slack),
-            Ring::MpmcCounted(ix) => self.mpmc_push::<true>(ix, item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
         }
     }
 
@@ -409,8 +425,7 @@ impl<T: Plain> Shared<T> {
     fn pop_fast(&self, may: MayPop) -> std::result::Result<T, RingError> {
         match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
-            Ring::Mpmc(ix) => self.mpmc_pop::<false>(ix),
-            Ring::MpmcCounted(ix) => self.mpmc_pop::<true>(ix),
+            Ring::Mpmc(ix) => self.mpmc(ix).pop(),
         }
     }
 
@@ -421,8 +436,7 @@ impl<T: Plain> Shared<T> {
             Ring::Spsc(ix, geometry) => self
                 .spsc_producer(may, ix, geometry)
                 .push_with_slack(item, slack),
-            Ring::Mpmc(ix) => self.mpmc_push::<false>(ix, item, slack),
-            Ring::MpmcCounted(ix) => self.mpmc_push::<true>(ix, item, slack),
+            Ring::Mpmc(ix) => self.mpmc_push(ix, item, slack),
         };
         match pushed {
             Ok(()) => Ok(true),
@@ -435,8 +449,7 @@ impl<T: Plain> Shared<T> {
     fn pop_once(&self, may: MayPop) -> Result<Option<T>> {
         let popped = match self.ring {
             Ring::Spsc(ix, geometry) => self.spsc_consumer(may, ix, geometry).pop(),
-            Ring::Mpmc(ix) => self.mpmc_pop::<false>(ix),
-            Ring::MpmcCounted(ix) => self.mpmc_pop::<true>(ix),
+            Ring::Mpmc(ix) => self.mpmc(ix).pop(),
         };
         match popped {
             Ok(v) => Ok(Some(v)),
@@ -451,7 +464,7 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.taken(),
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
         }
     }
 
@@ -461,14 +474,14 @@ impl<T: Plain> Shared<T> {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.put(),
             // SAFETY: as above.
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => unsafe { ix.as_ref() }.put(),
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.put(),
         }
     }
 
     /// The free slots a `put` holds out for when the ring is (nearly) full
     /// (see [`SpscProducer::push_with_slack`] and
     /// [`Mpmc::push_with_slack`]); 1 for `try_put`, which must take any
-    /// room, and for a counted-room queue, which counts its room itself.
+    /// room.
     #[inline(always)]
     fn slack(&self, timeout: Option<Duration>) -> u64 {
         if timeout == Some(Duration::ZERO) {
@@ -520,6 +533,7 @@ impl<T: Plain> Shared<T> {
             });
         }
         if self.miss_is_due_a_check() {
+            self.unstall();
             let looked = self
                 .push_once(may, item, 1)
                 .and_then(|pushed| self.check_ring().map(|()| pushed));
@@ -564,6 +578,7 @@ impl<T: Plain> Shared<T> {
             &c.not_full,
             timeout,
             Patience::BackOff,
+            || self.stalled(),
             || {
                 if c.closed.load(Ordering::Relaxed) != 0 {
                     return Some(Err(None));
@@ -578,7 +593,7 @@ impl<T: Plain> Shared<T> {
                     Err(e) => Some(Err(Some(e))),
                 }
             },
-            || self.check_ring().err().map(|e| Err(Some(e))),
+            || self.waited_in_vain().map(|e| Err(Some(e))),
         );
         let queue = self.name.clone();
         match outcome {
@@ -624,6 +639,7 @@ impl<T: Plain> Shared<T> {
     fn try_get_missed(&self, may: MayPop) -> std::result::Result<T, GetError> {
         let closed = self.is_closed();
         if closed || self.miss_is_due_a_check() {
+            self.unstall();
             let looked = self
                 .pop_once(may)
                 .and_then(|popped| self.check_ring().map(|()| popped));
@@ -673,8 +689,9 @@ impl<T: Plain> Shared<T> {
                 timeout,
                 // The tight polls are done: back off from here.
                 Patience::BackOff,
+                || self.stalled(),
                 || self.take_unless_drained(|| self.pop_once(may)),
-                || self.check_ring().err().map(|e| Err(Some(e))),
+                || self.waited_in_vain().map(|e| Err(Some(e))),
             ),
         };
         // The name is cloned on the error paths only: an `Arc` clone is a locked
@@ -728,12 +745,12 @@ impl<T: Plain> Shared<T> {
         timeout: Option<Duration>,
         done: impl Fn() -> bool,
     ) -> Option<std::result::Result<(), (u32, u64)>> {
-        wait_polling(
+        wait_for(
             self.wait,
             &self.control().all_done,
             timeout,
             Patience::BackOff,
-            true,
+            || true,
             || done().then_some(Ok(())),
             || self.write_off_dead_holder().map(Err),
         )

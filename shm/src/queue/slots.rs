@@ -144,7 +144,9 @@ impl<T: Plain> Slots<T> for ShmSlots<T> {
     }
 }
 
-impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
+// SAFETY: every item copy is race-tolerant (`racy`), so a read racing a
+// write is defined, and `T` is `Pod`: any bytes it returns are a valid `T`.
+unsafe impl<T: Plain> SequencedSlots<T> for ShmSlots<T> {
     unsafe fn sequence(&self, index: usize) -> &AtomicU64 {
         // SAFETY: forwarded from the caller: `index < capacity`, the count.
         unsafe { self.stamp(index, Self::MPMC.size) }

@@ -49,35 +49,17 @@ pub(super) enum Patience {
 ///
 /// Once parked, the waiter makes no syscall and takes no wake-up until a
 /// notify or its deadline: the conditions here (an item, room, a close) are
-/// all changed by a side that notifies.
+/// all changed by a side that notifies. The exception is a wait whose
+/// promise depends on another process staying alive (`join`; a get behind a
+/// claim whose producer may die): while `liveness` says so (asked before
+/// each sleep), the waiter also wakes now and then (the liveness poll's
+/// back-off) to ask `invalid`.
 pub(super) fn wait_for<R>(
     strategy: WaitStrategy,
     ec: &EventCount,
     timeout: Option<Duration>,
     patience: Patience,
-    mut attempt: impl FnMut() -> Option<R>,
-    invalid: impl Fn() -> Option<R>,
-) -> Option<R> {
-    wait_polling(
-        strategy,
-        ec,
-        timeout,
-        patience,
-        false,
-        &mut attempt,
-        invalid,
-    )
-}
-
-/// As [`wait_for`]; with `liveness`, a parked waiter also wakes now and then
-/// (the liveness poll's back-off) to ask `invalid`, for a wait whose promise
-/// depends on another process staying alive (`join`).
-pub(super) fn wait_polling<R>(
-    strategy: WaitStrategy,
-    ec: &EventCount,
-    timeout: Option<Duration>,
-    patience: Patience,
-    liveness: bool,
+    liveness: impl Fn() -> bool,
     mut attempt: impl FnMut() -> Option<R>,
     invalid: impl Fn() -> Option<R>,
 ) -> Option<R> {
@@ -88,9 +70,6 @@ pub(super) fn wait_polling<R>(
         return invalid();
     }
     let mut park = FutexPark::timeout(timeout);
-    if liveness {
-        park = park.polling_liveness();
-    }
     let mut answer = None;
     let mut ready = || {
         answer = attempt();
@@ -121,6 +100,9 @@ pub(super) fn wait_polling<R>(
         }
         if let Some(r) = invalid() {
             return Some(r);
+        }
+        if liveness() {
+            park.poll_liveness();
         }
         let registration = ec.prepare(&mut park);
         if let Some(r) = attempt() {

@@ -19,18 +19,10 @@ impl<T: Plain> Shared<T> {
                 .spsc_producer(may, ix, geometry)
                 .push_slice(items)
                 .map_err(|e| self.corrupt(e)),
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => {
-                let room = if self.counted_room {
-                    self.reserve_room(items.len() as u64) as usize
-                } else {
-                    items.len()
-                };
-                let pushed = self.mpmc(ix).push_slice(&items[..room]);
-                if self.counted_room {
-                    self.give_room((room - *pushed.as_ref().unwrap_or(&0)) as u64);
-                }
-                pushed.map_err(|e| self.corrupt(e))
-            }
+            Ring::Mpmc(ix) => self
+                .mpmc(ix)
+                .push_slice(identity::claimer_id(), items)
+                .map_err(|e| self.corrupt(e)),
         };
         let done = *pushed.as_ref().unwrap_or(&0);
         if done > 0 {
@@ -54,11 +46,12 @@ impl<T: Plain> Shared<T> {
             &self.control().not_full,
             timeout,
             Patience::BackOff,
+            || self.stalled(),
             || match self.try_put_slice(may, items) {
                 Ok(0) => None,
                 other => Some(other),
             },
-            || self.check_ring().err().map(|e| Err(e.into())),
+            || self.waited_in_vain().map(|e| Err(e.into())),
         )
         .unwrap_or_else(|| Err(self.timed_out(timeout)))
     }
@@ -73,13 +66,7 @@ impl<T: Plain> Shared<T> {
                 .spsc_consumer(may, ix, geometry)
                 .pop_slice(out)
                 .map_err(|e| self.corrupt(e)),
-            Ring::Mpmc(ix) | Ring::MpmcCounted(ix) => {
-                let popped = self.mpmc(ix).pop_slice(out);
-                if self.counted_room {
-                    self.give_room(*popped.as_ref().unwrap_or(&0) as u64);
-                }
-                popped.map_err(|e| self.corrupt(e))
-            }
+            Ring::Mpmc(ix) => self.mpmc(ix).pop_slice(out).map_err(|e| self.corrupt(e)),
         }
         .map_err(SliceError::Failed)?;
         if popped > 0 {
@@ -105,6 +92,7 @@ impl<T: Plain> Shared<T> {
             &self.control().not_empty,
             timeout,
             Patience::Eager,
+            || self.stalled(),
             || {
                 self.take_unless_drained(|| match self.try_get_slice(may, out) {
                     Ok(n) => Ok((n > 0).then_some(n)),
@@ -112,7 +100,7 @@ impl<T: Plain> Shared<T> {
                     Err(other) => Err(other.into()),
                 })
             },
-            || self.check_ring().err().map(|e| Err(Some(e))),
+            || self.waited_in_vain().map(|e| Err(Some(e))),
         );
         match outcome {
             Some(Ok(n)) => Ok(n),

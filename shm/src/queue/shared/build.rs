@@ -74,7 +74,13 @@ impl<T: Plain> Shared<T> {
                     },
                     // SAFETY: as above, with `layout.slots` slots.
                     None => unsafe {
-                        Mpmc::new(&*indices.cast::<MpmcIndices>(), &slots, layout.slots).init::<T>()
+                        Mpmc::new(
+                            &*indices.cast::<MpmcIndices>(),
+                            &slots,
+                            layout.slots,
+                            layout.capacity,
+                        )
+                        .init::<T>()
                     },
                 }
                 Ok(())
@@ -133,16 +139,11 @@ impl<T: Plain> Shared<T> {
                     .cast(),
                 spsc_geometry::<T>(&layout)?,
             ),
-            QueueMode::Mpmc => {
-                let ix = segment
+            QueueMode::Mpmc => Ring::Mpmc(
+                segment
                     .at(layout.indices_offset, size_of::<MpmcIndices>())?
-                    .cast();
-                if layout.capacity == layout.slots {
-                    Ring::Mpmc(ix)
-                } else {
-                    Ring::MpmcCounted(ix)
-                }
-            }
+                    .cast(),
+            ),
         };
         let slot_bytes = usize::try_from(layout.slots)
             .ok()
@@ -172,15 +173,10 @@ impl<T: Plain> Shared<T> {
             slots,
             capacity: layout.capacity,
             ring_slots: layout.slots,
-            counted_room: mode == QueueMode::Mpmc && layout.capacity != layout.slots,
-            // A counted-room queue counts its room itself: no slack.
-            put_slack: if mode == QueueMode::Mpmc && layout.capacity != layout.slots {
-                1
-            } else {
-                (layout.capacity / 16).clamp(1, 64)
-            },
+            put_slack: (layout.capacity / 16).clamp(1, 64),
             prefetch: (PREFETCH_BYTES / layout.slot_size as u64).max(1),
             mpmc_room_until: AtomicU64::new(0),
+            stall: Mutex::new(None),
             misses: AtomicU32::new(0),
             holder: AtomicU32::new(u32::MAX),
             joinable,
