@@ -15,6 +15,11 @@
 //!   "free at the next lap"; only if that succeeds is the copy its item.
 //!   It then moves the head on.
 //!
+//! A producer that gives up its claim ([`MpmcClaim`] dropped unpublished)
+//! marks the slot void: the consumer that reaches it frees it and goes on.
+//! Every slot is thus freed at the head, by a consumer or by a pass over
+//! (below), so the head is never a lap behind a slot's stamp.
+//!
 //! The stamps are the truth; the tail and head are hints that whoever finds
 //! them behind a slot moves on (a producer or consumer that died between its
 //! compare-and-swap and moving its position leaves them behind).
@@ -43,8 +48,7 @@
 //! Every slot index is a position masked by `slots - 1`, so garbage in
 //! shared memory cannot make an access leave the ring. Stamps and positions
 //! that no run of the protocol can produce are reported as
-//! [`RingError::Corrupt`] or [`RingError::CorruptStamp`] instead of being
-//! retried forever.
+//! [`RingError::Corrupt`] instead of being retried forever.
 
 mod stamp;
 #[cfg(test)]
@@ -54,7 +58,7 @@ use core::marker::PhantomData;
 
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::{impossible_head_tail_head, RingError, RingPositions, Slots};
-use stamp::{claimed, claimer_of, free, full, laps_ahead, state_of, State};
+use stamp::{claimed, claimer_of, free, full, laps_ahead, state_of, void, State};
 
 pub use stamp::ClaimerId;
 
@@ -112,8 +116,9 @@ impl StalledClaim {
 
 /// A slot a producer has claimed ([`Mpmc::claim`]): the position is its own
 /// until it [`publish`](Self::publish)es an item there. Dropped unpublished,
-/// the position is passed over and carries no item.
-#[must_use = "an unpublished claim is passed over: its position carries no item"]
+/// the position carries no item: the consumer that reaches it frees it and
+/// goes on.
+#[must_use = "an unpublished claim carries no item"]
 pub struct MpmcClaim<'r, 'a, S: SequencedSlots<T>, T: Copy> {
     ring: &'r Mpmc<'a, S>,
     position: u64,
@@ -146,13 +151,16 @@ impl<S: SequencedSlots<T>, T: Copy> MpmcClaim<'_, '_, S, T> {
 
 impl<S: SequencedSlots<T>, T: Copy> Drop for MpmcClaim<'_, '_, S, T> {
     fn drop(&mut self) {
-        let next_lap = self.ring.lap(self.position).wrapping_add(1);
+        let lap = self.ring.lap(self.position);
         let index = self.ring.slot(self.position);
+        // Void, not free: the position stays in the window until a consumer
+        // reaches it, as an item would, so that every slot is freed by a
+        // consumer at the head and the head never lags a lap behind one.
         // Only we write a claimed slot's stamp: a plain store would do, but
         // a peer may have scribbled on it, and this keeps what it wrote.
         let _ = self.ring.stamp::<T>(index).compare_exchange(
             self.stamp,
-            free(next_lap),
+            void(lap),
             Ordering::Release,
             Ordering::Relaxed,
         );
@@ -161,12 +169,12 @@ impl<S: SequencedSlots<T>, T: Copy> Drop for MpmcClaim<'_, '_, S, T> {
 
 impl<'a, S> Mpmc<'a, S> {
     /// The ring over `indices` and `slots`: `slot_count` slots, holding at
-    /// most `capacity` items (clamped to `1..=slot_count`).
+    /// most `capacity` items.
     ///
     /// # Safety
     /// - `slot_count` is a power of two, at most 2^32, and `slots` holds
     ///   that many slots (the ring indexes them by its positions masked by
-    ///   `slot_count - 1`).
+    ///   `slot_count - 1`); `capacity` is in `1..=slot_count`.
     /// - The positions and stamps are written only by this ring's protocol
     ///   (an [`init`](Self::init) before any other use, then `Mpmc` rings of
     ///   the same slot count and capacity over the same storage): the stamps
@@ -190,12 +198,13 @@ impl<'a, S> Mpmc<'a, S> {
         capacity: u64,
     ) -> Mpmc<'a, S> {
         debug_assert!(slot_count.is_power_of_two() && slot_count <= 1 << 32);
+        debug_assert!((1..=slot_count).contains(&capacity));
         Mpmc {
             indices,
             slots,
             slot_count,
             lap_shift: slot_count.trailing_zeros(),
-            capacity: capacity.clamp(1, slot_count),
+            capacity,
         }
     }
 
@@ -275,15 +284,6 @@ impl<'a, S> Mpmc<'a, S> {
         {
             Ok(_) => next,
             Err(now) => now,
-        }
-    }
-
-    fn corrupt_stamp(&self, position: u64, stamp: u64) -> RingError {
-        let lap = self.lap(position);
-        RingError::CorruptStamp {
-            position,
-            stamp,
-            expected: [free(lap), full(lap)],
         }
     }
 
@@ -385,8 +385,13 @@ impl<'a, S> Mpmc<'a, S> {
             let index = self.slot(pos);
             let lap = self.lap(pos);
             let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
-            match (laps_ahead(stamp, lap), state_of(stamp)) {
-                (_, State::Invalid) => return Err(self.corrupt_stamp(pos, stamp)),
+            // The common case told without decoding the stamp.
+            let seen = if stamp == free(lap) {
+                (0, State::Free)
+            } else {
+                (laps_ahead(stamp, lap), state_of(stamp))
+            };
+            match seen {
                 (0, State::Free) => {
                     // Below the slots, the room is the item `capacity`
                     // positions back having been taken; at the slots, that
@@ -438,8 +443,13 @@ impl<'a, S> Mpmc<'a, S> {
             let index = self.slot(pos);
             let lap = self.lap(pos);
             let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
-            match (laps_ahead(stamp, lap), state_of(stamp)) {
-                (_, State::Invalid) => return Err(self.corrupt_stamp(pos, stamp)),
+            // The common case told without decoding the stamp.
+            let seen = if stamp == full(lap) {
+                (0, State::Full)
+            } else {
+                (laps_ahead(stamp, lap), state_of(stamp))
+            };
+            match seen {
                 (0, State::Full) => {
                     // SAFETY: `SequencedSlots` reads tolerate a concurrent
                     // write; the value is used only if the compare-and-swap
@@ -464,6 +474,21 @@ impl<'a, S> Mpmc<'a, S> {
                         return Ok(value);
                     }
                 }
+                // A claim given up: free it, as if its item were taken.
+                (0, State::Void) => {
+                    if self
+                        .stamp::<T>(index)
+                        .compare_exchange(
+                            stamp,
+                            free(lap.wrapping_add(1)),
+                            Ordering::Release,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                    {
+                        pos = self.help(pos, false);
+                    }
+                }
                 // Nothing published for `pos` yet: empty.
                 (0, _) => return Err(RingError::WouldBlock),
                 // Taken (or passed over), and perhaps claimed again for the
@@ -485,10 +510,18 @@ impl<'a, S> Mpmc<'a, S> {
     where
         S: SequencedSlots<T>,
     {
-        let position = self.indices.head.load(Ordering::Acquire);
-        let stamp = self.stamp::<T>(self.slot(position)).load(Ordering::Acquire);
-        (laps_ahead(stamp, self.lap(position)) == 0 && state_of(stamp) == State::Claimed)
-            .then_some(StalledClaim { position, stamp })
+        let mut position = self.indices.head.load(Ordering::Acquire);
+        // Past positions taken or passed over whose taker has not moved the
+        // head, as `pop` goes; at most a lap of them.
+        for _ in 0..=self.slot_count {
+            let stamp = self.stamp::<T>(self.slot(position)).load(Ordering::Acquire);
+            match (laps_ahead(stamp, self.lap(position)), state_of(stamp)) {
+                (0, State::Claimed) => return Some(StalledClaim { position, stamp }),
+                (1, _) => position = self.help(position, false),
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Passes over `stalled`: its position is marked taken, with no item,

@@ -79,10 +79,6 @@ impl<const K: usize> GroupedSlots<u64> for FuzzSlots<K> {
     }
 }
 
-/// In the model, the position of a producer that died between its claim
-/// and its publish (no operation pushes this value: see [`ops`]).
-const HOLE: u64 = u64::MAX;
-
 /// A bounded FIFO of `u64`s: what the rings must behave as.
 struct Model {
     items: [u64; MAX_CAPACITY],
@@ -109,7 +105,7 @@ impl Model {
         true
     }
     /// Checks a `pop` against the model: its oldest item, or `WouldBlock`
-    /// when it has none (or a dead producer's claim is first).
+    /// when it has none.
     fn check_pop(&mut self, popped: Result<u64, RingError>) {
         match (popped, self.pop()) {
             (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
@@ -125,25 +121,116 @@ impl Model {
         for v in &out[..n] {
             assert_eq!(Some(*v), self.pop(), "pop_slice");
         }
-        assert!(n == want || self.pop().is_none());
+        assert!(n == want || self.len == 0);
     }
 
     fn pop(&mut self) -> Option<u64> {
-        if self.len == 0 || self.front() == Some(HOLE) {
+        if self.len == 0 {
             return None;
         }
-        self.take_front()
-    }
-
-    fn front(&self) -> Option<u64> {
-        (self.len > 0).then(|| self.items[self.head])
-    }
-
-    fn take_front(&mut self) -> Option<u64> {
-        let v = self.front()?;
+        let v = self.items[self.head];
         self.head = (self.head + 1) % MAX_CAPACITY;
         self.len -= 1;
         Some(v)
+    }
+}
+
+/// What an MPMC position holds, in [`PositionModel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Item(u64),
+    /// Claimed by a producer that died before publishing.
+    Hole,
+    /// Claimed and given up: consumers pass it.
+    Void,
+    /// Taken, or passed over: it carries nothing.
+    Taken,
+}
+
+/// The MPMC ring's positions from the first one not taken to the tail:
+/// what the ring must behave as. The room is positional: a push at `tail`
+/// needs position `tail - capacity` taken, so a void position fills the
+/// window until consumers pass it.
+struct PositionModel {
+    positions: [Position; MAX_SLOTS],
+    /// The first position not taken.
+    base: u64,
+    /// The next position to claim.
+    tail: u64,
+    capacity: u64,
+}
+
+impl PositionModel {
+    fn new(capacity: usize) -> PositionModel {
+        PositionModel {
+            positions: [Position::Taken; MAX_SLOTS],
+            base: 0,
+            tail: 0,
+            capacity: capacity as u64,
+        }
+    }
+
+    fn at(&self, position: u64) -> Position {
+        if position < self.base || position >= self.tail {
+            return Position::Taken;
+        }
+        self.positions[position as usize % MAX_SLOTS]
+    }
+
+    fn set(&mut self, position: u64, what: Position) {
+        self.positions[position as usize % MAX_SLOTS] = what;
+        while self.base < self.tail && self.at(self.base) == Position::Taken {
+            self.base += 1;
+        }
+    }
+
+    /// Whether position `tail + ahead` would have room: the position
+    /// `capacity` before it is taken (positions before the first are).
+    fn room(&self, ahead: u64) -> bool {
+        let pos = self.tail + ahead;
+        pos < self.capacity || self.at(pos - self.capacity) == Position::Taken
+    }
+
+    fn claim(&mut self, what: Position) -> bool {
+        if !self.room(0) {
+            return false;
+        }
+        assert!(self.tail - self.base < MAX_SLOTS as u64, "model window");
+        let pos = self.tail;
+        self.tail += 1;
+        self.set(pos, what);
+        true
+    }
+
+    /// The item at the front, taken; `None` if there is none or a dead
+    /// claim comes first.
+    fn pop(&mut self) -> Option<u64> {
+        loop {
+            match self.at(self.base) {
+                Position::Item(v) => {
+                    self.set(self.base, Position::Taken);
+                    return Some(v);
+                }
+                Position::Void => self.set(self.base, Position::Taken),
+                Position::Hole | Position::Taken => return None,
+            }
+        }
+    }
+
+    fn check_pop(&mut self, popped: Result<u64, RingError>) {
+        match (popped, self.pop()) {
+            (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
+            (Err(RingError::WouldBlock), None) => {}
+            (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
+        }
+    }
+
+    fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
+        let n = popped.expect("pop_slice");
+        for v in &out[..n] {
+            assert_eq!(Some(*v), self.pop(), "pop_slice");
+        }
+        assert!(n == want || self.pop().is_none());
     }
 }
 
@@ -290,7 +377,7 @@ pub fn mpmc_ops(data: &[u8]) {
     // SAFETY: as above.
     unsafe { ring.init::<u64>() };
     let by = FUZZ_CLAIMER;
-    let mut model = Model::new(capacity);
+    let mut model = PositionModel::new(capacity);
     let mut scribbled = false;
     let mut room_until = 0;
     let mut out = [0u64; 8];
@@ -302,12 +389,16 @@ pub fn mpmc_ops(data: &[u8]) {
                 if !scribbled {
                     // Holding out for slack may refuse an item the model
                     // takes, never the other way round.
-                    let room = model.capacity - model.len;
                     match pushed {
-                        Ok(()) => assert!(model.push(value), "push past capacity"),
-                        // Refused only with fewer than `slack` slots free.
+                        Ok(()) => assert!(model.claim(Position::Item(value)), "push past room"),
+                        // Refused only without room `slack - 1` ahead
+                        // (the ring looks no further than its capacity).
                         Err(RingError::WouldBlock) => {
-                            assert!(room < slack as usize, "refused with {room} free")
+                            let reach = slack.min(model.capacity) - 1;
+                            assert!(
+                                !model.room(0) || !model.room(reach),
+                                "refused with room for {slack}"
+                            )
                         }
                         Err(e) => panic!("push: {e:?}"),
                     }
@@ -321,11 +412,14 @@ pub fn mpmc_ops(data: &[u8]) {
             }
             4 => {
                 let items = [value; 8];
-                let n = ring.push_slice(by, &items[..arg as usize % 8]);
+                let want = arg as usize % 8;
+                let n = ring.push_slice(by, &items[..want]);
                 if !scribbled {
-                    for _ in 0..n.expect("push_slice") {
-                        assert!(model.push(value));
+                    let n = n.expect("push_slice");
+                    for _ in 0..n {
+                        assert!(model.claim(Position::Item(value)));
                     }
+                    assert!(n == want || !model.room(0));
                 }
             }
             5 => {
@@ -344,11 +438,9 @@ pub fn mpmc_ops(data: &[u8]) {
                 let claim = ring.claim::<u64>(by, 1, &mut 0);
                 let dies = arg & 1 == 1;
                 if !scribbled {
-                    let room = model.len < model.capacity;
+                    let what = if dies { Position::Hole } else { Position::Void };
+                    let room = model.claim(what);
                     assert_eq!(claim.is_ok(), room, "claim: {:?}", claim.as_ref().err());
-                    if claim.is_ok() && dies {
-                        assert!(model.push(HOLE));
-                    }
                 }
                 match claim {
                     Ok(claim) if dies => core::mem::forget(claim),
@@ -372,10 +464,10 @@ pub fn mpmc_ops(data: &[u8]) {
                     }
                 }
                 if !scribbled {
-                    let hole = model.front() == Some(HOLE);
+                    let hole = model.at(model.base) == Position::Hole;
                     assert_eq!(stalled.is_some(), hole, "stalled claim");
                     if hole {
-                        model.take_front();
+                        model.set(model.base, Position::Taken);
                     }
                 }
             }

@@ -4,7 +4,8 @@
 //! ```text
 //!  63            32 31                 2 1   0
 //! +----------------+--------------------+-----+
-//! |      lap       |   claimer (30 bits)| state|
+//! |      lap       |   claimer (30 bits)| state|   state: free, claimed,
+//! +----------------+--------------------+-----+   full or void
 //! +----------------+--------------------+-----+
 //! ```
 //!
@@ -25,8 +26,9 @@ pub(crate) enum State {
     Claimed,
     /// Holds the item of this lap: a consumer may take it.
     Full,
-    /// The fourth code, which no run of the protocol writes.
-    Invalid,
+    /// Claimed at this lap and given up: the position carries no item, and
+    /// the consumer that reaches it frees it as if it had taken one.
+    Void,
 }
 
 const STATE_MASK: u64 = 0b11;
@@ -90,6 +92,11 @@ pub(crate) const fn full(lap: u32) -> u64 {
 }
 
 #[inline(always)]
+pub(crate) const fn void(lap: u32) -> u64 {
+    (lap as u64) << LAP_SHIFT | 3
+}
+
+#[inline(always)]
 pub(crate) const fn lap_of(stamp: u64) -> u32 {
     (stamp >> LAP_SHIFT) as u32
 }
@@ -100,7 +107,7 @@ pub(crate) const fn state_of(stamp: u64) -> State {
         0 => State::Free,
         1 => State::Claimed,
         2 => State::Full,
-        _ => State::Invalid,
+        _ => State::Void,
     }
 }
 
@@ -133,6 +140,6 @@ mod tests {
             assert_eq!(laps_ahead(free(lap.wrapping_add(1)), lap), 1);
             assert_eq!(laps_ahead(full(lap.wrapping_sub(1)), lap), -1);
         }
-        assert_eq!(state_of(3), State::Invalid);
+        assert_eq!((lap_of(void(7)), state_of(void(7))), (7, State::Void));
     }
 }

@@ -10,7 +10,7 @@
 //! | `joinable.rs` | [`JoinableQueue`] |
 //! | `shared.rs` | the mapping, the control block, the put and get paths |
 //! | `shared/build.rs` | making and opening the segment |
-//! | `shared/mpmc.rs` | the MPMC ring as a queue drives it, and the counted room |
+//! | `shared/mpmc.rs` | the MPMC ring as a queue drives it; dead producers' claims passed over |
 //! | `shared/batch.rs` | the batch paths (`put_slice`, `get_slice`) |
 //! | `role.rs` | the SPSC roles: claim, release, take-over from the dead |
 //! | `slots.rs` | the slots, copied race-tolerantly |
@@ -47,8 +47,11 @@ use shared::{MayPop, MayPush, Shared};
 /// `multiprocessing.Queue` for `Copy` data, without pickling, pipes or feeder
 /// threads: a lock-free ring in shared memory.
 ///
-/// - [`Queue::create`] makes a multi-producer multi-consumer queue (Vyukov's
-///   per-slot sequences); [`Queue::create_spsc`] a faster single-producer
+/// - [`Queue::create`] makes a multi-producer multi-consumer queue (a stamp
+///   per slot, which names the producer writing it, so that one killed
+///   half-way through a put is passed over: see
+///   [`dead_puts_passed_over`](Queue::dead_puts_passed_over));
+///   [`Queue::create_spsc`] a faster single-producer
 ///   single-consumer one. The capacity is any number from 1: the queue
 ///   holds exactly that many items.
 /// - `put`/`get` block, `try_` forms do not, `_timeout` forms wait at most a

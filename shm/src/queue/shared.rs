@@ -200,9 +200,10 @@ impl<T: Plain> Shared<T> {
     fn mpmc(&self, indices: NonNull<MpmcIndices>) -> Mpmc<'_, ShmSlots<T>> {
         // SAFETY: the indices are aligned, inside the mapping `segment`
         // keeps alive (atomics only); the slots hold `ring_slots` slots,
-        // a power of two (checked at assemble); the sequences are written
-        // by this protocol, and the slots are race-tolerant against peers
-        // that write anything else.
+        // a power of two (checked at assemble), and the capacity is in
+        // `1..=ring_slots` (`QueueLayout` rounds it up to the slots); the
+        // stamps are written by this protocol, and the slots are
+        // race-tolerant against peers that write anything else.
         unsafe {
             Mpmc::new(
                 indices.as_ref(),

@@ -72,7 +72,8 @@ impl<T: Plain> Shared<T> {
                     Some(geometry) => unsafe {
                         Spsc::new(&*indices.cast::<SpscIndices>(), &slots, geometry).init::<T>()
                     },
-                    // SAFETY: as above, with `layout.slots` slots.
+                    // SAFETY: as above, with `layout.slots` slots, a
+                    // capacity of at most as many (`QueueLayout`).
                     None => unsafe {
                         Mpmc::new(
                             &*indices.cast::<MpmcIndices>(),
