@@ -15,7 +15,8 @@
 //!   process writes.
 //! - **Survives crashes**: a lock whose holder dies is handed to the next
 //!   acquirer with [`OwnerDied`], never a deadlock; a barrier whose party dies
-//!   breaks; a queue role whose holder dies is taken over.
+//!   breaks; a queue role whose holder dies is taken over; an MPMC producer
+//!   killed half-way through a `put` is passed over, and the queue goes on.
 //!
 //! ```
 //! # fn main() -> Result<(), shmipc::Error> {

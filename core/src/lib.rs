@@ -23,7 +23,7 @@
 //! | eventcount: wait for a condition checked elsewhere | [`eventcount`] |
 //! | rings: slot storage and errors | [`ring`] |
 //! | single-producer single-consumer ring | [`spsc`] |
-//! | multi-producer multi-consumer ring (per-slot sequences) | [`mpmc`] |
+//! | multi-producer multi-consumer ring (stamps that name a slot's claimer) | [`mpmc`] |
 //! | race-tolerant copies of plain data | [`racy`] |
 //! | the atomics facade that loom swaps | [`primitives`] |
 #![no_std]
