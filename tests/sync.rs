@@ -721,12 +721,22 @@ fn a_panicking_action_breaks_the_round_and_resumes_in_its_party() {
 
 #[test]
 fn barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it() {
-    const TRIALS: u32 = 200;
+    const TRIALS: u32 = 1000;
     if role().as_deref() == Some("party") {
         let b = Barrier::open(&name("kills")).unwrap();
         common::tell_parent("ready");
-        // Round after round until killed or broken.
-        while b.wait_timeout(LONG).is_ok() {}
+        // Round after round until killed or broken, with up to 200 µs of
+        // work between them, so that a kill finds a party waiting or not.
+        let mut seed = u64::from(std::process::id()) | 1;
+        while b.wait_timeout(LONG).is_ok() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let until = Instant::now() + Duration::from_micros(seed % 200);
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
         return;
     }
     let test = "barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it";
@@ -749,9 +759,9 @@ fn barrier_parties_killed_at_random_never_hang_the_others_and_reset_reuses_it() 
             b.wait_timeout(LONG).unwrap();
         }
         let victim = parties.remove((seed >> 8) as usize % 2);
-        if seed & (1 << 20) != 0 {
-            std::thread::yield_now();
-        }
+        // A random moment for the kill, up to 300 µs on: a delay, not a
+        // synchronisation (any moment is a valid test).
+        std::thread::sleep(Duration::from_micros(seed >> 24 & 0xff));
         // SIGKILL, reaped. The survivors and this process must not hang:
         // the round breaks (a party died) within the liveness poll, with
         // generous slack.
