@@ -859,3 +859,75 @@ fn join_reports_a_consumer_that_died_holding_tasks_instead_of_hanging() {
     q.join_timeout(LONG).unwrap();
     assert_eq!(q.unfinished(), 0);
 }
+
+/// A producer that died between claiming a slot and publishing it, made by
+/// hand: its claim written into the next slot's stamp (lap 0, claimed, by a
+/// reaped child's pid) and the tail moved past it, as a SIGKILL at that
+/// instruction leaves them (`tests/crash.rs` kills producers for real).
+#[test]
+fn a_dead_producers_claim_is_passed_over_and_counted_as_a_task_done() {
+    use shmipc_core::layout::{QueueLayout, QueueMode as LayoutMode};
+    for (wait, label, polling) in [
+        (WaitStrategy::SpinThenPark, "dead-claim", false),
+        (WaitStrategy::Park, "dead-claim-park", false),
+        (WaitStrategy::Spin, "dead-claim-spin", false),
+        (WaitStrategy::SpinThenPark, "dead-claim-try", true),
+    ] {
+        let _cleanup = Cleanup::new(&[label]);
+        let q = JoinableQueue::<u64>::create(&name(label), 8)
+            .unwrap()
+            .with_wait(wait);
+        q.put(1).unwrap();
+        let layout = QueueLayout::new(
+            shmipc_core::fingerprint::Fingerprint::of::<u64>(),
+            8,
+            LayoutMode::Mpmc,
+        )
+        .unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = u64::from(child.id());
+        child.wait().unwrap();
+        let path = format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name(label));
+        let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let poke = |offset: usize, value: u64| {
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(&value.to_ne_bytes(), offset as u64)
+                .unwrap();
+        };
+        // Slot 1's stamp: lap 0, claimed (1), by the dead pid; the tail at 2.
+        poke(layout.slots_offset + layout.slot_size, dead_pid << 2 | 1);
+        poke(layout.indices_offset, 2);
+        q.put(2).unwrap();
+        assert_eq!(q.get().unwrap(), 1);
+        // The get waits at the claim, finds its producer dead, passes it;
+        // or a caller polling with `try_get` does, among its misses.
+        let started = Instant::now();
+        let got = if polling {
+            loop {
+                match q.try_get() {
+                    Ok(v) => break v,
+                    Err(GetError::Empty { .. }) if started.elapsed() < LONG => {}
+                    Err(e) => panic!("{label}: {e}"),
+                }
+            }
+        } else {
+            q.get_timeout(LONG).unwrap()
+        };
+        assert_eq!(got, 2);
+        let waited = started.elapsed();
+        eprintln!("{label}: the dead claim was passed over after {waited:?}");
+        assert!(waited < Duration::from_secs(2), "{label}: {waited:?}");
+        assert_eq!(q.dead_puts_passed_over(), 1);
+        // Three positions were put, one of them never will be done.
+        q.task_done().unwrap();
+        q.task_done().unwrap();
+        q.join_timeout(LONG).unwrap();
+        assert_eq!(q.unfinished(), 0);
+        // The slot is reused on the next laps.
+        for v in 10..30 {
+            q.put(v).unwrap();
+            assert_eq!(q.get().unwrap(), v);
+            q.task_done().unwrap();
+        }
+    }
+}
