@@ -929,5 +929,42 @@ fn a_dead_producers_claim_is_passed_over_and_counted_as_a_task_done() {
             assert_eq!(q.get().unwrap(), v);
             q.task_done().unwrap();
         }
+        // A dead claim at the head of an empty queue, with no consumer
+        // about (they would be parked, and a dead producer wakes nobody):
+        // `join` passes it over itself.
+        let head: u64 = 23; // 3 positions, then 20 items, all taken
+        assert_eq!(q.len(), 0);
+        let slot = head as usize % 8;
+        poke(
+            layout.slots_offset + slot * layout.slot_size,
+            (head / 8) << 32 | dead_pid << 2 | 1,
+        );
+        poke(layout.indices_offset, head + 1);
+        assert_eq!(q.unfinished(), 1);
+        q.join_timeout(LONG).unwrap();
+        assert_eq!(q.dead_puts_passed_over(), 2);
+        // Behind a dead claim on a closed queue, items still come out: the
+        // queue is not drained until the claim is passed over.
+        let head = head + 1;
+        poke(
+            layout.slots_offset + head as usize % 8 * layout.slot_size,
+            (head / 8) << 32 | dead_pid << 2 | 1,
+        );
+        poke(layout.indices_offset, head + 1);
+        q.put(99).unwrap();
+        q.close();
+        let drained = |q: &JoinableQueue<u64>| loop {
+            match if polling {
+                q.try_get()
+            } else {
+                q.get_timeout(LONG)
+            } {
+                Err(GetError::Empty { .. }) => {}
+                other => break other,
+            }
+        };
+        assert_eq!(drained(&q).unwrap(), 99);
+        assert!(matches!(drained(&q), Err(GetError::Closed { .. })));
+        assert_eq!(q.dead_puts_passed_over(), 3);
     }
 }

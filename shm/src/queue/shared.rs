@@ -650,7 +650,7 @@ impl<T: Plain> Shared<T> {
                     self.note_taken(1);
                     return Ok(v);
                 }
-                Ok(None) if closed => {
+                Ok(None) if closed && !self.claim_stalls_head() => {
                     return Err(GetError::Closed {
                         queue: self.name.clone(),
                     })
@@ -730,6 +730,9 @@ impl<T: Plain> Shared<T> {
             Ok(Some(v)) => Some(Ok(v)),
             Ok(None) if self.is_closed() => match take() {
                 Ok(Some(v)) => Some(Ok(v)),
+                // Items may wait behind a claim whose producer died: not
+                // drained until it is passed over.
+                Ok(None) if self.claim_stalls_head() => None,
                 Ok(None) => Some(Err(None)),
                 Err(e) => Some(Err(Some(e))),
             },
@@ -740,7 +743,10 @@ impl<T: Plain> Shared<T> {
 
     /// Waits on the `all_done` eventcount for `done()`; `Some(Err(..))` if a
     /// consumer died holding tasks (they are written off), `None` when the
-    /// timeout ran out. Polls the holders' liveness while parked.
+    /// timeout ran out. Polls the holders' liveness while parked, and passes
+    /// over a dead producer's claim at the head itself: consumers that
+    /// parked on an empty queue before the producer died are not woken by
+    /// it, and its position counts as a task until passed.
     pub(super) fn wait_all_done(
         &self,
         timeout: Option<Duration>,
@@ -753,7 +759,10 @@ impl<T: Plain> Shared<T> {
             Patience::BackOff,
             || true,
             || done().then_some(Ok(())),
-            || self.write_off_dead_holder().map(Err),
+            || {
+                self.unstall();
+                self.write_off_dead_holder().map(Err)
+            },
         )
     }
 }

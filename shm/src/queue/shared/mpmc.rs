@@ -98,6 +98,15 @@ impl<T: Plain> Shared<T> {
         passed
     }
 
+    /// Whether a producer's claim, unpublished, holds up the consumers now
+    /// (a fresh look, unlike [`stalled`](Self::stalled)).
+    pub(super) fn claim_stalls_head(&self) -> bool {
+        match self.ring {
+            Ring::Mpmc(ix) => self.mpmc(ix).stalled_claim::<T>().is_some(),
+            Ring::Spsc(..) => false,
+        }
+    }
+
     /// Whether this handle's last look found a claim stalling the ring: a
     /// wait that depends on the ring moving then polls.
     pub(super) fn stalled(&self) -> bool {
