@@ -313,8 +313,7 @@ impl<T: Plain> Shared<T> {
         let len = match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
-            // SAFETY: as above.
-            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
+            Ring::Mpmc(ix) => self.mpmc(ix).len::<T>(),
         };
         len.min(self.capacity)
     }
@@ -464,8 +463,7 @@ impl<T: Plain> Shared<T> {
         match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
-            // SAFETY: as above.
-            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
+            Ring::Mpmc(ix) => self.mpmc(ix).head::<T>(),
         }
     }
 
