@@ -13,9 +13,7 @@
 //! - A consumer at the head `p` finding the slot full at `p`'s lap copies
 //!   the item out and *takes* it by a compare-and-swap of the stamp to
 //!   "free at the next lap"; only if that succeeds is the copy its item.
-//!   It leaves the head at `p`: the next pop finds the slot a lap ahead
-//!   and moves the head on, so that this second compare-and-swap is not
-//!   between the take and what the caller does with the item.
+//!   It then moves the head on.
 //!
 //! A producer that gives up its claim ([`MpmcClaim`] dropped unpublished)
 //! marks the slot void: the consumer that reaches it frees it and goes on.
@@ -472,9 +470,7 @@ impl<'a, S> Mpmc<'a, S> {
                         )
                         .is_ok()
                     {
-                        // The head is left at `pos`: the next pop (ours or
-                        // another consumer's) moves it on, off the path
-                        // from this take to whatever the caller does next.
+                        self.help(pos, false);
                         return Ok(value);
                     }
                 }
@@ -503,46 +499,6 @@ impl<'a, S> Mpmc<'a, S> {
                 _ => pos = self.moved_on(pos, false)?,
             }
         }
-    }
-
-    /// The first position not yet taken: the head, read past the positions
-    /// taken that it still points at (a consumer leaves the head at the
-    /// item it took, for its next pop to move on). Reads only.
-    pub fn head<T: Copy>(&self) -> u64
-    where
-        S: SequencedSlots<T>,
-    {
-        let mut position = self.indices.head.load(Ordering::Acquire);
-        for _ in 0..=self.slot_count {
-            let stamp = self.stamp::<T>(self.slot(position)).load(Ordering::Acquire);
-            if laps_ahead(stamp, self.lap(position)) != 1 {
-                break;
-            }
-            position = position.wrapping_add(1);
-        }
-        position
-    }
-
-    /// Items in the ring (a snapshot): claimed positions not yet taken.
-    pub fn len<T: Copy>(&self) -> u64
-    where
-        S: SequencedSlots<T>,
-    {
-        let head = self.head::<T>();
-        let len = self.indices.tail.load(Ordering::Acquire).wrapping_sub(head);
-        if (len as i64) < 0 {
-            0
-        } else {
-            len
-        }
-    }
-
-    /// Whether the ring holds no item (a snapshot).
-    pub fn is_empty<T: Copy>(&self) -> bool
-    where
-        S: SequencedSlots<T>,
-    {
-        self.len::<T>() == 0
     }
 
     /// The claim at the consumers' position, if a producer claimed it and

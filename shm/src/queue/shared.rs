@@ -313,7 +313,8 @@ impl<T: Plain> Shared<T> {
         let len = match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.len(),
-            Ring::Mpmc(ix) => self.mpmc(ix).len::<T>(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.len(),
         };
         len.min(self.capacity)
     }
@@ -463,7 +464,8 @@ impl<T: Plain> Shared<T> {
         match self.ring {
             // SAFETY: the indices live in the mapping, atomics only.
             Ring::Spsc(ix, _) => unsafe { ix.as_ref() }.taken(),
-            Ring::Mpmc(ix) => self.mpmc(ix).head::<T>(),
+            // SAFETY: as above.
+            Ring::Mpmc(ix) => unsafe { ix.as_ref() }.taken(),
         }
     }
 
