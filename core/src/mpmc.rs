@@ -94,6 +94,15 @@ pub struct Mpmc<'a, S> {
     capacity: u64,
 }
 
+/// A slot as [`Mpmc::look`] found it for a position.
+struct Look {
+    index: usize,
+    lap: u32,
+    stamp: u64,
+    /// Laps ahead of the position, and state.
+    seen: (i32, State),
+}
+
 /// A claim at the consumers' position that its producer has not published,
 /// as [`Mpmc::stalled_claim`] found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,6 +312,49 @@ impl<'a, S> Mpmc<'a, S> {
         }
     }
 
+    /// Slot `pos`'s index, lap and stamp, with the stamp read as (laps
+    /// ahead of `pos`, state); `expected(lap)` is the state `hoped` (the
+    /// common case), told without decoding the stamp.
+    #[inline(always)]
+    fn look<T: Copy>(&self, pos: u64, expected: fn(u32) -> u64, hoped: State) -> Look
+    where
+        S: SequencedSlots<T>,
+    {
+        let index = self.slot(pos);
+        let lap = self.lap(pos);
+        let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
+        let seen = if stamp == expected(lap) {
+            (0, hoped)
+        } else {
+            (laps_ahead(stamp, lap), state_of(stamp))
+        };
+        Look {
+            index,
+            lap,
+            stamp,
+            seen,
+        }
+    }
+
+    /// Frees slot `index`, at `lap`, for the next lap, if its stamp is
+    /// still `stamp`: the step that takes a position (its item, a void, or
+    /// a dead claim). Release: the next producer writes the slot only after
+    /// acquiring this, so after anything read from it before.
+    #[inline(always)]
+    fn free_for_next_lap<T: Copy>(&self, index: usize, lap: u32, stamp: u64) -> bool
+    where
+        S: SequencedSlots<T>,
+    {
+        self.stamp::<T>(index)
+            .compare_exchange(
+                stamp,
+                free(lap.wrapping_add(1)),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+
     /// Whether position `pos` has been taken (or passed over). For a
     /// position before the first, true.
     #[inline]
@@ -382,15 +434,12 @@ impl<'a, S> Mpmc<'a, S> {
                 }
                 *room_until = ahead.wrapping_add(1);
             }
-            let index = self.slot(pos);
-            let lap = self.lap(pos);
-            let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
-            // The common case told without decoding the stamp.
-            let seen = if stamp == free(lap) {
-                (0, State::Free)
-            } else {
-                (laps_ahead(stamp, lap), state_of(stamp))
-            };
+            let Look {
+                index,
+                lap,
+                stamp,
+                seen,
+            } = self.look::<T>(pos, free, State::Free);
             match seen {
                 (0, State::Free) => {
                     // Below the slots, the room is the item `capacity`
@@ -440,15 +489,12 @@ impl<'a, S> Mpmc<'a, S> {
     {
         let mut pos = self.indices.head.load(Ordering::Relaxed);
         loop {
-            let index = self.slot(pos);
-            let lap = self.lap(pos);
-            let stamp = self.stamp::<T>(index).load(Ordering::Acquire);
-            // The common case told without decoding the stamp.
-            let seen = if stamp == full(lap) {
-                (0, State::Full)
-            } else {
-                (laps_ahead(stamp, lap), state_of(stamp))
-            };
+            let Look {
+                index,
+                lap,
+                stamp,
+                seen,
+            } = self.look::<T>(pos, full, State::Full);
             match seen {
                 (0, State::Full) => {
                     // SAFETY: `SequencedSlots` reads tolerate a concurrent
@@ -458,34 +504,14 @@ impl<'a, S> Mpmc<'a, S> {
                     // "full" (a stamp does not return to a lap in under
                     // 2^32 laps), so the copy is the published item.
                     let value = unsafe { self.slots.read(index) };
-                    // Release: the next producer writes the slot only after
-                    // acquiring this, so after our copy.
-                    if self
-                        .stamp::<T>(index)
-                        .compare_exchange(
-                            stamp,
-                            free(lap.wrapping_add(1)),
-                            Ordering::Release,
-                            Ordering::Relaxed,
-                        )
-                        .is_ok()
-                    {
+                    if self.free_for_next_lap::<T>(index, lap, stamp) {
                         self.help(pos, false);
                         return Ok(value);
                     }
                 }
                 // A claim given up: free it, as if its item were taken.
                 (0, State::Void) => {
-                    if self
-                        .stamp::<T>(index)
-                        .compare_exchange(
-                            stamp,
-                            free(lap.wrapping_add(1)),
-                            Ordering::Release,
-                            Ordering::Relaxed,
-                        )
-                        .is_ok()
-                    {
+                    if self.free_for_next_lap::<T>(index, lap, stamp) {
                         pos = self.help(pos, false);
                     }
                 }
@@ -536,16 +562,7 @@ impl<'a, S> Mpmc<'a, S> {
         S: SequencedSlots<T>,
     {
         let pos = stalled.position;
-        let index = self.slot(pos);
-        let passed = self
-            .stamp::<T>(index)
-            .compare_exchange(
-                stalled.stamp,
-                free(self.lap(pos).wrapping_add(1)),
-                Ordering::Release,
-                Ordering::Relaxed,
-            )
-            .is_ok();
+        let passed = self.free_for_next_lap::<T>(self.slot(pos), self.lap(pos), stalled.stamp);
         if passed {
             // The claimer may have died before moving the tail.
             self.help(pos, true);

@@ -79,6 +79,32 @@ impl<const K: usize> GroupedSlots<u64> for FuzzSlots<K> {
     }
 }
 
+/// What a ring's pops are checked against.
+trait Fifo {
+    /// The model's next item, taken; `None` if a pop must find none.
+    fn pop(&mut self) -> Option<u64>;
+
+    /// Checks a `pop` against the model: its oldest item, or `WouldBlock`
+    /// when it has none.
+    fn check_pop(&mut self, popped: Result<u64, RingError>) {
+        match (popped, self.pop()) {
+            (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
+            (Err(RingError::WouldBlock), None) => {}
+            (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
+        }
+    }
+
+    /// Checks a `pop_slice` of up to `want` items into `out` against the
+    /// model: the model's oldest items, as many as asked or all there were.
+    fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
+        let n = popped.expect("pop_slice");
+        for v in &out[..n] {
+            assert_eq!(Some(*v), self.pop(), "pop_slice");
+        }
+        assert!(n == want || self.pop().is_none());
+    }
+}
+
 /// A bounded FIFO of `u64`s: what the rings must behave as.
 struct Model {
     items: [u64; MAX_CAPACITY],
@@ -104,26 +130,9 @@ impl Model {
         self.len += 1;
         true
     }
-    /// Checks a `pop` against the model: its oldest item, or `WouldBlock`
-    /// when it has none.
-    fn check_pop(&mut self, popped: Result<u64, RingError>) {
-        match (popped, self.pop()) {
-            (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
-            (Err(RingError::WouldBlock), None) => {}
-            (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
-        }
-    }
+}
 
-    /// Checks a `pop_slice` of up to `want` items into `out` against the
-    /// model: the model's oldest items, as many as asked or all there were.
-    fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
-        let n = popped.expect("pop_slice");
-        for v in &out[..n] {
-            assert_eq!(Some(*v), self.pop(), "pop_slice");
-        }
-        assert!(n == want || self.len == 0);
-    }
-
+impl Fifo for Model {
     fn pop(&mut self) -> Option<u64> {
         if self.len == 0 {
             return None;
@@ -201,7 +210,9 @@ impl PositionModel {
         self.set(pos, what);
         true
     }
+}
 
+impl Fifo for PositionModel {
     /// The item at the front, taken; `None` if there is none or a dead
     /// claim comes first.
     fn pop(&mut self) -> Option<u64> {
@@ -215,22 +226,6 @@ impl PositionModel {
                 Position::Hole | Position::Taken => return None,
             }
         }
-    }
-
-    fn check_pop(&mut self, popped: Result<u64, RingError>) {
-        match (popped, self.pop()) {
-            (Ok(v), Some(m)) => assert_eq!(v, m, "pop"),
-            (Err(RingError::WouldBlock), None) => {}
-            (got, want) => panic!("pop gave {got:?}, the model {want:?}"),
-        }
-    }
-
-    fn check_popped(&mut self, popped: Result<usize, RingError>, out: &[u64], want: usize) {
-        let n = popped.expect("pop_slice");
-        for v in &out[..n] {
-            assert_eq!(Some(*v), self.pop(), "pop_slice");
-        }
-        assert!(n == want || self.pop().is_none());
     }
 }
 
