@@ -3,7 +3,7 @@
 //! that dies half-way through a push can be passed over instead of wedging
 //! the ring.
 //!
-//! Each slot has a [stamp](stamp): the lap of the ring it is at, and a state.
+//! Each slot has a stamp (`mpmc/stamp.rs`): the lap of the ring it is at, and a state.
 //! Slot `i` starts at lap 0, free. Position `p` uses slot `p % slots` at lap
 //! `p / slots`:
 //!
