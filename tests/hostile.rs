@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::{name, role, spawn, Cleanup};
 use shmipc::{
     Array, Barrier, BoundedSemaphore, Condition, Event, JoinableQueue, Lock, Queue, RLock,
-    RawArray, RawValue, Semaphore, Value,
+    RawArray, RawValue, Semaphore, SharedMemory, Value,
 };
 
 /// The timeout every timed call gets.
@@ -21,7 +21,7 @@ const SLACK: Duration = Duration::from_secs(3);
 /// How long each kind is exercised under fire.
 const UNDER_FIRE: Duration = Duration::from_millis(400);
 
-const KINDS: [&str; 14] = [
+const KINDS: [&str; 15] = [
     "lock",
     "rlock",
     "semaphore",
@@ -36,6 +36,7 @@ const KINDS: [&str; 14] = [
     "array",
     "raw-value",
     "raw-array",
+    "shared-memory",
 ];
 
 fn segment_path(label: &str) -> String {
@@ -249,6 +250,18 @@ fn exercise(kind: &str) -> u64 {
             let calls = under_fire(kind, || {
                 let _ = x.fetch_add(2, 1);
                 let _ = x.to_vec();
+            });
+            drop(peer);
+            calls
+        }
+        "shared-memory" => {
+            let x = SharedMemory::create(&n, 64).unwrap();
+            let peer = scribbler(kind);
+            let calls = under_fire(kind, || {
+                x.write(60, b"mine").unwrap();
+                let mut out = [0u8; 8];
+                x.read(56, &mut out).unwrap();
+                assert!(x.read(60, &mut out).is_err());
             });
             drop(peer);
             calls

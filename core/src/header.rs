@@ -134,6 +134,8 @@ pub enum Kind {
     Barrier,
     /// A `Queue<T>` or `JoinableQueue<T>`.
     Queue,
+    /// A `SharedMemory` block of raw bytes.
+    SharedMemory,
 }
 
 impl Kind {
@@ -152,6 +154,7 @@ impl Kind {
             Kind::Condition => 10,
             Kind::Barrier => 11,
             Kind::Queue => 12,
+            Kind::SharedMemory => 13,
         }
     }
 
@@ -170,6 +173,7 @@ impl Kind {
             10 => Kind::Condition,
             11 => Kind::Barrier,
             12 => Kind::Queue,
+            13 => Kind::SharedMemory,
             _ => return None,
         })
     }
@@ -189,6 +193,7 @@ impl Kind {
             Kind::Condition => "Condition",
             Kind::Barrier => "Barrier",
             Kind::Queue => "Queue",
+            Kind::SharedMemory => "SharedMemory",
         }
     }
 }

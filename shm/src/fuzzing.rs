@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::{
     Array, Barrier, BoundedSemaphore, Condition, Event, JoinableQueue, Lock, Queue, RLock,
-    RawArray, RawValue, Semaphore, Value,
+    RawArray, RawValue, Semaphore, SharedMemory, Value,
 };
 
 /// The object kinds [`open_bytes`] opens, by the index its first byte picks.
-pub const KINDS: [&str; 14] = [
+pub const KINDS: [&str; 15] = [
     "lock",
     "rlock",
     "semaphore",
@@ -30,6 +30,7 @@ pub const KINDS: [&str; 14] = [
     "array",
     "raw-value",
     "raw-array",
+    "shared-memory",
 ];
 
 /// The largest file the target makes: past every fixed layout, and small
@@ -113,6 +114,7 @@ fn create(kind: &str, name: &str) -> Box<dyn std::any::Any> {
         "array" => Array::<u32>::create(name, 4).map(boxed),
         "raw-value" => RawValue::create(name, 7u64).map(boxed),
         "raw-array" => RawArray::<u32>::create(name, 4).map(boxed),
+        "shared-memory" => SharedMemory::create(name, 64).map(boxed),
         other => panic!("unknown kind {other}"),
     };
     made.unwrap_or_else(|e| panic!("creating a {kind} seed: {e}"))
@@ -342,6 +344,17 @@ fn exercise(kind: &str, name: &str) -> bool {
                     let _ = x.fetch_add(0, 1);
                 });
                 bounded(kind, || {
+                    let _ = x.to_vec();
+                });
+            }
+        }
+        "shared-memory" => {
+            if let Ok(x) = SharedMemory::open(name) {
+                opened = true;
+                bounded(kind, || {
+                    let _ = x.write(x.size().saturating_sub(4), b"fuzz");
+                    let mut out = [0u8; 8];
+                    let _ = x.read(x.size().saturating_sub(8), &mut out);
                     let _ = x.to_vec();
                 });
             }

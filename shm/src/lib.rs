@@ -21,6 +21,7 @@
 //! | plain-data bounds | [`plain`] |
 //! | Value, Array, RawValue, RawArray | [`value`], [`array`](mod@array), [`raw_value`], [`raw_array`] |
 //! | the guard of cells behind an RLock | [`shared_guard`] |
+//! | SharedMemory, a named block of bytes | [`shared_memory`] |
 #![warn(missing_docs)]
 
 pub mod array;
@@ -47,6 +48,7 @@ pub mod rlock;
 mod segment;
 pub mod semaphore;
 pub mod shared_guard;
+pub mod shared_memory;
 mod sys;
 pub mod value;
 
@@ -70,6 +72,7 @@ pub use rlock::{RLock, RLockGuard};
 pub use segment::unlink;
 pub use semaphore::{AcquireError, BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use shared_guard::SharedGuard;
+pub use shared_memory::SharedMemory;
 pub use shmipc_core::layout::QueueMode;
 pub use sys::OS_PREFIX;
 pub use value::{Value, ValueGuard};
