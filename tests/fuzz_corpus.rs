@@ -49,6 +49,9 @@ fn ring_corpora_replay_cleanly() {
     for path in corpus("mpmc", 4) {
         shmipc_core::fuzzing::mpmc_ops(&std::fs::read(path).unwrap());
     }
+    for path in corpus("bytes", 3) {
+        shmipc_core::fuzzing::byte_ring_ops(&std::fs::read(path).unwrap());
+    }
 }
 
 #[test]

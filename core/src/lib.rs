@@ -23,12 +23,14 @@
 //! | eventcount: wait for a condition checked elsewhere | [`eventcount`] |
 //! | rings: slot storage and errors | [`ring`] |
 //! | single-producer single-consumer ring | [`spsc`] |
+//! | single-producer single-consumer ring of variable-length byte records | [`byte_ring`] |
 //! | multi-producer multi-consumer ring (stamps that name a slot's claimer) | [`mpmc`] |
 //! | race-tolerant copies of plain data | [`racy`] |
 //! | the atomics facade that loom swaps | [`primitives`] |
 #![no_std]
 #![warn(missing_docs)]
 
+pub mod byte_ring;
 pub mod eventcount;
 pub mod fingerprint;
 #[cfg(feature = "fuzzing")]

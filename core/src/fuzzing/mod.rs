@@ -37,7 +37,9 @@ pub fn header_decodes(data: &[u8]) -> bool {
     true
 }
 
+mod bytes;
 mod machines;
 mod rings;
+pub use bytes::byte_ring_ops;
 pub use machines::machine_ops;
 pub use rings::{mpmc_ops, spsc_ops};

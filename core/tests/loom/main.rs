@@ -11,6 +11,7 @@ use loom::sync::atomic::AtomicBool;
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
+use shmipc_core::byte_ring::{ByteRing, ByteRingError, ByteStorage};
 use shmipc_core::eventcount::EventCount;
 use shmipc_core::mpmc::{ClaimerId, Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};
@@ -22,7 +23,7 @@ use shmipc_core::raw_event::RawEvent;
 use shmipc_core::raw_lock::{Acquired, RawLock};
 use shmipc_core::raw_rlock::RawRLock;
 use shmipc_core::raw_semaphore::RawSemaphore;
-use shmipc_core::ring::{RingError, Slots};
+use shmipc_core::ring::{RingError, RingPositions, Slots};
 use shmipc_core::spsc::{GroupedSlots, Spsc, SpscGeometry, SpscIndices};
 
 #[derive(Default)]

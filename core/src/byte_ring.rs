@@ -1,0 +1,368 @@
+//! A single-producer single-consumer ring of variable-length byte records:
+//! the bottom of a message queue.
+//!
+//! The ring is `len` bytes (a power of two) addressed by byte positions
+//! that only grow, as the item rings' positions do. A record is an 8-byte
+//! header and its payload, padded to a multiple of 8, and never wraps: when
+//! a record does not fit before the end of the buffer, the producer first
+//! fills the rest with a *pad* record, which the consumer skips.
+//!
+//! The header says what the record is and where it belongs:
+//!
+//! ```text
+//!  63                    34 33 32 31                              0
+//! +------------------------+--+--+---------------------------------+
+//! | start position / 8     |  |P |  payload length (bytes)         |
+//! | (low 30 bits)          |  |  |  (a pad: the bytes it fills)    |
+//! +------------------------+--+--+---------------------------------+
+//! ```
+//!
+//! The producer writes the payload and the header, then publishes the
+//! record by storing its position (`tail`); the consumer reads the tail,
+//! validates the header at its position (its start-position bits, its
+//! length against the bytes published and the end of the buffer) before it
+//! copies a byte, and frees the record by storing its own position
+//! (`head`). A header that fails those checks is
+//! [`ByteRingError::Corrupt`]: garbage from a peer is refused, never
+//! followed outside the ring.
+//!
+//! A producer that dies half-way through a record has not moved the tail:
+//! the half-written record is invisible, and the next producer writes over
+//! it. A consumer that dies before storing the head leaves the record to be
+//! read again by the next one.
+//!
+//! One producer and one consumer: pushing needs a [`BytePusher`] and
+//! popping a [`BytePopper`], each taken with an `unsafe` call whose
+//! contract is that it is the only one of its side.
+
+use crate::primitives::{AtomicU64, Ordering};
+use crate::ring::RingPositions;
+
+/// Storage for a byte ring: `len` bytes, with an atomic word at every
+/// multiple of 8 for the records' headers.
+///
+/// `shmipc-shm` implements it over a segment (race-tolerant copies, the
+/// header words being the buffer's own bytes); the loom models keep the
+/// payload in loom's `UnsafeCell`, so that the model checker sees a payload
+/// read and written at once.
+pub trait ByteStorage {
+    /// The header word at byte `offset`.
+    ///
+    /// # Safety
+    /// `offset` is a multiple of 8 below the ring's length.
+    unsafe fn header(&self, offset: usize) -> &AtomicU64;
+
+    /// Copies `src` into bytes `offset..offset + src.len()`.
+    ///
+    /// # Safety
+    /// The range lies inside the ring's length, and the ring protocol gives
+    /// the caller those bytes alone.
+    unsafe fn write(&self, offset: usize, src: &[u8]);
+
+    /// Copies bytes `offset..offset + dst.len()` into `dst`.
+    ///
+    /// # Safety
+    /// As for [`write`](Self::write).
+    unsafe fn read(&self, offset: usize, dst: &mut [u8]);
+}
+
+/// Why a byte ring operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRingError {
+    /// No room for the record (push) or no record (pop).
+    WouldBlock,
+    /// A message longer than the ring can ever hold.
+    TooLarge {
+        /// The message's length.
+        len: usize,
+        /// The longest message the ring holds.
+        max: usize,
+    },
+    /// The caller's buffer is shorter than the next message, which stays in
+    /// the ring for the next call.
+    BufferTooSmall {
+        /// The message's length.
+        needed: usize,
+    },
+    /// The positions or the header at the consumer's position are ones no
+    /// run of the protocol produces: a peer wrote garbage. Nothing outside
+    /// the ring was touched, and nothing was copied.
+    Corrupt {
+        /// The consumer's position.
+        head: u64,
+        /// The producer's position as found.
+        tail: u64,
+        /// The header found at the consumer's position (0 if the positions
+        /// alone are impossible).
+        header: u64,
+    },
+}
+
+const LEN_MASK: u64 = (1 << 32) - 1;
+const PAD: u64 = 1 << 32;
+const CHECK_SHIFT: u32 = 34;
+const CHECK_MASK: u64 = (1 << 30) - 1;
+/// Bytes of a record's header.
+pub const HEADER: usize = 8;
+
+/// The start-position bits a header at `position` carries.
+#[inline]
+fn check_bits(position: u64) -> u64 {
+    ((position / 8) & CHECK_MASK) << CHECK_SHIFT
+}
+
+/// The bytes a record of a `len`-byte payload takes: header and payload,
+/// padded to a multiple of 8.
+#[inline]
+pub const fn record_size(len: usize) -> usize {
+    HEADER + len.div_ceil(8) * 8
+}
+
+/// A byte ring over `indices` and `storage`, `len` bytes long.
+pub struct ByteRing<'a, S> {
+    indices: &'a RingPositions,
+    storage: &'a S,
+    len: u64,
+}
+
+impl<S> Clone for ByteRing<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for ByteRing<'_, S> {}
+
+impl<'a, S: ByteStorage> ByteRing<'a, S> {
+    /// The ring over `indices` and `storage`, of `len` bytes.
+    ///
+    /// # Safety
+    /// `len` is a power of two, at least 16 and below 2^32, and `storage`
+    /// holds that many bytes; the positions are written only by this ring's
+    /// protocol (positions that start equal, then one [`BytePusher`] and
+    /// one [`BytePopper`]), or else `storage` tolerates a range being read
+    /// and written at once (race-tolerant copies), so that garbage garbles
+    /// messages but does not race.
+    pub unsafe fn new(indices: &'a RingPositions, storage: &'a S, len: u64) -> ByteRing<'a, S> {
+        debug_assert!(len.is_power_of_two() && (16..1 << 32).contains(&len));
+        ByteRing {
+            indices,
+            storage,
+            len,
+        }
+    }
+
+    /// The longest message the ring holds: all of it but one header.
+    pub fn max_message(&self) -> usize {
+        self.len as usize - HEADER
+    }
+
+    /// Bytes of records published and not yet taken (a snapshot).
+    pub fn used(&self) -> u64 {
+        self.indices.len()
+    }
+
+    /// The producer's endpoint.
+    ///
+    /// # Safety
+    /// No other `BytePusher` of this ring exists or runs at the same time,
+    /// in any process.
+    pub unsafe fn pusher(self) -> BytePusher<'a, S> {
+        let tail = self.indices.tail.load(Ordering::Relaxed);
+        BytePusher {
+            ring: self,
+            tail,
+            head_seen: self.indices.head.load(Ordering::Acquire),
+        }
+    }
+
+    /// The consumer's endpoint.
+    ///
+    /// # Safety
+    /// No other `BytePopper` of this ring exists or runs at the same time,
+    /// in any process.
+    pub unsafe fn popper(self) -> BytePopper<'a, S> {
+        let head = self.indices.head.load(Ordering::Relaxed);
+        BytePopper {
+            ring: self,
+            head,
+            tail_seen: head,
+        }
+    }
+
+    fn mask(&self) -> u64 {
+        self.len - 1
+    }
+
+    fn header(&self, position: u64) -> &AtomicU64 {
+        let offset = (position & self.mask() & !7) as usize;
+        // SAFETY: a multiple of 8, masked below the length.
+        unsafe { self.storage.header(offset) }
+    }
+
+    fn corrupt(&self, head: u64, tail: u64, header: u64) -> ByteRingError {
+        ByteRingError::Corrupt { head, tail, header }
+    }
+}
+
+/// The producer's end of a [`ByteRing`].
+pub struct BytePusher<'a, S> {
+    ring: ByteRing<'a, S>,
+    /// The tail, which only this endpoint writes.
+    tail: u64,
+    /// The head as last read: the room is at least `len - (tail - head_seen)`.
+    head_seen: u64,
+}
+
+impl<S: ByteStorage> BytePusher<'_, S> {
+    /// Whether `need` bytes are free from the tail, reading the head again
+    /// if the last reading says no.
+    fn room(&mut self, need: u64) -> Result<bool, ByteRingError> {
+        let len = self.ring.len;
+        let fits = |used: u64| used <= len && need <= len - used;
+        if fits(self.tail.wrapping_sub(self.head_seen)) {
+            return Ok(true);
+        }
+        self.head_seen = self.ring.indices.head.load(Ordering::Acquire);
+        let used = self.tail.wrapping_sub(self.head_seen);
+        if used > len {
+            return Err(self.ring.corrupt(self.head_seen, self.tail, 0));
+        }
+        Ok(fits(used))
+    }
+
+    /// Pushes `message` as one record: [`ByteRingError::WouldBlock`] if
+    /// there is no room for it yet, [`ByteRingError::TooLarge`] if there
+    /// never will be.
+    ///
+    /// A message that does not fit before the end of the buffer first puts
+    /// a pad there, published at once; its bytes are free again only once
+    /// the consumer has passed it, so until then the push is refused, even
+    /// on a ring with nothing else in it.
+    pub fn push(&mut self, message: &[u8]) -> Result<(), ByteRingError> {
+        let max = self.ring.max_message();
+        if message.len() > max {
+            return Err(ByteRingError::TooLarge {
+                len: message.len(),
+                max,
+            });
+        }
+        let size = record_size(message.len()) as u64;
+        let until_end = self.ring.len - (self.tail & self.ring.mask());
+        if size > until_end {
+            // Fill the rest of the buffer with a pad record, published on
+            // its own, and put the message at the start.
+            if !self.room(until_end)? {
+                return Err(ByteRingError::WouldBlock);
+            }
+            self.ring
+                .header(self.tail)
+                .store(check_bits(self.tail) | PAD | until_end, Ordering::Relaxed);
+            self.tail = self.tail.wrapping_add(until_end);
+            self.ring.indices.tail.store(self.tail, Ordering::Release);
+        }
+        if !self.room(size)? {
+            return Err(ByteRingError::WouldBlock);
+        }
+        let offset = (self.tail & self.ring.mask()) as usize;
+        // SAFETY: the record lies inside the buffer (it fits before the
+        // end, checked above), and the bytes from the tail up to the head
+        // plus the length are the producer's alone: the consumer reads only
+        // up to the tail, which moves after this write.
+        unsafe { self.ring.storage.write(offset + HEADER, message) };
+        self.ring.header(self.tail).store(
+            check_bits(self.tail) | message.len() as u64,
+            Ordering::Relaxed,
+        );
+        self.tail = self.tail.wrapping_add(size);
+        self.ring.indices.tail.store(self.tail, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// The consumer's end of a [`ByteRing`].
+pub struct BytePopper<'a, S> {
+    ring: ByteRing<'a, S>,
+    /// The head, which only this endpoint writes.
+    head: u64,
+    /// The tail as last read: records up to it are published.
+    tail_seen: u64,
+}
+
+/// A record at the consumer's position, validated.
+enum Record {
+    Pad(u64),
+    Message { len: usize },
+}
+
+impl<S: ByteStorage> BytePopper<'_, S> {
+    /// The record at the head, validated, skipping none; `None` if the
+    /// ring is empty.
+    fn next(&mut self) -> Result<Option<Record>, ByteRingError> {
+        if self.head == self.tail_seen {
+            self.tail_seen = self.ring.indices.tail.load(Ordering::Acquire);
+            if self.head == self.tail_seen {
+                return Ok(None);
+            }
+        }
+        let published = self.tail_seen.wrapping_sub(self.head);
+        let until_end = self.ring.len - (self.head & self.ring.mask());
+        let header = self.ring.header(self.head).load(Ordering::Relaxed);
+        let bad = || self.ring.corrupt(self.head, self.tail_seen, header);
+        if published > self.ring.len || header & !(PAD | LEN_MASK) != check_bits(self.head) {
+            return Err(bad());
+        }
+        let len = header & LEN_MASK;
+        if header & PAD != 0 {
+            // A pad fills the buffer to its end, no more, no less.
+            if len != until_end || len > published {
+                return Err(bad());
+            }
+            return Ok(Some(Record::Pad(len)));
+        }
+        let size = record_size(len as usize) as u64;
+        if size > until_end || size > published {
+            return Err(bad());
+        }
+        Ok(Some(Record::Message { len: len as usize }))
+    }
+
+    fn advance(&mut self, by: u64) {
+        self.head = self.head.wrapping_add(by);
+        self.ring.indices.head.store(self.head, Ordering::Release);
+    }
+
+    /// The length of the next message, if there is one (pads are skipped).
+    pub fn peek_len(&mut self) -> Result<Option<usize>, ByteRingError> {
+        loop {
+            match self.next()? {
+                None => return Ok(None),
+                Some(Record::Pad(len)) => self.advance(len),
+                Some(Record::Message { len }) => return Ok(Some(len)),
+            }
+        }
+    }
+
+    /// Copies the next message into the front of `out` and frees it;
+    /// returns its length. [`ByteRingError::BufferTooSmall`] (the message
+    /// stays) if `out` is shorter than it, [`ByteRingError::WouldBlock`] if
+    /// there is none.
+    pub fn pop_into(&mut self, out: &mut [u8]) -> Result<usize, ByteRingError> {
+        let Some(len) = self.peek_len()? else {
+            return Err(ByteRingError::WouldBlock);
+        };
+        let Some(out) = out.get_mut(..len) else {
+            return Err(ByteRingError::BufferTooSmall { needed: len });
+        };
+        let offset = (self.head & self.ring.mask()) as usize;
+        // SAFETY: `next` checked that the record lies before the end of the
+        // buffer and within the published bytes, which the producer does
+        // not write again until the head passes them.
+        unsafe { self.ring.storage.read(offset + HEADER, out) };
+        self.advance(record_size(len) as u64);
+        Ok(len)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+use super::*;
+
+/// 64 bytes of storage: header words as atomics, payload bytes as atomics
+/// too (race-tolerant), so that a test may scribble on either.
+struct TestBytes {
+    words: [AtomicU64; 8],
+}
+
+impl TestBytes {
+    fn new() -> TestBytes {
+        TestBytes {
+            words: Default::default(),
+        }
+    }
+
+    fn byte(&self, at: usize) -> (usize, u32) {
+        (at / 8, (at % 8) as u32 * 8)
+    }
+}
+
+impl ByteStorage for TestBytes {
+    unsafe fn header(&self, offset: usize) -> &AtomicU64 {
+        &self.words[offset / 8]
+    }
+    unsafe fn write(&self, offset: usize, src: &[u8]) {
+        for (i, b) in src.iter().enumerate() {
+            let (word, shift) = self.byte(offset + i);
+            let w = &self.words[word];
+            let old = w.load(Ordering::Relaxed);
+            w.store(
+                old & !(0xff << shift) | u64::from(*b) << shift,
+                Ordering::Relaxed,
+            );
+        }
+    }
+    unsafe fn read(&self, offset: usize, dst: &mut [u8]) {
+        for (i, b) in dst.iter_mut().enumerate() {
+            let (word, shift) = self.byte(offset + i);
+            *b = (self.words[word].load(Ordering::Relaxed) >> shift) as u8;
+        }
+    }
+}
+
+fn with_ring(
+    f: impl FnOnce(&mut BytePusher<'_, TestBytes>, &mut BytePopper<'_, TestBytes>, &RingPositions),
+) {
+    let (indices, bytes) = (RingPositions::new(), TestBytes::new());
+    // SAFETY: 64 bytes of atomics; one pusher and one popper, this test's.
+    let (mut tx, mut rx) = unsafe {
+        let ring = ByteRing::new(&indices, &bytes, 64);
+        (ring.pusher(), ring.popper())
+    };
+    f(&mut tx, &mut rx, &indices);
+}
+
+#[test]
+fn messages_of_every_length_come_out_whole_and_in_order_across_wraps() {
+    with_ring(|tx, rx, _| {
+        let mut out = [0u8; 56];
+        for round in 0..200usize {
+            let len = round % 57;
+            let msg: [u8; 56] = core::array::from_fn(|i| (i + round) as u8);
+            if tx.push(&msg[..len]) == Err(ByteRingError::WouldBlock) {
+                // A pad went in first, and holds its bytes until the
+                // consumer passes it (a look does).
+                assert_eq!(rx.peek_len(), Ok(None));
+                tx.push(&msg[..len]).unwrap();
+            }
+            assert_eq!(rx.peek_len(), Ok(Some(len)));
+            assert_eq!(rx.pop_into(&mut out), Ok(len));
+            assert_eq!(out[..len], msg[..len]);
+        }
+        assert_eq!(rx.pop_into(&mut out), Err(ByteRingError::WouldBlock));
+    });
+}
+
+#[test]
+fn a_full_ring_refuses_and_a_pad_waits_for_room() {
+    with_ring(|tx, rx, indices| {
+        let mut out = [0u8; 56];
+        // Three records of 16 bytes, then one of 24 needs the 16 at the end
+        // padded: refused while the first record is still there.
+        for v in 0..3u8 {
+            tx.push(&[v; 8]).unwrap();
+        }
+        assert_eq!(indices.len(), 48);
+        assert_eq!(tx.push(&[9; 16]), Err(ByteRingError::WouldBlock));
+        assert_eq!(rx.pop_into(&mut out), Ok(8));
+        // Room for the pad (16) but not for the record after it (24).
+        assert_eq!(tx.push(&[9; 16]), Err(ByteRingError::WouldBlock));
+        assert_eq!(indices.len(), 48, "the pad is published on its own");
+        assert_eq!(rx.pop_into(&mut out), Ok(8));
+        assert_eq!(tx.push(&[9; 16]), Ok(()));
+        assert_eq!(rx.pop_into(&mut out), Ok(8));
+        assert_eq!(out[..8], [2; 8]);
+        assert_eq!(rx.pop_into(&mut out), Ok(16));
+        assert_eq!(out[..16], [9; 16]);
+    });
+}
+
+#[test]
+fn too_large_and_too_small_are_errors_that_lose_nothing() {
+    with_ring(|tx, rx, _| {
+        assert_eq!(
+            tx.push(&[0; 57]),
+            Err(ByteRingError::TooLarge { len: 57, max: 56 })
+        );
+        tx.push(&[7; 56]).unwrap();
+        let mut small = [0u8; 10];
+        assert_eq!(
+            rx.pop_into(&mut small),
+            Err(ByteRingError::BufferTooSmall { needed: 56 })
+        );
+        let mut out = [0u8; 64];
+        assert_eq!(rx.pop_into(&mut out), Ok(56));
+        assert!(out[..56].iter().all(|&b| b == 7));
+    });
+}
+
+#[test]
+fn garbage_headers_and_positions_are_refused_not_followed() {
+    with_ring(|tx, rx, indices| {
+        let mut out = [0u8; 64];
+        tx.push(&[1; 8]).unwrap();
+        // SAFETY: offset 0 of 64.
+        let header = unsafe { tx.ring.storage.header(0) };
+        let good = header.load(Ordering::Relaxed);
+        for bad in [
+            good | 1 << 20,
+            good ^ 1 << 40,
+            good | PAD,
+            good | 1 << 33,
+            u64::MAX,
+        ] {
+            header.store(bad, Ordering::Relaxed);
+            assert!(matches!(
+                rx.pop_into(&mut out),
+                Err(ByteRingError::Corrupt { .. })
+            ));
+        }
+        header.store(good, Ordering::Relaxed);
+        assert_eq!(rx.pop_into(&mut out), Ok(8));
+        // A tail far past the head, and a head past the tail.
+        indices.tail.store(1 << 40, Ordering::Relaxed);
+        assert!(matches!(
+            rx.pop_into(&mut out),
+            Err(ByteRingError::Corrupt { .. })
+        ));
+        indices.head.store(1 << 41, Ordering::Relaxed);
+        assert!(matches!(
+            tx.push(&[1; 64 - 8 - 8]),
+            Err(ByteRingError::Corrupt { .. })
+        ));
+    });
+}
