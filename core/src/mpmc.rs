@@ -3,9 +3,9 @@
 //! that dies half-way through a push can be passed over instead of wedging
 //! the ring.
 //!
-//! Each slot has a stamp (`mpmc/stamp.rs`): the lap of the ring it is at, and a state.
-//! Slot `i` starts at lap 0, free. Position `p` uses slot `p % slots` at lap
-//! `p / slots`:
+//! Each slot has a stamp (`mpmc/stamp.rs`): the lap of the ring it is at,
+//! and a state. Slot `i` starts at lap 0, free. Position `p` uses slot
+//! `p % slots` at lap `p / slots`:
 //!
 //! - A producer at the tail `p` finding the slot free at `p`'s lap *claims*
 //!   it by a compare-and-swap of the stamp to "claimed at this lap by me",
