@@ -205,32 +205,32 @@ impl RawBarrier {
 
     /// Counts a party of this process (`slot`) as waiting in round `gen`.
     fn arrived(&self, slot: Option<usize>, gen: u64) {
-        let Some(slot) = slot.and_then(|i| self.slots.get(i)) else {
-            return;
-        };
-        let tag = round_tag(gen);
-        let _ = slot
-            .waiting
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
-                Some(if w >> 16 == tag {
-                    tag << 16 | (w as u16).saturating_add(1) as u32
-                } else {
-                    tag << 16 | 1
-                })
-            });
+        self.update_waiting(slot, gen, |w, tag| {
+            Some(if w >> 16 == tag {
+                tag << 16 | (w as u16).saturating_add(1) as u32
+            } else {
+                tag << 16 | 1
+            })
+        });
     }
 
     /// Counts a party of this process as no longer waiting in round `gen`.
     fn departed(&self, slot: Option<usize>, gen: u64) {
+        self.update_waiting(slot, gen, |w, tag| {
+            (w >> 16 == tag && w as u16 != 0).then(|| w - 1)
+        });
+    }
+
+    /// Applies `f(waiting, tag of round gen)` to the waiting count of this
+    /// process's `slot` (none without a slot); `None` from `f` leaves it.
+    fn update_waiting(&self, slot: Option<usize>, gen: u64, f: impl Fn(u32, u32) -> Option<u32>) {
         let Some(slot) = slot.and_then(|i| self.slots.get(i)) else {
             return;
         };
         let tag = round_tag(gen);
         let _ = slot
             .waiting
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
-                (w >> 16 == tag && w as u16 != 0).then(|| w - 1)
-            });
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| f(w, tag));
     }
 
     /// Wakes everyone waiting for the word to move; call after changing it.
