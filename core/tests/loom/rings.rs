@@ -216,6 +216,29 @@ fn claimer(id: u32) -> ClaimerId {
     ClaimerId::new(id).unwrap()
 }
 
+/// Pushes each of `items` once, for claimer `by`; the ones that went in.
+fn push_each(ring: &MpmcRing, by: u32, items: &[u32]) -> Vec<u32> {
+    let mpmc = mpmc(ring);
+    items
+        .iter()
+        .copied()
+        .filter(|v| match mpmc.push(claimer(by), *v) {
+            Ok(()) => true,
+            Err(RingError::WouldBlock) => false,
+            Err(e) => panic!("{e:?}"),
+        })
+        .collect()
+}
+
+/// One pop: the item, or `None` if there was none.
+fn try_pop(ring: &MpmcRing) -> Option<u32> {
+    match mpmc(ring).pop::<u32>() {
+        Ok(v) => Some(v),
+        Err(RingError::WouldBlock) => None,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
 #[test]
 fn mpmc_ring_delivers_each_item_once_in_per_producer_order() {
     model(|| {
@@ -270,22 +293,7 @@ fn mpmc_ring_of_capacity_one_neither_loses_nor_duplicates_with_two_consumers() {
         let ring = mpmc_ring(1);
         let producer = {
             let ring = ring.clone();
-            thread::spawn(move || {
-                let mpmc = mpmc(&ring);
-                [10, 20]
-                    .into_iter()
-                    .filter(|v| match mpmc.push(claimer(1), *v) {
-                        Ok(()) => true,
-                        Err(RingError::WouldBlock) => false,
-                        Err(e) => panic!("{e:?}"),
-                    })
-                    .collect::<Vec<u32>>()
-            })
-        };
-        let try_pop = |ring: &MpmcRing| match mpmc(ring).pop::<u32>() {
-            Ok(v) => Some(v),
-            Err(RingError::WouldBlock) => None,
-            Err(e) => panic!("{e:?}"),
+            thread::spawn(move || push_each(&ring, 1, &[10, 20]))
         };
         let other = {
             let ring = ring.clone();
@@ -326,26 +334,14 @@ fn mpmc_ring_passes_over_a_dead_producer_and_delivers_every_other_item_once() {
         };
         let lives = {
             let ring = ring.clone();
-            thread::spawn(move || {
-                let mpmc = mpmc(&ring);
-                [20, 21]
-                    .into_iter()
-                    .filter(|v| match mpmc.push(claimer(2), *v) {
-                        Ok(()) => true,
-                        Err(RingError::WouldBlock) => false,
-                        Err(e) => panic!("{e:?}"),
-                    })
-                    .collect::<Vec<u32>>()
-            })
+            thread::spawn(move || push_each(&ring, 2, &[20, 21]))
         };
         // Pops, or passes over a claim of the dead producer.
         let step = |ring: &MpmcRing, dead: &AtomicBool| -> Option<u32> {
-            let mpmc = mpmc(ring);
-            match mpmc.pop::<u32>() {
-                Ok(v) => return Some(v),
-                Err(RingError::WouldBlock) => {}
-                Err(e) => panic!("{e:?}"),
+            if let Some(v) = try_pop(ring) {
+                return Some(v);
             }
+            let mpmc = mpmc(ring);
             if let Some(stalled) = mpmc.stalled_claim::<u32>() {
                 if stalled.claimer() == claimer(1) && dead.load(Ordering::SeqCst) {
                     // SAFETY: its claimer is dead: it never publishes.
