@@ -6,6 +6,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`Queue`], the handle anyone can open |
+//! | `batch.rs` | [`Queue`]'s batches (`put_slice`, `get_slice` and their forms) |
 //! | `endpoint.rs` | [`Producer`] and [`Consumer`], which hold an SPSC role |
 //! | `joinable.rs` | [`JoinableQueue`] |
 //! | `shared.rs` | the mapping, the control block, the put and get paths |
@@ -18,6 +19,7 @@
 //! | `wait.rs` | [`WaitStrategy`] and the one waiting loop |
 //! | `error.rs` | [`PutError`], [`GetError`] |
 
+mod batch;
 mod endpoint;
 mod error;
 mod joinable;
@@ -474,19 +476,12 @@ impl<T: Plain> Queue<T> {
         op: impl FnOnce(MayPush, Option<Duration>) -> R,
         refused: impl FnOnce(Error) -> R,
     ) -> R {
-        if let Some((may, _)) = self.shared.open_access() {
-            return op(may, timeout);
-        }
-        let deadline = deadline_of(timeout);
-        let me = shared::me();
-        match self.shared.take_role(Role::Producer, me, deadline) {
-            Ok((may, _)) => {
-                let done = op(may, left(timeout, deadline));
-                self.shared.release_role(Role::Producer, me);
-                done
-            }
-            Err(e) => refused(e),
-        }
+        self.holding(
+            Role::Producer,
+            timeout,
+            |(may, _), left| op(may, left),
+            refused,
+        )
     }
 
     /// As [`pushing`](Self::pushing), with the right to pop.
@@ -496,15 +491,32 @@ impl<T: Plain> Queue<T> {
         op: impl FnOnce(MayPop, Option<Duration>) -> R,
         refused: impl FnOnce(Error) -> R,
     ) -> R {
-        if let Some((_, may)) = self.shared.open_access() {
-            return op(may, timeout);
+        self.holding(
+            Role::Consumer,
+            timeout,
+            |(_, may), left| op(may, left),
+            refused,
+        )
+    }
+
+    /// Runs `op` with the rights `role` gives, holding the role of an SPSC
+    /// queue for the call (see [`pushing`](Self::pushing)).
+    fn holding<R>(
+        &self,
+        role: Role,
+        timeout: Option<Duration>,
+        op: impl FnOnce((MayPush, MayPop), Option<Duration>) -> R,
+        refused: impl FnOnce(Error) -> R,
+    ) -> R {
+        if let Some(rights) = self.shared.open_access() {
+            return op(rights, timeout);
         }
         let deadline = deadline_of(timeout);
         let me = shared::me();
-        match self.shared.take_role(Role::Consumer, me, deadline) {
-            Ok((_, may)) => {
-                let done = op(may, left(timeout, deadline));
-                self.shared.release_role(Role::Consumer, me);
+        match self.shared.take_role(role, me, deadline) {
+            Ok(rights) => {
+                let done = op(rights, left(timeout, deadline));
+                self.shared.release_role(role, me);
                 done
             }
             Err(e) => refused(e),
@@ -632,147 +644,6 @@ impl<T: Plain> Queue<T> {
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> std::result::Result<T, GetError> {
         self.get_until(Some(timeout))
-    }
-
-    /// Enqueues as many of `items` as fit right now, in order; returns how
-    /// many. For throughput: one publication (and at most one wake-up) per
-    /// batch on an SPSC queue.
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-queue-try-put-slice-{}", std::process::id());
-    /// let q = shmipc::Queue::<u64>::create_spsc(&name, 4)?;
-    /// assert_eq!(q.try_put_slice(&[1, 2, 3, 4, 5, 6])?, 4);
-    /// # Ok(()) }
-    /// ```
-    pub fn try_put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
-        self.pushing(
-            Some(Duration::ZERO),
-            |may, _| self.shared.try_put_slice(may, items),
-            |e| Err(SliceError::Failed(e)),
-        )
-    }
-
-    /// Enqueues, in order, as many of `items` as fit once there is room for
-    /// at least one, waiting as long as it takes; returns how many (at least
-    /// one, unless `items` is empty). Like [`std::io::Write::write`]: call it
-    /// again with the rest to send them all.
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-put-slice-{}", std::process::id());
-    /// let q = shmipc::Queue::<u32>::create_spsc(&name, 4)?;
-    /// let items = [1, 2, 3, 4, 5, 6];
-    /// assert_eq!(q.put_slice(&items)?, 4);
-    /// let mut out = [0; 8];
-    /// assert_eq!(q.get_slice(&mut out)?, 4);
-    /// assert_eq!(q.put_slice(&items[4..])?, 2);
-    /// assert_eq!(q.get_slice(&mut out)?, 2);
-    /// assert_eq!(out[..2], [5, 6]);
-    /// # Ok(()) }
-    /// ```
-    pub fn put_slice(&self, items: &[T]) -> std::result::Result<usize, SliceError> {
-        self.pushing(
-            None,
-            |may, left| self.shared.put_slice_until(may, items, left),
-            |e| Err(SliceError::Failed(e)),
-        )
-    }
-
-    /// As [`put_slice`](Self::put_slice), waiting at most `timeout` for room;
-    /// [`Error::TimedOut`] if none came.
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-put-slice-t-{}", std::process::id());
-    /// let q = shmipc::Queue::<u32>::create(&name, 2)?;
-    /// assert_eq!(q.put_slice_timeout(&[1, 2, 3], std::time::Duration::from_millis(5))?, 2);
-    /// assert!(q.put_slice_timeout(&[3], std::time::Duration::from_millis(5)).is_err());
-    /// # Ok(()) }
-    /// ```
-    pub fn put_slice_timeout(
-        &self,
-        items: &[T],
-        timeout: Duration,
-    ) -> std::result::Result<usize, SliceError> {
-        self.pushing(
-            Some(timeout),
-            |may, left| self.shared.put_slice_until(may, items, left),
-            |e| Err(SliceError::Failed(e)),
-        )
-    }
-
-    /// Dequeues up to `out.len()` items available right now, oldest first;
-    /// returns how many.
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-try-get-slice-{}", std::process::id());
-    /// let q = shmipc::Queue::<u32>::create(&name, 8)?;
-    /// q.put_slice(&[1, 2])?;
-    /// let mut out = [0; 4];
-    /// assert_eq!(q.try_get_slice(&mut out)?, 2);
-    /// assert_eq!(q.try_get_slice(&mut out)?, 0);
-    /// # Ok(()) }
-    /// ```
-    pub fn try_get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
-        self.popping(
-            Some(Duration::ZERO),
-            |may, _| self.shared.try_get_slice(may, out),
-            |e| Err(SliceError::Failed(e)),
-        )
-    }
-
-    /// Dequeues, oldest first, as many items as are there (up to
-    /// `out.len()`) once there is at least one, waiting as long as it
-    /// takes; returns how many (at least one, unless `out` is empty). Like
-    /// [`std::io::Read::read`]. Once the queue is closed and drained:
-    /// [`Error::Closed`].
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-get-slice-{}", std::process::id());
-    /// let q = shmipc::Queue::<u32>::create(&name, 8)?;
-    /// q.put(9)?;
-    /// let mut out = [0; 4];
-    /// assert_eq!(q.get_slice(&mut out)?, 1);
-    /// # Ok(()) }
-    /// ```
-    pub fn get_slice(&self, out: &mut [T]) -> std::result::Result<usize, SliceError> {
-        self.popping(
-            None,
-            |may, left| self.shared.get_slice_until(may, out, left),
-            |e| Err(SliceError::Failed(e)),
-        )
-    }
-
-    /// As [`get_slice`](Self::get_slice), waiting at most `timeout` for an
-    /// item; [`Error::TimedOut`] if none came.
-    ///
-    /// ```
-    /// # extern crate shmipc_shm as shmipc;
-    /// # fn main() -> Result<(), shmipc::Error> {
-    /// # let name = format!("doc-get-slice-t-{}", std::process::id());
-    /// let q = shmipc::Queue::<u32>::create(&name, 8)?;
-    /// let mut out = [0; 4];
-    /// assert!(q.get_slice_timeout(&mut out, std::time::Duration::from_millis(5)).is_err());
-    /// # Ok(()) }
-    /// ```
-    pub fn get_slice_timeout(
-        &self,
-        out: &mut [T],
-        timeout: Duration,
-    ) -> std::result::Result<usize, SliceError> {
-        self.popping(
-            Some(timeout),
-            |may, left| self.shared.get_slice_until(may, out, left),
-            |e| Err(SliceError::Failed(e)),
-        )
     }
 
     /// Who holds the producer role of an SPSC queue, as (pid, tid); `None`
