@@ -10,12 +10,17 @@
 //! The header says what the record is and where it belongs:
 //!
 //! ```text
-//!  63                    34 33 32 31                              0
-//! +------------------------+--+--+---------------------------------+
-//! | start position / 8     |  |P |  payload length (bytes)         |
-//! | (low 30 bits)          |  |  |  (a pad: the bytes it fills)    |
-//! +------------------------+--+--+---------------------------------+
+//!  63                  35 34 33 32 31                              0
+//! +----------------------+--+--+--+---------------------------------+
+//! | start position / 8   |N |F |P |  payload length (bytes)         |
+//! | (low 29 bits)        |  |  |  |  (a pad: the bytes it fills)    |
+//! +----------------------+--+--+--+---------------------------------+
 //! ```
+//!
+//! `P` marks a pad; `F` and `N` mark the first and a next part of a
+//! message longer than one record can be, which the layers above stream
+//! through the ring in parts ([`RecordKind`]); a record with neither is a
+//! whole message.
 //!
 //! The producer writes the payload and the header, then publishes the
 //! record by storing its position (`tail`); the consumer reads the tail,
@@ -52,11 +57,14 @@ pub trait ByteStorage {
     /// `offset` is a multiple of 8 below the ring's length.
     unsafe fn header(&self, offset: usize) -> &AtomicU64;
 
-    /// Copies `src` into bytes `offset..offset + src.len()`.
+    /// Copies `src` into bytes `offset..offset + src.len()`. The bytes
+    /// after it up to the next multiple of 8 (the record's padding) may be
+    /// written too, so that an implementation can move whole words.
     ///
     /// # Safety
-    /// The range lies inside the ring's length, and the ring protocol gives
-    /// the caller those bytes alone.
+    /// `offset` is a multiple of 8; the range, rounded up to a multiple of
+    /// 8, lies inside the ring's length, and the ring protocol gives the
+    /// caller those bytes alone.
     unsafe fn write(&self, offset: usize, src: &[u8]);
 
     /// Copies bytes `offset..offset + dst.len()` into `dst`.
@@ -100,8 +108,53 @@ pub enum ByteRingError {
 
 const LEN_MASK: u64 = (1 << 32) - 1;
 const PAD: u64 = 1 << 32;
-const CHECK_SHIFT: u32 = 34;
-const CHECK_MASK: u64 = (1 << 30) - 1;
+const FIRST: u64 = 1 << 33;
+const NEXT: u64 = 1 << 34;
+const CHECK_SHIFT: u32 = 35;
+const CHECK_MASK: u64 = (1 << 29) - 1;
+
+/// What a record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A whole message.
+    Whole,
+    /// The first part of a message streamed in parts.
+    First,
+    /// A later part of a message streamed in parts.
+    Next,
+}
+
+impl RecordKind {
+    fn bits(self) -> u64 {
+        match self {
+            RecordKind::Whole => 0,
+            RecordKind::First => FIRST,
+            RecordKind::Next => NEXT,
+        }
+    }
+}
+
+/// Room reserved at the tail for a record of `len` bytes, not yet
+/// published (see [`BytePusher::reserve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reserved {
+    /// Where the payload starts in the storage: a multiple of 8.
+    pub offset: usize,
+    /// The payload's length.
+    pub len: usize,
+}
+
+/// A record at the consumer's position, validated (see
+/// [`BytePopper::peek`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// What it holds.
+    pub kind: RecordKind,
+    /// Where its payload starts in the storage: a multiple of 8.
+    pub offset: usize,
+    /// The payload's length.
+    pub len: usize,
+}
 /// Bytes of a record's header.
 pub const HEADER: usize = 8;
 
@@ -240,18 +293,35 @@ impl<S: ByteStorage> BytePusher<'_, S> {
     /// the consumer has passed it, so until then the push is refused, even
     /// on a ring with nothing else in it.
     pub fn push(&mut self, message: &[u8]) -> Result<(), ByteRingError> {
+        let room = self.reserve(message.len())?;
+        // SAFETY: `reserve` gave these bytes, before the buffer's end and
+        // past every published record, to this pusher alone: the consumer
+        // reads only up to the tail, which moves after this write.
+        unsafe { self.ring.storage.write(room.offset, message) };
+        self.commit(room, RecordKind::Whole);
+        Ok(())
+    }
+
+    /// The tail: where the next record goes.
+    pub fn position(&self) -> u64 {
+        self.tail
+    }
+
+    /// Reserves room at the tail for a record of `len` payload bytes, to be
+    /// written through the storage at [`Reserved::offset`] and published
+    /// with [`commit`](Self::commit); errors as for [`push`](Self::push).
+    /// A reservation never committed leaves no trace but a pad (which the
+    /// consumer skips): the next reservation is the same room.
+    pub fn reserve(&mut self, len: usize) -> Result<Reserved, ByteRingError> {
         let max = self.ring.max_message();
-        if message.len() > max {
-            return Err(ByteRingError::TooLarge {
-                len: message.len(),
-                max,
-            });
+        if len > max {
+            return Err(ByteRingError::TooLarge { len, max });
         }
-        let size = record_size(message.len()) as u64;
+        let size = record_size(len) as u64;
         let until_end = self.ring.len - (self.tail & self.ring.mask());
         if size > until_end {
             // Fill the rest of the buffer with a pad record, published on
-            // its own, and put the message at the start.
+            // its own, and put the record at the start.
             if !self.room(until_end)? {
                 return Err(ByteRingError::WouldBlock);
             }
@@ -264,19 +334,24 @@ impl<S: ByteStorage> BytePusher<'_, S> {
         if !self.room(size)? {
             return Err(ByteRingError::WouldBlock);
         }
-        let offset = (self.tail & self.ring.mask()) as usize;
-        // SAFETY: the record lies inside the buffer (it fits before the
-        // end, checked above), and the bytes from the tail up to the head
-        // plus the length are the producer's alone: the consumer reads only
-        // up to the tail, which moves after this write.
-        unsafe { self.ring.storage.write(offset + HEADER, message) };
+        Ok(Reserved {
+            offset: (self.tail & self.ring.mask()) as usize + HEADER,
+            len,
+        })
+    }
+
+    /// Publishes the record of `room`, the last reservation, as `kind`.
+    pub fn commit(&mut self, room: Reserved, kind: RecordKind) {
+        debug_assert_eq!(
+            room.offset,
+            (self.tail & self.ring.mask()) as usize + HEADER
+        );
         self.ring.header(self.tail).store(
-            check_bits(self.tail) | message.len() as u64,
+            check_bits(self.tail) | kind.bits() | room.len as u64,
             Ordering::Relaxed,
         );
-        self.tail = self.tail.wrapping_add(size);
+        self.tail = self.tail.wrapping_add(record_size(room.len) as u64);
         self.ring.indices.tail.store(self.tail, Ordering::Release);
-        Ok(())
     }
 }
 
@@ -289,16 +364,16 @@ pub struct BytePopper<'a, S> {
     tail_seen: u64,
 }
 
-/// A record at the consumer's position, validated.
-enum Record {
+/// A record at the consumer's position, validated: a pad, or one to read.
+enum Found {
     Pad(u64),
-    Message { len: usize },
+    Record(Record),
 }
 
 impl<S: ByteStorage> BytePopper<'_, S> {
     /// The record at the head, validated, skipping none; `None` if the
     /// ring is empty.
-    fn next(&mut self) -> Result<Option<Record>, ByteRingError> {
+    fn next(&mut self) -> Result<Option<Found>, ByteRingError> {
         if self.head == self.tail_seen {
             self.tail_seen = self.ring.indices.tail.load(Ordering::Acquire);
             if self.head == self.tail_seen {
@@ -309,22 +384,35 @@ impl<S: ByteStorage> BytePopper<'_, S> {
         let until_end = self.ring.len - (self.head & self.ring.mask());
         let header = self.ring.header(self.head).load(Ordering::Relaxed);
         let bad = || self.ring.corrupt(self.head, self.tail_seen, header);
-        if published > self.ring.len || header & !(PAD | LEN_MASK) != check_bits(self.head) {
+        let flags = header & (PAD | FIRST | NEXT);
+        if published > self.ring.len
+            || header & !(PAD | FIRST | NEXT | LEN_MASK) != check_bits(self.head)
+        {
             return Err(bad());
         }
         let len = header & LEN_MASK;
-        if header & PAD != 0 {
-            // A pad fills the buffer to its end, no more, no less.
-            if len != until_end || len > published {
-                return Err(bad());
+        let kind = match flags {
+            PAD => {
+                // A pad fills the buffer to its end, no more, no less.
+                if len != until_end || len > published {
+                    return Err(bad());
+                }
+                return Ok(Some(Found::Pad(len)));
             }
-            return Ok(Some(Record::Pad(len)));
-        }
+            0 => RecordKind::Whole,
+            FIRST => RecordKind::First,
+            NEXT => RecordKind::Next,
+            _ => return Err(bad()),
+        };
         let size = record_size(len as usize) as u64;
         if size > until_end || size > published {
             return Err(bad());
         }
-        Ok(Some(Record::Message { len: len as usize }))
+        Ok(Some(Found::Record(Record {
+            kind,
+            offset: (self.head & self.ring.mask()) as usize + HEADER,
+            len: len as usize,
+        })))
     }
 
     fn advance(&mut self, by: u64) {
@@ -332,35 +420,73 @@ impl<S: ByteStorage> BytePopper<'_, S> {
         self.ring.indices.head.store(self.head, Ordering::Release);
     }
 
-    /// The length of the next message, if there is one (pads are skipped).
-    pub fn peek_len(&mut self) -> Result<Option<usize>, ByteRingError> {
+    /// The head: where the next record is.
+    pub fn position(&self) -> u64 {
+        self.head
+    }
+
+    /// The next record, validated, if there is one (pads are skipped).
+    pub fn peek(&mut self) -> Result<Option<Record>, ByteRingError> {
         loop {
             match self.next()? {
                 None => return Ok(None),
-                Some(Record::Pad(len)) => self.advance(len),
-                Some(Record::Message { len }) => return Ok(Some(len)),
+                Some(Found::Pad(len)) => self.advance(len),
+                Some(Found::Record(record)) => return Ok(Some(record)),
             }
         }
     }
 
-    /// Copies the next message into the front of `out` and frees it;
-    /// returns its length. [`ByteRingError::BufferTooSmall`] (the message
+    /// The length of the next record, if there is one (pads are skipped).
+    pub fn peek_len(&mut self) -> Result<Option<usize>, ByteRingError> {
+        Ok(self.peek()?.map(|r| r.len))
+    }
+
+    /// Copies payload bytes `at..at + out.len()` of `record`, the one
+    /// [`peek`](Self::peek) gave last, into `out`.
+    ///
+    /// # Panics
+    /// If `at` is not a multiple of 8 or the range is not inside the
+    /// payload: the caller's mistake, not a peer's.
+    pub fn read(&self, record: &Record, at: usize, out: &mut [u8]) {
+        assert!(
+            at % 8 == 0
+                && at
+                    .checked_add(out.len())
+                    .is_some_and(|end| end <= record.len),
+            "bytes {at}..+{} outside a payload of {}",
+            out.len(),
+            record.len
+        );
+        // SAFETY: `peek` checked that the record lies before the end of
+        // the buffer and within the published bytes, which the producer
+        // does not write again until the head passes them; the range is
+        // inside it (asserted) and starts on a word.
+        unsafe { self.ring.storage.read(record.offset + at, out) };
+    }
+
+    /// Frees `record`, the one [`peek`](Self::peek) gave last.
+    pub fn consume(&mut self, record: &Record) {
+        debug_assert_eq!(
+            record.offset,
+            (self.head & self.ring.mask()) as usize + HEADER
+        );
+        self.advance(record_size(record.len) as u64);
+    }
+
+    /// Copies the next record into the front of `out` and frees it;
+    /// returns its length. [`ByteRingError::BufferTooSmall`] (the record
     /// stays) if `out` is shorter than it, [`ByteRingError::WouldBlock`] if
     /// there is none.
     pub fn pop_into(&mut self, out: &mut [u8]) -> Result<usize, ByteRingError> {
-        let Some(len) = self.peek_len()? else {
+        let Some(record) = self.peek()? else {
             return Err(ByteRingError::WouldBlock);
         };
-        let Some(out) = out.get_mut(..len) else {
-            return Err(ByteRingError::BufferTooSmall { needed: len });
+        let Some(out) = out.get_mut(..record.len) else {
+            return Err(ByteRingError::BufferTooSmall { needed: record.len });
         };
-        let offset = (self.head & self.ring.mask()) as usize;
-        // SAFETY: `next` checked that the record lies before the end of the
-        // buffer and within the published bytes, which the producer does
-        // not write again until the head passes them.
-        unsafe { self.ring.storage.read(offset + HEADER, out) };
-        self.advance(record_size(len) as u64);
-        Ok(len)
+        self.read(&record, 0, out);
+        self.consume(&record);
+        Ok(record.len)
     }
 }
 

@@ -136,6 +136,10 @@ pub enum Kind {
     Queue,
     /// A `SharedMemory` block of raw bytes.
     SharedMemory,
+    /// A `MessageQueue` or `SimpleQueue`: one ring of byte messages.
+    MessageQueue,
+    /// A `Pipe`: one ring of byte messages each way (or one, if simplex).
+    Pipe,
 }
 
 impl Kind {
@@ -155,6 +159,8 @@ impl Kind {
             Kind::Barrier => 11,
             Kind::Queue => 12,
             Kind::SharedMemory => 13,
+            Kind::MessageQueue => 14,
+            Kind::Pipe => 15,
         }
     }
 
@@ -174,6 +180,8 @@ impl Kind {
             11 => Kind::Barrier,
             12 => Kind::Queue,
             13 => Kind::SharedMemory,
+            14 => Kind::MessageQueue,
+            15 => Kind::Pipe,
             _ => return None,
         })
     }
@@ -194,6 +202,8 @@ impl Kind {
             Kind::Barrier => "Barrier",
             Kind::Queue => "Queue",
             Kind::SharedMemory => "SharedMemory",
+            Kind::MessageQueue => "MessageQueue",
+            Kind::Pipe => "Pipe",
         }
     }
 }

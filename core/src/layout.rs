@@ -85,6 +85,10 @@ pub enum LayoutError {
     },
     /// A ring capacity of zero.
     BadCapacity(u64),
+    /// A byte ring's size that is not a power of two in
+    /// [`MIN_RING_BYTES`]`..=`[`MAX_RING_BYTES`], or a channel count other
+    /// than 1 or 2.
+    BadRingBytes(u64),
     /// The segment would exceed [`MAX_TOTAL_SIZE`] or overflow.
     TooLarge {
         /// Number of elements asked for.
@@ -108,6 +112,10 @@ impl core::fmt::Display for LayoutError {
             LayoutError::BadCapacity(c) => {
                 write!(f, "expected a capacity of at least 1, found {c}")
             }
+            LayoutError::BadRingBytes(b) => write!(
+                f,
+                "expected a ring of a power of two bytes in {MIN_RING_BYTES}..={MAX_RING_BYTES}, found {b}"
+            ),
             LayoutError::TooLarge { len, size } => write!(
                 f,
                 "{len} elements of {size} bytes exceed the {MAX_TOTAL_SIZE}-byte segment limit"
@@ -387,6 +395,98 @@ impl QueueLayout {
     /// The SPSC ring's geometry (meaningful in SPSC mode).
     pub fn spsc_geometry(&self) -> Option<SpscGeometry> {
         SpscGeometry::new(self.capacity, self.per_group)
+    }
+}
+
+/// Bytes of a message channel's control block: a 128-byte block of what
+/// every send and receive reads (the closed flags, the eventcounts) and one
+/// of what changes hands now and then (the two ends' role records).
+pub const CHANNEL_CONTROL_SIZE: usize = 256;
+/// The smallest byte ring a message channel has: a multiple of 128, so that
+/// the next channel's control block is aligned as its positions need.
+pub const MIN_RING_BYTES: u64 = 128;
+/// The largest byte ring a message channel has: record headers carry
+/// lengths and positions in 32 and 30 bits (see `byte_ring`).
+pub const MAX_RING_BYTES: u64 = 1 << 31;
+
+/// Where one channel of a message segment lives: its control block, its
+/// ring positions, its buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelLayout {
+    /// The control block ([`CHANNEL_CONTROL_SIZE`] bytes).
+    pub control_offset: usize,
+    /// The byte ring's positions ([`RING_INDICES_SIZE`] bytes).
+    pub positions_offset: usize,
+    /// The byte ring's buffer.
+    pub buffer_offset: usize,
+}
+
+/// Offsets of the parts of a message segment (a `MessageQueue`: one
+/// channel; a `Pipe`: one channel each way, or one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageLayout {
+    /// Bytes of each channel's ring: a power of two in
+    /// [`MIN_RING_BYTES`]`..=`[`MAX_RING_BYTES`].
+    pub ring_bytes: u64,
+    /// The channels, in order; the second is meaningful only when
+    /// `channels` is 2.
+    pub channel: [ChannelLayout; 2],
+    /// How many channels: 1 or 2.
+    pub channels: usize,
+    /// Bytes the whole segment spans.
+    pub total_size: usize,
+}
+
+impl MessageLayout {
+    /// The layout of `channels` (1 or 2) channels of `ring_bytes` each.
+    /// The ring size is exact: [`MessageLayout::ring_bytes_for`] rounds a
+    /// request to one.
+    ///
+    /// ```
+    /// use shmipc_core::layout::MessageLayout;
+    /// let l = MessageLayout::new(4096, 2).unwrap();
+    /// assert_eq!(l.channel[1].control_offset, l.channel[0].buffer_offset + 4096);
+    /// assert!(MessageLayout::new(1000, 1).is_err()); // not a power of two
+    /// assert!(MessageLayout::new(4096, 3).is_err());
+    /// ```
+    pub fn new(ring_bytes: u64, channels: usize) -> Result<MessageLayout, LayoutError> {
+        if !ring_bytes.is_power_of_two()
+            || !(MIN_RING_BYTES..=MAX_RING_BYTES).contains(&ring_bytes)
+            || !(1..=2).contains(&channels)
+        {
+            return Err(LayoutError::BadRingBytes(ring_bytes));
+        }
+        let per_channel = CHANNEL_CONTROL_SIZE + RING_INDICES_SIZE + ring_bytes as usize;
+        let at = |i: usize| {
+            let control_offset = PAYLOAD_OFFSET + i * per_channel;
+            ChannelLayout {
+                control_offset,
+                positions_offset: control_offset + CHANNEL_CONTROL_SIZE,
+                buffer_offset: control_offset + CHANNEL_CONTROL_SIZE + RING_INDICES_SIZE,
+            }
+        };
+        Ok(MessageLayout {
+            ring_bytes,
+            channel: [at(0), at(1)],
+            channels,
+            total_size: PAYLOAD_OFFSET + channels * per_channel,
+        })
+    }
+
+    /// The ring size a request for `bytes` gets: the next power of two, at
+    /// least [`MIN_RING_BYTES`]; `None` above [`MAX_RING_BYTES`].
+    ///
+    /// ```
+    /// use shmipc_core::layout::MessageLayout;
+    /// assert_eq!(MessageLayout::ring_bytes_for(1000), Some(1024));
+    /// assert_eq!(MessageLayout::ring_bytes_for(1), Some(128));
+    /// assert_eq!(MessageLayout::ring_bytes_for(1 << 40), None);
+    /// ```
+    pub fn ring_bytes_for(bytes: u64) -> Option<u64> {
+        bytes
+            .max(MIN_RING_BYTES)
+            .checked_next_power_of_two()
+            .filter(|&b| b <= MAX_RING_BYTES)
     }
 }
 

@@ -129,7 +129,8 @@ fn garbage_headers_and_positions_are_refused_not_followed() {
             good | 1 << 20,
             good ^ 1 << 40,
             good | PAD,
-            good | 1 << 33,
+            good | FIRST | NEXT,
+            good | PAD | NEXT,
             u64::MAX,
         ] {
             header.store(bad, Ordering::Relaxed);
@@ -151,5 +152,46 @@ fn garbage_headers_and_positions_are_refused_not_followed() {
             tx.push(&[1; 64 - 8 - 8]),
             Err(ByteRingError::Corrupt { .. })
         ));
+    });
+}
+
+#[test]
+fn a_reservation_is_published_only_by_its_commit() {
+    with_ring(|tx, rx, _| {
+        let room = tx.reserve(20).unwrap();
+        assert_eq!(room.offset % 8, 0);
+        // SAFETY: the reserved bytes, this pusher's alone.
+        unsafe { tx.ring.storage.write(room.offset, &[5; 20]) };
+        assert_eq!(rx.peek(), Ok(None));
+        // Dropped: the next reservation is the same room.
+        assert_eq!(tx.reserve(8), Ok(Reserved { len: 8, ..room }));
+        // SAFETY: as above.
+        unsafe { tx.ring.storage.write(room.offset, &[6; 8]) };
+        tx.commit(Reserved { len: 8, ..room }, RecordKind::Whole);
+        let mut out = [0u8; 8];
+        assert_eq!(rx.pop_into(&mut out), Ok(8));
+        assert_eq!(out, [6; 8]);
+    });
+}
+
+#[test]
+fn parts_keep_their_kind_and_are_read_in_pieces() {
+    with_ring(|tx, rx, _| {
+        for (kind, fill) in [(RecordKind::First, 1), (RecordKind::Next, 2)] {
+            let room = tx.reserve(16).unwrap();
+            // SAFETY: the reserved bytes, this pusher's alone.
+            unsafe { tx.ring.storage.write(room.offset, &[fill; 16]) };
+            tx.commit(room, kind);
+        }
+        let first = rx.peek().unwrap().unwrap();
+        assert_eq!((first.kind, first.len), (RecordKind::First, 16));
+        let mut half = [0u8; 8];
+        rx.read(&first, 8, &mut half);
+        assert_eq!(half, [1; 8]);
+        rx.consume(&first);
+        let next = rx.peek().unwrap().unwrap();
+        assert_eq!(next.kind, RecordKind::Next);
+        rx.consume(&next);
+        assert_eq!(rx.peek(), Ok(None));
     });
 }
