@@ -229,6 +229,42 @@ pub enum Error {
         /// How many waiters it holds at once.
         limit: u32,
     },
+    /// A message longer than the queue or pipe can carry, or longer than
+    /// the receiver's limit; nothing was sent, or the message stays for the
+    /// next receive.
+    MessageTooLarge {
+        /// The queue's or pipe's name.
+        name: String,
+        /// The message's length.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
+    /// A receive buffer shorter than the next message, which stays for the
+    /// next receive.
+    BufferTooSmall {
+        /// The queue's or pipe's name.
+        name: String,
+        /// The message's length.
+        needed: usize,
+        /// The buffer's length.
+        len: usize,
+    },
+    /// A value could not be encoded, or a message could not be decoded as
+    /// the type asked for (the message is consumed; the queue goes on).
+    Codec {
+        /// The queue's or pipe's name.
+        name: String,
+        /// The type being encoded or decoded.
+        type_name: &'static str,
+        /// What the codec said.
+        detail: String,
+    },
+    /// The other end of a pipe is closed, or its process died.
+    Disconnected {
+        /// The pipe's name.
+        name: String,
+    },
     /// An index past the end of an array.
     IndexOutOfBounds {
         /// The object's name.
@@ -286,6 +322,10 @@ impl Error {
             | Error::LockKindMismatch { name, .. }
             | Error::WrongLock { name, .. }
             | Error::Closed { name }
+            | Error::MessageTooLarge { name, .. }
+            | Error::BufferTooSmall { name, .. }
+            | Error::Codec { name, .. }
+            | Error::Disconnected { name }
             | Error::RoleTaken { name, .. }
             | Error::Os { name, .. } => Some(name),
             Error::InvalidArgument { .. } => None,
@@ -421,7 +461,21 @@ impl fmt::Display for Error {
                 f,
                 "releasing {adding} permit(s) of bounded semaphore '{name}' would pass its bound {bound} (value {value})"
             ),
-            Error::Closed { name } => write!(f, "queue '{name}' is closed"),
+            Error::Closed { name } => write!(f, "'{name}' is closed"),
+            Error::MessageTooLarge { name, len, max } => write!(
+                f,
+                "a message of {len} bytes is longer than the {max} bytes '{name}' allows"
+            ),
+            Error::BufferTooSmall { name, needed, len } => write!(
+                f,
+                "the next message of '{name}' needs {needed} bytes, the buffer has {len}; it stays for the next receive"
+            ),
+            Error::Codec { name, type_name, detail } => {
+                write!(f, "'{name}': cannot encode or decode a {type_name}: {detail}")
+            }
+            Error::Disconnected { name } => {
+                write!(f, "the other end of pipe '{name}' is closed or its process died")
+            }
             Error::RoleTaken { name, role, pid, tid } => write!(
                 f,
                 "single-producer single-consumer queue '{name}' already has a {role} (taken by thread {tid} of pid {pid}); use an MPMC queue for more"
@@ -522,6 +576,21 @@ pub enum Corruption {
         /// The stamps the protocol can leave: the item's, the previous lap's.
         expected: [u64; 2],
     },
+    /// A message ring's positions, or the record header at the reader's
+    /// position, are ones no run of the protocol leaves: a length past the
+    /// bytes published or the buffer's end, a header written for another
+    /// position.
+    MessageRecord {
+        /// The reader's position.
+        head: u64,
+        /// The writer's position as found.
+        tail: u64,
+        /// The header word found at the reader's position (0 if the
+        /// positions alone are impossible).
+        header: u64,
+        /// The ring's size in bytes.
+        ring_bytes: u64,
+    },
 }
 
 impl fmt::Display for Corruption {
@@ -561,6 +630,10 @@ impl fmt::Display for Corruption {
             } => write!(
                 f,
                 "the slot of position {position} has stamp {stamp}; expected {item} (its item) or {previous_lap} (the previous lap's)"
+            ),
+            Corruption::MessageRecord { head, tail, header, ring_bytes } => write!(
+                f,
+                "expected a record inside the {ring_bytes}-byte ring between positions {head} and {tail}, found header {header:#018x} at {head}"
             ),
         }
     }

@@ -22,6 +22,7 @@
 //! | Value, Array, RawValue, RawArray | [`value`], [`array`](mod@array), [`raw_value`], [`raw_array`] |
 //! | the guard of cells behind an RLock | [`shared_guard`] |
 //! | SharedMemory, a named block of bytes | [`shared_memory`] |
+//! | messages of any length and type: MessageQueue, SimpleQueue, pipe and Connection | [`message`] |
 #![warn(missing_docs)]
 
 pub mod array;
@@ -37,6 +38,7 @@ pub mod fuzzing;
 mod identity;
 pub mod leftover;
 pub mod lock;
+pub mod message;
 mod object;
 pub mod options;
 mod owner_died;
@@ -60,6 +62,9 @@ pub use error::{BrokenReason, Corruption, Error, Result};
 pub use event::Event;
 pub use leftover::{leftovers, Leftover};
 pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
+#[cfg(feature = "serde")]
+pub use message::SimpleQueue;
+pub use message::{pipe, Connection, MessageQueue, ReadLoan, RecvError, SendError, WriteLoan};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
 pub use queue::{

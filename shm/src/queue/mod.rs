@@ -23,11 +23,11 @@ mod batch;
 mod endpoint;
 mod error;
 mod joinable;
-mod role;
+pub(crate) mod role;
 mod shared;
 mod slots;
 mod tasks;
-mod wait;
+pub(crate) mod wait;
 
 use std::fmt;
 use std::time::{Duration, Instant};

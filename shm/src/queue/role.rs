@@ -20,7 +20,7 @@ use crate::identity;
 
 /// One role's record in the control block. All-zero bytes are a free role.
 #[repr(C)]
-pub(super) struct Claim {
+pub(crate) struct Claim {
     /// The holder, [`identity::pack`]ed from [`identity::current_in_process`]
     /// (one word, so it is read whole); 0 when free. Taken by
     /// compare-exchange.
@@ -51,7 +51,7 @@ impl Role {
 
 /// How a claim went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Taken {
+pub(crate) enum Taken {
     /// The role was free.
     Free,
     /// The role's holder had died; it is ours now.
@@ -68,7 +68,7 @@ impl Claim {
     /// Takes the role for `me` (a packed [`identity::current_in_process`])
     /// if it is free or its holder's process is dead; otherwise says who
     /// holds it.
-    pub(super) fn try_take(&self, me: u64) -> Result<Taken, Owner> {
+    pub(crate) fn try_take(&self, me: u64) -> Result<Taken, Owner> {
         let mut seen = self.holder.load(Ordering::SeqCst);
         loop {
             let taken = match seen {
@@ -98,7 +98,7 @@ impl Claim {
     /// release wakes it, but no longer than a poll interval that grows
     /// from [`LIVENESS_POLL_MIN`] to [`LIVENESS_POLL_MAX`], and then asks
     /// whether the holder is still alive.
-    pub(super) fn take(&self, me: u64, deadline: Option<Instant>) -> Result<Taken, Owner> {
+    pub(crate) fn take(&self, me: u64, deadline: Option<Instant>) -> Result<Taken, Owner> {
         let last = match self.try_take(me) {
             Ok(taken) => return Ok(taken),
             Err(owner) => owner,
@@ -142,7 +142,7 @@ impl Claim {
     }
 
     /// Gives the role up, if `me` holds it; wakes sleeping claimants.
-    pub(super) fn release(&self, me: u64) {
+    pub(crate) fn release(&self, me: u64) {
         if self
             .holder
             .compare_exchange(me, 0, Ordering::SeqCst, Ordering::SeqCst)
@@ -155,7 +155,7 @@ impl Claim {
     }
 
     /// The holder, if any (a snapshot).
-    pub(super) fn holder(&self) -> Option<Owner> {
+    pub(crate) fn holder(&self) -> Option<Owner> {
         match self.holder.load(Ordering::SeqCst) {
             0 => None,
             packed => Some(identity::unpack(packed)),
@@ -165,6 +165,6 @@ impl Claim {
 
 /// This thread's record for a role it takes: its tid, its process's pid and
 /// start time.
-pub(super) fn me() -> u64 {
+pub(crate) fn me() -> u64 {
     identity::pack(&identity::current_in_process())
 }

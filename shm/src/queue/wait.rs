@@ -33,7 +33,7 @@ pub enum WaitStrategy {
 
 /// How eagerly a waiter polls before it parks.
 #[derive(Clone, Copy)]
-pub(super) enum Patience {
+pub(crate) enum Patience {
     /// A consumer waiting for an item: its latency is the queue's latency, so
     /// poll after every pause at first.
     Eager,
@@ -54,7 +54,7 @@ pub(super) enum Patience {
 /// claim whose producer may die): while `liveness` says so (asked before
 /// each sleep), the waiter also wakes now and then (the liveness poll's
 /// back-off) to ask `invalid`.
-pub(super) fn wait_for<R>(
+pub(crate) fn wait_for<R>(
     strategy: WaitStrategy,
     ec: &EventCount,
     timeout: Option<Duration>,

@@ -1,0 +1,113 @@
+//! Messages of any length and type, through shared memory:
+//! [`MessageQueue`] (Python's `Queue` of any picklable object),
+//! [`SimpleQueue`], and [`pipe`]'s two [`Connection`] ends.
+//!
+//! | concept | file |
+//! |---|---|
+//! | one direction of messages: a byte ring, its roles, send and receive | `channel` |
+//! | the ring's bytes in a segment, copied word by word | `storage` |
+//! | the errors of a send and of a receive | `error` |
+//! | zero-copy: WriteLoan, ReadLoan | `loan` |
+//! | serde values as messages (postcard) | `codec` |
+//! | MessageQueue | `queue` |
+//! | SimpleQueue | `simple` |
+//! | pipe and Connection | `pipe` |
+//!
+//! Every message type is built on `shmipc-core`'s byte ring: records of a
+//! length header and the bytes, which never wrap (a pad fills the end of
+//! the buffer). A message longer than a quarter of the ring is streamed
+//! through it in parts, so any length goes through any ring.
+
+mod channel;
+#[cfg(feature = "serde")]
+mod codec;
+mod error;
+mod loan;
+mod pipe;
+mod queue;
+#[cfg(feature = "serde")]
+mod simple;
+mod storage;
+
+use std::sync::Arc;
+
+use shmipc_core::fingerprint::Fingerprint;
+use shmipc_core::header::Kind;
+use shmipc_core::layout::MessageLayout;
+
+pub use error::{RecvError, SendError};
+pub use loan::{ReadLoan, WriteLoan};
+pub use pipe::{pipe, Connection};
+pub use queue::MessageQueue;
+#[cfg(feature = "serde")]
+pub use simple::SimpleQueue;
+
+use crate::error::{Corruption, Error, Result};
+use crate::options::Options;
+use crate::segment::{check_layout, Segment, Spec};
+
+/// What a message segment's header records as its payload type.
+const PAYLOAD_TYPE: &str = "bytes";
+
+fn payload_fingerprint() -> Fingerprint {
+    Fingerprint::of::<u8>()
+}
+
+/// Creates a message segment of `kind` with `channels` rings of at least
+/// `bytes` bytes each. All-zero bytes are empty, open channels, so there
+/// is nothing to initialise.
+fn create_segment(
+    name: &str,
+    kind: Kind,
+    bytes: usize,
+    channels: usize,
+    flags: u16,
+    opts: &Options,
+) -> Result<(Arc<Segment>, MessageLayout)> {
+    let ring_bytes = MessageLayout::ring_bytes_for(bytes as u64).ok_or_else(|| {
+        Error::invalid(format!(
+            "{kind} '{name}': expected a ring of at most {} bytes, found {bytes}",
+            shmipc_core::layout::MAX_RING_BYTES
+        ))
+    })?;
+    let layout =
+        MessageLayout::new(ring_bytes, channels).map_err(|e| Error::invalid(e.to_string()))?;
+    let spec = Spec {
+        kind,
+        flags,
+        fingerprint: payload_fingerprint(),
+        type_name: PAYLOAD_TYPE,
+        param: ring_bytes,
+        total_size: layout.total_size,
+    };
+    let segment = Segment::create(name, &spec, opts, |_| {})?;
+    Ok((Arc::new(segment), layout))
+}
+
+/// Opens a message segment of `kind`; `channels` says, from its flags, how
+/// many channels it has, or that the flags are impossible.
+fn open_segment(
+    name: &str,
+    kind: Kind,
+    opts: &Options,
+    channels: impl FnOnce(u16) -> Option<usize>,
+) -> Result<(Arc<Segment>, MessageLayout)> {
+    let segment = Segment::open(name, kind, payload_fingerprint(), PAYLOAD_TYPE, opts)?;
+    let header = *segment.header();
+    let count = channels(header.flags).ok_or_else(|| {
+        Error::corrupt(
+            name,
+            Corruption::Flags {
+                kind,
+                found: header.flags,
+            },
+        )
+    })?;
+    let layout = check_layout(
+        &segment,
+        kind,
+        MessageLayout::new(header.param, count),
+        |l| l.total_size,
+    )?;
+    Ok((Arc::new(segment), layout))
+}
