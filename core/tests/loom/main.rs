@@ -11,7 +11,9 @@ use loom::sync::atomic::AtomicBool;
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
-use shmipc_core::byte_ring::{ByteRing, ByteRingError, ByteStorage};
+use shmipc_core::byte_ring::{
+    BytePopper, BytePusher, ByteRing, ByteRingError, ByteStorage, Record, RecordKind,
+};
 use shmipc_core::eventcount::EventCount;
 use shmipc_core::mpmc::{ClaimerId, Mpmc, MpmcIndices, SequencedSlots};
 use shmipc_core::park::{Liveness, Owner, Park, Parked, Unpark};

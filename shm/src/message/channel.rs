@@ -108,6 +108,11 @@ pub(super) enum Received {
 /// channel full or empty.
 const TRY_ROLE_GRACE: Duration = Duration::from_micros(200);
 
+/// How long a receive with a timeout waits, past its deadline, for the
+/// next part of a message it has begun: parts come as fast as the receiver
+/// frees room, so a pause this long means the sender stopped.
+const STREAM_STALL: Duration = Duration::from_secs(1);
+
 /// A `try_` miss count between two looks at the peer's liveness (a
 /// syscall), as the item queues' checks for an impossible ring.
 const CHECK_EVERY: u32 = 64;
@@ -566,9 +571,11 @@ impl Channel {
 
     /// Receives the next message into `sink`, waiting up to `timeout`
     /// (forever if `None`; not at all if zero) for it to begin. A message
-    /// streamed in parts, once begun, is received whole: the timeout does
-    /// not cut it, only its sender's death, close or abandonment does (then
-    /// its parts are dropped, and the receive goes on to the next message).
+    /// streamed in parts, once begun, is received whole while its parts
+    /// keep coming, past the timeout if need be. Its sender's death, close
+    /// or abandonment drops its parts, and the receive goes on to the next
+    /// message; with a timeout, so does a pause of [`STREAM_STALL`] past
+    /// the deadline, and then the receive times out.
     fn recv(
         &self,
         sink: &mut Sink<'_>,
@@ -623,7 +630,13 @@ impl Channel {
         let mut assembly: Option<Assembly> = None;
         loop {
             let left = match (&assembly, deadline) {
-                (Some(_), _) => None,
+                // A stream begun waits past the deadline while its parts
+                // keep coming, and gives up only when they stop.
+                (Some(_), Some(d)) => Some(
+                    d.saturating_duration_since(Instant::now())
+                        .max(STREAM_STALL),
+                ),
+                (Some(_), None) => None,
                 (None, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
                 (None, None) => None,
             };
@@ -643,14 +656,16 @@ impl Channel {
                     if !role.take() {
                         return None;
                     }
-                    let was_streaming = assembly.is_some();
+                    let before = assembly.as_ref().map(|a| a.got);
                     let answer = self.recv_step(sink, &mut assembly);
-                    streaming.set(assembly.is_some());
-                    role.keep = assembly.is_some();
+                    let after = assembly.as_ref().map(|a| a.got);
+                    streaming.set(after.is_some());
+                    role.keep = after.is_some();
                     if answer.is_none() {
                         role.release_between_attempts();
-                        if was_streaming && assembly.is_none() {
-                            // Abandoned: wait again, under the deadline.
+                        if before != after {
+                            // Parts came, or the stream was abandoned: wait
+                            // again, under a fresh look at the deadline.
                             return Some(Step::Again);
                         }
                     }
@@ -676,8 +691,16 @@ impl Channel {
                 }
                 Some(Step::Done(Err(e))) => return Err(e),
                 Some(Step::Again) => continue,
-                // A stream begun: wait on for its parts, however long.
-                None if assembly.is_some() => continue,
+                // A stream whose parts stopped coming for `STREAM_STALL`
+                // past the deadline: its sender is stopped, or a peer wrote
+                // garbage. Its parts so far are dropped.
+                None if assembly.is_some() => {
+                    self.control().abandoned.fetch_add(1, Ordering::Relaxed);
+                    return Err(RecvError::TimedOut {
+                        name: self.name.clone(),
+                        after: timeout.unwrap_or_default(),
+                    });
+                }
                 // A `try_` that found the sender dead: one more look.
                 None if left == Some(Duration::ZERO) && self.ended(Side::Sender) => {
                     if let Some(answer) = self.recv_step(sink, &mut assembly) {

@@ -322,7 +322,10 @@ impl MessageQueue {
 
     /// Takes the next message, waiting at most `timeout` for one to begin:
     /// [`RecvError::TimedOut`] after it. A message streamed in parts, once
-    /// begun, is taken whole.
+    /// begun, is taken whole while its parts keep coming; if they stop for a
+    /// second past the timeout (its producer was stopped), its parts are
+    /// dropped, counted in [`abandoned_messages`](Self::abandoned_messages),
+    /// and the get times out.
     ///
     /// ```
     /// # extern crate shmipc_shm as shmipc;
