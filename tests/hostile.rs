@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::{name, role, spawn, Cleanup};
 use shmipc::{
-    Array, Barrier, BoundedSemaphore, Condition, Event, JoinableQueue, Lock, Queue, RLock,
-    RawArray, RawValue, Semaphore, SharedMemory, Value,
+    Array, Barrier, BoundedSemaphore, Condition, Event, JoinableQueue, Lock, MessageQueue, Queue,
+    RLock, RawArray, RawValue, Semaphore, SharedMemory, Value,
 };
 
 /// The timeout every timed call gets.
@@ -21,7 +21,7 @@ const SLACK: Duration = Duration::from_secs(3);
 /// How long each kind is exercised under fire.
 const UNDER_FIRE: Duration = Duration::from_millis(400);
 
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 17] = [
     "lock",
     "rlock",
     "semaphore",
@@ -37,6 +37,8 @@ const KINDS: [&str; 15] = [
     "raw-value",
     "raw-array",
     "shared-memory",
+    "message-queue",
+    "pipe",
 ];
 
 fn segment_path(label: &str) -> String {
@@ -262,6 +264,34 @@ fn exercise(kind: &str) -> u64 {
                 let mut out = [0u8; 8];
                 x.read(56, &mut out).unwrap();
                 assert!(x.read(60, &mut out).is_err());
+            });
+            drop(peer);
+            calls
+        }
+        "message-queue" => {
+            let x = MessageQueue::create(&n, 1024).unwrap();
+            let peer = scribbler(kind);
+            let calls = under_fire(kind, || {
+                let _ = x.put_bytes_timeout(b"mine", TICK);
+                let _ = x.put_bytes_timeout(&[3; 600], TICK);
+                let _ = x.get_bytes_timeout(TICK);
+                let _ = x.try_get_bytes();
+                if let Ok(loan) = x.get_loan_timeout(TICK) {
+                    let _ = loan.to_vec();
+                }
+            });
+            drop(peer);
+            calls
+        }
+        "pipe" => {
+            let (a, b) = shmipc::pipe(&n, true).unwrap();
+            let peer = scribbler(kind);
+            let calls = under_fire(kind, || {
+                let _ = a.send_bytes_timeout(b"mine", TICK);
+                let _ = b.recv_bytes_timeout(TICK);
+                let _ = b.send_bytes_timeout(&[5; 40_000], TICK);
+                let _ = a.recv_bytes_timeout(TICK);
+                let _ = a.poll(Some(TICK));
             });
             drop(peer);
             calls

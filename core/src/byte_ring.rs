@@ -317,6 +317,11 @@ impl<S: ByteStorage> BytePusher<'_, S> {
         if len > max {
             return Err(ByteRingError::TooLarge { len, max });
         }
+        // Every position the protocol writes is a multiple of 8; another
+        // would put headers and payloads off their words.
+        if self.tail % 8 != 0 {
+            return Err(self.ring.corrupt(self.head_seen, self.tail, 0));
+        }
         let size = record_size(len) as u64;
         let until_end = self.ring.len - (self.tail & self.ring.mask());
         if size > until_end {
@@ -381,6 +386,9 @@ impl<S: ByteStorage> BytePopper<'_, S> {
             }
         }
         let published = self.tail_seen.wrapping_sub(self.head);
+        if (self.head | self.tail_seen) % 8 != 0 {
+            return Err(self.ring.corrupt(self.head, self.tail_seen, 0));
+        }
         let until_end = self.ring.len - (self.head & self.ring.mask());
         let header = self.ring.header(self.head).load(Ordering::Relaxed);
         let bad = || self.ring.corrupt(self.head, self.tail_seen, header);

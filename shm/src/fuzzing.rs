@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{
-    Array, Barrier, BoundedSemaphore, Condition, Event, JoinableQueue, Lock, Queue, RLock,
-    RawArray, RawValue, Semaphore, SharedMemory, Value,
+    Array, Barrier, BoundedSemaphore, Condition, Connection, Event, JoinableQueue, Lock,
+    MessageQueue, Queue, RLock, RawArray, RawValue, Semaphore, SharedMemory, Value,
 };
 
 /// The object kinds [`open_bytes`] opens, by the index its first byte picks.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 17] = [
     "lock",
     "rlock",
     "semaphore",
@@ -31,6 +31,8 @@ pub const KINDS: [&str; 15] = [
     "raw-value",
     "raw-array",
     "shared-memory",
+    "message-queue",
+    "pipe",
 ];
 
 /// The largest file the target makes: past every fixed layout, and small
@@ -115,6 +117,8 @@ fn create(kind: &str, name: &str) -> Box<dyn std::any::Any> {
         "raw-value" => RawValue::create(name, 7u64).map(boxed),
         "raw-array" => RawArray::<u32>::create(name, 4).map(boxed),
         "shared-memory" => SharedMemory::create(name, 64).map(boxed),
+        "message-queue" => MessageQueue::create(name, 256).map(boxed),
+        "pipe" => Connection::create_with(name, true, 256, &crate::Options::new()).map(boxed),
         other => panic!("unknown kind {other}"),
     };
     made.unwrap_or_else(|e| panic!("creating a {kind} seed: {e}"))
@@ -356,6 +360,41 @@ fn exercise(kind: &str, name: &str) -> bool {
                     let mut out = [0u8; 8];
                     let _ = x.read(x.size().saturating_sub(8), &mut out);
                     let _ = x.to_vec();
+                });
+            }
+        }
+        "message-queue" => {
+            if let Ok(x) = MessageQueue::open(name) {
+                opened = true;
+                bounded(kind, || {
+                    let _ = x.put_bytes_timeout(b"fuzz", TICK);
+                    // Longer than a quarter of the ring: streamed in parts.
+                    let _ = x.put_bytes_timeout(&[7; 300], TICK);
+                });
+                bounded(kind, || {
+                    let _ = x.get_bytes_timeout(TICK);
+                    let mut out = [0u8; 64];
+                    let _ = x.get_bytes_into_timeout(&mut out, TICK);
+                    let _ = x.try_get_bytes();
+                });
+                bounded(kind, || {
+                    if let Ok(mut loan) = x.reserve_timeout(16, TICK) {
+                        let _ = loan.write(3, b"in place");
+                        loan.publish();
+                    }
+                    if let Ok(loan) = x.get_loan_timeout(TICK) {
+                        let _ = loan.to_vec();
+                    }
+                });
+            }
+        }
+        "pipe" => {
+            if let Ok(x) = Connection::open(name) {
+                opened = true;
+                bounded(kind, || {
+                    let _ = x.send_bytes_timeout(b"fuzz", TICK);
+                    let _ = x.recv_bytes_timeout(TICK);
+                    let _ = x.poll(Some(Duration::ZERO));
                 });
             }
         }

@@ -147,6 +147,20 @@ fn garbage_headers_and_positions_are_refused_not_followed() {
             rx.pop_into(&mut out),
             Err(ByteRingError::Corrupt { .. })
         ));
+        // Positions off their words, as fresh endpoints read them.
+        indices.tail.store(8 + 3, Ordering::Relaxed);
+        indices.head.store(8, Ordering::Relaxed);
+        // SAFETY: the test's ring; these endpoints replace `tx` and `rx`
+        // for the two calls below.
+        let (mut tx2, mut rx2) = unsafe { (tx.ring.pusher(), tx.ring.popper()) };
+        assert!(matches!(
+            rx2.pop_into(&mut out),
+            Err(ByteRingError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            tx2.push(&[1; 8]),
+            Err(ByteRingError::Corrupt { .. })
+        ));
         indices.head.store(1 << 41, Ordering::Relaxed);
         assert!(matches!(
             tx.push(&[1; 64 - 8 - 8]),

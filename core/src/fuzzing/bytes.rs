@@ -7,7 +7,7 @@
 //! contract allows, never an access outside the ring (the storage here
 //! panics on one) nor a call that does not return.
 
-use crate::byte_ring::{record_size, ByteRing, ByteRingError, ByteStorage};
+use crate::byte_ring::{record_size, ByteRing, ByteRingError, ByteStorage, RecordKind};
 use crate::primitives::{AtomicU64, Ordering};
 use crate::ring::RingPositions;
 
@@ -43,6 +43,7 @@ impl ByteStorage for FuzzBytes {
     }
     unsafe fn write(&self, offset: usize, src: &[u8]) {
         self.check(offset, src.len());
+        assert!(offset % 8 == 0, "a payload written from {offset}");
         for (i, b) in src.iter().enumerate() {
             let (word, shift) = self.byte(offset + i);
             let old = word.load(Ordering::Relaxed);
@@ -54,6 +55,7 @@ impl ByteStorage for FuzzBytes {
     }
     unsafe fn read(&self, offset: usize, dst: &mut [u8]) {
         self.check(offset, dst.len());
+        assert!(offset % 8 == 0, "a payload read from {offset}");
         for (i, b) in dst.iter_mut().enumerate() {
             let (word, shift) = self.byte(offset + i);
             *b = (word.load(Ordering::Relaxed) >> shift) as u8;
@@ -61,21 +63,21 @@ impl ByteStorage for FuzzBytes {
     }
 }
 
-/// The messages in flight: (length, fill byte), oldest first.
+/// The records in flight: (length, fill byte, kind), oldest first.
 struct Messages {
-    items: [(usize, u8); MAX_MESSAGES],
+    items: [(usize, u8, RecordKind); MAX_MESSAGES],
     head: usize,
     len: usize,
 }
 
 impl Messages {
-    fn push(&mut self, m: (usize, u8)) {
+    fn push(&mut self, m: (usize, u8, RecordKind)) {
         assert!(self.len < MAX_MESSAGES, "more messages than records fit");
         self.items[(self.head + self.len) % MAX_MESSAGES] = m;
         self.len += 1;
     }
 
-    fn pop(&mut self) -> Option<(usize, u8)> {
+    fn pop(&mut self) -> Option<(usize, u8, RecordKind)> {
         (self.len > 0).then(|| {
             let m = self.items[self.head];
             self.head = (self.head + 1) % MAX_MESSAGES;
@@ -84,7 +86,7 @@ impl Messages {
         })
     }
 
-    fn front(&self) -> Option<(usize, u8)> {
+    fn front(&self) -> Option<(usize, u8, RecordKind)> {
         (self.len > 0).then(|| self.items[self.head])
     }
 }
@@ -105,7 +107,7 @@ pub fn byte_ring_ops(data: &[u8]) {
         (ring, ring.pusher(), ring.popper())
     };
     let mut model = Messages {
-        items: [(0, 0); MAX_MESSAGES],
+        items: [(0, 0, RecordKind::Whole); MAX_MESSAGES],
         head: 0,
         len: 0,
     };
@@ -115,14 +117,14 @@ pub fn byte_ring_ops(data: &[u8]) {
     let ops = data.get(1..).unwrap_or_default().chunks_exact(3);
     for op in ops {
         let (what, arg, value) = (op[0], op[1], op[2]);
-        match what % 6 {
+        match what % 8 {
             0 | 1 => {
                 let size = arg as usize % (len + 8);
                 message[..size].fill(value);
                 let pushed = tx.push(&message[..size]);
                 if !scribbled {
                     match pushed {
-                        Ok(()) => model.push((size, value)),
+                        Ok(()) => model.push((size, value, RecordKind::Whole)),
                         Err(ByteRingError::TooLarge { .. }) => {
                             assert!(size > ring.max_message())
                         }
@@ -136,7 +138,7 @@ pub fn byte_ring_ops(data: &[u8]) {
                                 Ok(()),
                                 "refused by an empty ring"
                             );
-                            model.push((size, value));
+                            model.push((size, value, RecordKind::Whole));
                         }
                         Err(ByteRingError::WouldBlock) => {}
                         Err(e) => panic!("push: {e:?}"),
@@ -152,12 +154,12 @@ pub fn byte_ring_ops(data: &[u8]) {
                 let popped = rx.pop_into(&mut out[..room]);
                 if !scribbled {
                     match (popped, model.front()) {
-                        (Ok(n), Some((size, fill))) => {
+                        (Ok(n), Some((size, fill, _))) => {
                             assert_eq!(n, size, "length");
                             assert!(out[..n].iter().all(|&b| b == fill), "content");
                             model.pop();
                         }
-                        (Err(ByteRingError::BufferTooSmall { needed }), Some((size, _))) => {
+                        (Err(ByteRingError::BufferTooSmall { needed }), Some((size, _, _))) => {
                             assert!(needed == size && room < size)
                         }
                         (Err(ByteRingError::WouldBlock), None) => {}
@@ -166,9 +168,35 @@ pub fn byte_ring_ops(data: &[u8]) {
                 }
             }
             4 => {
-                let peeked = rx.peek_len();
+                let peeked = rx.peek();
                 if !scribbled {
-                    assert_eq!(peeked, Ok(model.front().map(|m| m.0)));
+                    let seen = peeked.map(|r| r.map(|r| (r.len, r.kind)));
+                    assert_eq!(seen, Ok(model.front().map(|m| (m.0, m.2))));
+                }
+            }
+            5 | 6 => {
+                // Room reserved and written; published with a kind, or
+                // dropped after garbage went in (which must leave no trace).
+                let size = arg as usize % (len + 8);
+                let kind =
+                    [RecordKind::Whole, RecordKind::First, RecordKind::Next][value as usize % 3];
+                let reserved = tx.reserve(size);
+                if let Ok(room) = reserved {
+                    message[..size].fill(if what % 8 == 5 { value } else { !value });
+                    // SAFETY: the reservation's bytes, this pusher's alone.
+                    unsafe { bytes.write(room.offset, &message[..size]) };
+                    if what % 8 == 5 {
+                        tx.commit(room, kind);
+                    }
+                }
+                if !scribbled {
+                    match reserved {
+                        Ok(_) if what % 8 == 5 => model.push((size, value, kind)),
+                        Ok(_) => {}
+                        Err(ByteRingError::TooLarge { .. }) => assert!(size > ring.max_message()),
+                        Err(ByteRingError::WouldBlock) => {}
+                        Err(e) => panic!("reserve: {e:?}"),
+                    }
                 }
             }
             _ => {
