@@ -344,10 +344,12 @@ fn garbage_in_the_ring_is_an_error_never_a_read_outside_it() {
         file.write_all_at(&[0; 8], head_at).unwrap();
         file.write_all_at(&[0; 8], head_at - 128).unwrap();
     }
-    // Positions further apart than the ring: refused by both sides.
+    // Positions further apart than the ring: refused by both sides (of a
+    // fresh handle: `q` remembers positions the scribbles above took back).
     let tail_at = (shmipc_core::header::PAYLOAD_OFFSET + 256) as u64;
     file.write_all_at(&(1u64 << 40).to_ne_bytes(), tail_at)
         .unwrap();
+    let q = MessageQueue::open(&name("garbage")).unwrap();
     assert!(matches!(
         q.try_get_bytes(),
         Err(RecvError::Failed(Error::Corrupt { .. }))
@@ -409,4 +411,46 @@ fn a_queue_closes_drains_and_says_which_wait_timed_out() {
         Err(e @ RecvError::TimedOut { .. }) => assert!(e.to_string().contains("receive")),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn wait_wakes_for_whichever_of_several_objects_is_ready_first() {
+    use shmipc::Event;
+    let test = "wait_wakes_for_whichever_of_several_objects_is_ready_first";
+    if role().as_deref() == Some("poker") {
+        let end = Connection::open(&name("w-pipe")).unwrap();
+        let q = MessageQueue::open(&name("w-queue")).unwrap();
+        let e = Event::open(&name("w-event")).unwrap();
+        for step in ["pipe", "queue", "event"] {
+            assert_eq!(wait_for_parent(), step);
+            match step {
+                "pipe" => end.send_bytes(b"to the pipe").unwrap(),
+                "queue" => q.put_bytes(b"to the queue").unwrap(),
+                _ => e.set(),
+            }
+        }
+        wait_for_parent();
+        return;
+    }
+    let _cleanup = Cleanup::new(&["w-pipe", "w-queue", "w-event"]);
+    let end = Connection::create(&name("w-pipe"), true).unwrap();
+    let q = MessageQueue::create(&name("w-queue"), 4096).unwrap();
+    let e = Event::create(&name("w-event")).unwrap();
+    let mut child = spawn(test, "poker", &[]);
+    let long = Some(Duration::from_secs(30));
+    assert!(shmipc::wait(&[&end, &q, &e], Some(Duration::from_millis(5))).is_empty());
+    child.send("pipe");
+    assert_eq!(shmipc::wait(&[&end, &q, &e], long), [0]);
+    assert_eq!(end.recv_bytes().unwrap(), b"to the pipe");
+    child.send("queue");
+    assert_eq!(shmipc::wait(&[&end, &q, &e], long), [1]);
+    assert_eq!(q.get_bytes().unwrap(), b"to the queue");
+    child.send("event");
+    assert_eq!(shmipc::wait(&[&end, &q, &e], long), [2]);
+    e.clear();
+    // The peer's death is an end of file: ready, with nothing sent.
+    kill(&child);
+    drop(child);
+    assert_eq!(shmipc::wait(&[&end, &q, &e], long), [0]);
+    assert!(matches!(end.recv_bytes(), Err(RecvError::Closed { .. })));
 }

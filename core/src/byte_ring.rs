@@ -229,6 +229,42 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         }
     }
 
+    /// The producer's endpoint, taking `head_seen` for the head instead of
+    /// reading it: a head an earlier pusher saw
+    /// ([`BytePusher::head_seen`]), so that a producer does not read the
+    /// consumer's line on every push. The head is read again when the room
+    /// it gives runs short.
+    ///
+    /// # Safety
+    /// As for [`pusher`](Self::pusher); `head_seen` is a value the head
+    /// has had (a later one would count bytes not yet freed as free).
+    pub unsafe fn pusher_seeing(self, head_seen: u64) -> BytePusher<'a, S> {
+        BytePusher {
+            ring: self,
+            tail: self.indices.tail.load(Ordering::Relaxed),
+            head_seen,
+        }
+    }
+
+    /// The consumer's endpoint, taking `tail_seen` for the tail: a tail an
+    /// earlier popper saw ([`BytePopper::tail_seen`]), so that a consumer
+    /// behind it takes the records up to it without reading the producer's
+    /// line.
+    ///
+    /// # Safety
+    /// As for [`popper`](Self::popper); `tail_seen` is a value the tail has
+    /// had (a later one would take bytes not yet published).
+    pub unsafe fn popper_seeing(self, tail_seen: u64) -> BytePopper<'a, S> {
+        let head = self.indices.head.load(Ordering::Relaxed);
+        // Behind the head (an old reading): no help, read the tail.
+        let ahead = tail_seen.wrapping_sub(head) as i64 > 0;
+        BytePopper {
+            ring: self,
+            head,
+            tail_seen: if ahead { tail_seen } else { head },
+        }
+    }
+
     /// The consumer's endpoint.
     ///
     /// # Safety
@@ -305,6 +341,12 @@ impl<S: ByteStorage> BytePusher<'_, S> {
     /// The tail: where the next record goes.
     pub fn position(&self) -> u64 {
         self.tail
+    }
+
+    /// The head as this pusher last read it (for
+    /// [`ByteRing::pusher_seeing`]).
+    pub fn head_seen(&self) -> u64 {
+        self.head_seen
     }
 
     /// Reserves room at the tail for a record of `len` payload bytes, to be
@@ -431,6 +473,12 @@ impl<S: ByteStorage> BytePopper<'_, S> {
     /// The head: where the next record is.
     pub fn position(&self) -> u64 {
         self.head
+    }
+
+    /// The tail as this popper last read it (for
+    /// [`ByteRing::popper_seeing`]).
+    pub fn tail_seen(&self) -> u64 {
+        self.tail_seen
     }
 
     /// The next record, validated, if there is one (pads are skipped).

@@ -44,10 +44,17 @@ pub struct Registration<'a> {
     epoch: u32,
 }
 
-impl Registration<'_> {
+impl<'a> Registration<'a> {
     /// Sleeps until a notify after the registration (or a spurious return).
     pub fn wait<P: Park>(&self, park: &mut P) -> Parked {
         park.park(&self.ec.epoch, self.epoch)
+    }
+
+    /// The futex word a notify after the registration changes, and the
+    /// value it had at the registration: for a waiter that sleeps on
+    /// several words at once.
+    pub fn futex(&self) -> (&'a AtomicU32, u32) {
+        (&self.ec.epoch, self.epoch)
     }
 }
 

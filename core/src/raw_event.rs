@@ -89,4 +89,22 @@ impl RawEvent {
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
         result
     }
+
+    /// Registers a sleeper for a waiter that sleeps on several words at
+    /// once: the futex word and the value to sleep on (check
+    /// [`is_set`](Self::is_set) after this, before sleeping); undone by
+    /// [`unregister`](Self::unregister).
+    pub fn register(&self) -> (&AtomicU32, u32) {
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        (&self.word, self.word.load(Ordering::SeqCst))
+    }
+
+    /// Undoes one [`register`](Self::register).
+    pub fn unregister(&self) {
+        // Saturating: a scribbled-on segment must not wrap the count.
+        let _ = self
+            .sleepers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| s.checked_sub(1));
+    }
 }

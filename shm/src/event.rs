@@ -167,6 +167,11 @@ impl Event {
         self.object.raw().is_set()
     }
 
+    /// The flag's algorithm in the mapping (for [`wait`](crate::wait)).
+    pub(crate) fn raw(&self) -> &shmipc_core::raw_event::RawEvent {
+        self.object.raw()
+    }
+
     /// Waits until the flag is set.
     ///
     /// ```

@@ -44,6 +44,105 @@ pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
     }
 }
 
+/// How a sleep on several words ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitAny {
+    /// Woken, a word changed, a signal, or the timeout: re-check.
+    Returned,
+    /// The kernel has no `futex_waitv` (before 5.16), or refused these words.
+    Unsupported,
+}
+
+/// `futex_waitv(2)`'s syscall number on the architectures that have it.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
+const SYS_FUTEX_WAITV: libc::c_long = 449;
+
+/// Sleeps while every `*word == expected` of `words` (at most 128), for at
+/// most `timeout`: `futex_waitv(2)`, shared (not private) 32-bit futexes,
+/// with an absolute deadline on CLOCK_MONOTONIC.
+pub(crate) fn wait_any(words: &[(&AtomicU32, u32)], timeout: Option<Duration>) -> WaitAny {
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
+    {
+        /// `struct futex_waitv` of the kernel's uapi.
+        #[repr(C)]
+        struct FutexWaitv {
+            val: u64,
+            uaddr: u64,
+            flags: u32,
+            reserved: u32,
+        }
+        const FUTEX2_SIZE_U32: u32 = 0x02;
+        if words.is_empty() || words.len() > 128 {
+            return WaitAny::Unsupported;
+        }
+        let waiters: Vec<FutexWaitv> = words
+            .iter()
+            .map(|(word, expected)| FutexWaitv {
+                val: u64::from(*expected),
+                uaddr: word.as_ptr() as u64,
+                flags: FUTEX2_SIZE_U32,
+                reserved: 0,
+            })
+            .collect();
+        let deadline = timeout.map(|t| {
+            let mut now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `now` is a timespec on our stack.
+            unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+            let nanos = now.tv_nsec as u64 + u64::from(t.subsec_nanos());
+            libc::timespec {
+                tv_sec: now
+                    .tv_sec
+                    .saturating_add(
+                        libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+                    )
+                    .saturating_add((nanos / 1_000_000_000) as libc::time_t),
+                tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+            }
+        });
+        let deadline_ptr = deadline
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `waiters` holds `words.len()` entries, each naming a live,
+        // aligned 32-bit atomic that outlives the call (the kernel only
+        // reads them); `deadline_ptr` is null or a timespec on our stack.
+        let r = unsafe {
+            libc::syscall(
+                SYS_FUTEX_WAITV,
+                waiters.as_ptr(),
+                waiters.len() as libc::c_uint,
+                0u32,
+                deadline_ptr,
+                libc::CLOCK_MONOTONIC,
+            )
+        };
+        let errno = std::io::Error::last_os_error().raw_os_error();
+        if r < 0 && matches!(errno, Some(libc::ENOSYS | libc::EINVAL | libc::EFAULT)) {
+            return WaitAny::Unsupported;
+        }
+        WaitAny::Returned
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )))]
+    {
+        let _ = (words, timeout);
+        WaitAny::Unsupported
+    }
+}
+
 /// Wakes at most `count` waiters sleeping on `word`, in any process.
 pub(crate) fn wake(word: &AtomicU32, count: u32) {
     let count = i32::try_from(count).unwrap_or(i32::MAX);

@@ -23,6 +23,7 @@
 //! | the guard of cells behind an RLock | [`shared_guard`] |
 //! | SharedMemory, a named block of bytes | [`shared_memory`] |
 //! | messages of any length and type: MessageQueue, SimpleQueue, pipe and Connection | [`message`] |
+//! | waiting on several objects at once | `multi_wait` ([`wait`]) |
 #![warn(missing_docs)]
 
 pub mod array;
@@ -39,6 +40,7 @@ mod identity;
 pub mod leftover;
 pub mod lock;
 pub mod message;
+mod multi_wait;
 mod object;
 pub mod options;
 mod owner_died;
@@ -65,6 +67,7 @@ pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcqui
 #[cfg(feature = "serde")]
 pub use message::SimpleQueue;
 pub use message::{pipe, Connection, MessageQueue, ReadLoan, RecvError, SendError, WriteLoan};
+pub use multi_wait::{wait, Waitable};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
 pub use queue::{

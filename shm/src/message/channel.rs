@@ -113,9 +113,19 @@ const TRY_ROLE_GRACE: Duration = Duration::from_micros(200);
 /// frees room, so a pause this long means the sender stopped.
 const STREAM_STALL: Duration = Duration::from_secs(1);
 
-/// A `try_` miss count between two looks at the peer's liveness (a
-/// syscall), as the item queues' checks for an impossible ring.
-const CHECK_EVERY: u32 = 64;
+/// The least time between two looks of a handle at its pipe peer's
+/// liveness.
+const LIVENESS_EVERY: Duration = Duration::from_millis(1);
+
+/// A liveness look not yet made.
+const NEVER: u64 = u64::MAX;
+
+/// Nanoseconds on a clock that starts at this process's first look (only
+/// differences are used).
+fn clock_ns() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
 
 /// One channel of a mapped message segment.
 pub(super) struct Channel {
@@ -128,8 +138,14 @@ pub(super) struct Channel {
     ring_bytes: u64,
     /// A pipe's: the peer's death ends the channel.
     peer_ends_it: bool,
-    /// `try_` misses of this handle (see [`CHECK_EVERY`]).
-    misses: AtomicU32,
+    /// When this handle last looked at its peer's liveness ([`clock_ns`]).
+    last_liveness_check: AtomicU64,
+    /// The head as this handle's sends last read it (see
+    /// [`ByteRing::pusher_seeing`]).
+    head_seen: AtomicU64,
+    /// The tail as this handle's receives last read it (see
+    /// [`ByteRing::popper_seeing`]).
+    tail_seen: AtomicU64,
 }
 
 // SAFETY: the pointers address atomics and word-atomic bytes in the mapping
@@ -177,7 +193,9 @@ impl Channel {
             bytes,
             ring_bytes,
             peer_ends_it,
-            misses: AtomicU32::new(0),
+            last_liveness_check: AtomicU64::new(NEVER),
+            head_seen: AtomicU64::new(0),
+            tail_seen: AtomicU64::new(0),
         })
     }
 
@@ -197,6 +215,11 @@ impl Channel {
         // protocol under the role records, and `SegmentBytes` tolerates a
         // peer that writes anything anywhere (word-atomic copies).
         unsafe { ByteRing::new(self.positions.as_ref(), &self.bytes, self.ring_bytes) }
+    }
+
+    /// The eventcount senders bump: for [`wait`](crate::wait).
+    pub(super) fn not_empty(&self) -> &EventCount {
+        &self.control().not_empty
     }
 
     /// The ring's bytes, for loans that read and write in place.
@@ -300,8 +323,8 @@ impl Channel {
     }
 
     /// On a pipe, whether the peer on `side` died holding its role; if so,
-    /// the channel is ended for it. A syscall: asked before sleeping, and
-    /// every [`CHECK_EVERY`] `try_` misses.
+    /// the channel is ended for it. A syscall: asked when
+    /// [`liveness_check_due`](Self::liveness_check_due) says so.
     fn peer_died(&self, side: Side) -> bool {
         if !self.peer_ends_it || !holder_dead(self.claim(side)) {
             return false;
@@ -311,20 +334,22 @@ impl Channel {
     }
 
     /// Whether a wait that failed again should ask about the peer's
-    /// liveness: before a sleep always, and every [`CHECK_EVERY`] misses of
-    /// a `try_` call or a spinning wait.
-    fn liveness_check_due(&self, timeout: Option<Duration>, wait: WaitStrategy) -> bool {
+    /// liveness (a syscall or two, and a read of `/proc`): on a pipe, at
+    /// most once per [`LIVENESS_EVERY`] for this handle, so that a peer's
+    /// death is seen within that (or the parked wait's liveness poll), and
+    /// a busy ping-pong, which fails an attempt now and then on every
+    /// message, does not pay for it each time.
+    fn liveness_check_due(&self) -> bool {
         if !self.peer_ends_it {
             return false;
         }
-        let polling = timeout == Some(Duration::ZERO) || wait == WaitStrategy::Spin;
-        !polling || self.miss_is_due_a_check()
-    }
-
-    fn miss_is_due_a_check(&self) -> bool {
-        let misses = self.misses.load(Ordering::Relaxed).wrapping_add(1);
-        self.misses.store(misses, Ordering::Relaxed);
-        misses % CHECK_EVERY == 0
+        let now = clock_ns();
+        let last = self.last_liveness_check.load(Ordering::Relaxed);
+        if last != NEVER && now.wrapping_sub(last) < LIVENESS_EVERY.as_nanos() as u64 {
+            return false;
+        }
+        self.last_liveness_check.store(now, Ordering::Relaxed);
+        true
     }
 
     fn corrupt(&self, e: ByteRingError) -> Error {
@@ -445,14 +470,18 @@ impl Channel {
                 if !role.take() {
                     return None;
                 }
+                let seen = self.head_seen.load(Ordering::Relaxed);
                 // SAFETY: this caller holds the sender role (for its life,
                 // or taken just now by compare-exchange): no other pusher of
                 // this ring runs in any process. A peer that scribbles on
                 // the role record can let in a second one: the buffer's
                 // copies are word-atomic, so that garbles messages but does
-                // not race.
-                let mut pusher = unsafe { self.ring().pusher() };
-                let answer = match reserve(&mut pusher) {
+                // not race. `seen` is a head this handle read before, and
+                // heads only grow.
+                let mut pusher = unsafe { self.ring().pusher_seeing(seen) };
+                let reserved = reserve(&mut pusher);
+                self.head_seen.store(pusher.head_seen(), Ordering::Relaxed);
+                let answer = match reserved {
                     Ok((room, kind, at, bytes)) => {
                         debug_assert!(at % 8 == 0 && at + bytes.len() <= room.len);
                         // SAFETY: `reserve` gave these bytes to this pusher
@@ -475,7 +504,7 @@ impl Channel {
                 answer
             },
             || {
-                (self.liveness_check_due(timeout, wait) && self.peer_died(Side::Receiver))
+                (self.liveness_check_due() && self.peer_died(Side::Receiver))
                     .then(|| Err(self.disconnected()))
             },
         );
@@ -674,7 +703,7 @@ impl Channel {
                 || {
                     if streaming.get() {
                         self.abandon_if_sender_died();
-                    } else if self.liveness_check_due(left, wait) {
+                    } else if self.liveness_check_due() {
                         self.peer_died(Side::Sender);
                     }
                     None
@@ -739,10 +768,25 @@ impl Channel {
         // Read before the ring: a sender closes after its last send, so a
         // close seen here means the ring below holds everything sent.
         let closed = self.control().closed.load(Ordering::SeqCst) != 0;
+        let seen = self.tail_seen.load(Ordering::Relaxed);
         // SAFETY: the caller holds the receiver role (for its life, or
         // taken for this attempt): no other popper runs. As in
         // `send_record`, a scribbled role record garbles but does not race.
-        let mut popper = unsafe { self.ring().popper() };
+        // `seen` is a tail this handle read before, and tails only grow.
+        let mut popper = unsafe { self.ring().popper_seeing(seen) };
+        let answer = self.recv_records(&mut popper, closed, sink, assembly);
+        self.tail_seen.store(popper.tail_seen(), Ordering::Relaxed);
+        answer
+    }
+
+    /// [`recv_step`](Self::recv_step) with its popper.
+    fn recv_records(
+        &self,
+        popper: &mut BytePopper<'_, SegmentBytes>,
+        closed: bool,
+        sink: &mut Sink<'_>,
+        assembly: &mut Option<Assembly>,
+    ) -> Option<std::result::Result<Received, RecvError>> {
         let start = popper.position();
         loop {
             let record = match popper.peek() {
@@ -776,11 +820,11 @@ impl Channel {
                     if let Sink::InPlace = sink {
                         return Some(Ok(Received::InPlace(record)));
                     }
-                    return Some(self.take_whole(&mut popper, &record, sink));
+                    return Some(self.take_whole(popper, &record, sink));
                 }
                 RecordKind::First => {
                     *assembly = None;
-                    match self.begin(&popper, &record, sink) {
+                    match self.begin(popper, &record, sink) {
                         Ok(started) => *assembly = Some(started),
                         Err(e) => return Some(Err(e)),
                     }
@@ -931,7 +975,7 @@ impl Channel {
                 }
             },
             || {
-                if self.liveness_check_due(timeout, wait) && self.peer_died(Side::Sender) {
+                if self.liveness_check_due() && self.peer_died(Side::Sender) {
                     return Some(Ok(true));
                 }
                 None
@@ -985,7 +1029,7 @@ impl Channel {
                 }
             },
             || {
-                (self.liveness_check_due(timeout, wait) && self.peer_died(Side::Receiver))
+                (self.liveness_check_due() && self.peer_died(Side::Receiver))
                     .then(|| Err(self.disconnected()))
             },
         );
@@ -1100,10 +1144,9 @@ impl Drop for RoleHold<'_> {
 /// How long an attempt waits for the role: a `try_` call a moment (see
 /// [`TRY_ROLE_GRACE`]), others until their own deadline.
 fn role_deadline(timeout: Option<Duration>) -> Option<Instant> {
-    let now = Instant::now();
     match timeout {
-        Some(Duration::ZERO) => Some(now + TRY_ROLE_GRACE),
-        Some(t) => now.checked_add(t),
+        Some(Duration::ZERO) => Some(Instant::now() + TRY_ROLE_GRACE),
+        Some(t) => Instant::now().checked_add(t),
         None => None,
     }
 }

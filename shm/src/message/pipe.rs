@@ -636,3 +636,23 @@ impl Connection {
         super::codec::decode(self.receiver()?.name(), &self.recv_bytes_timeout(timeout)?)
     }
 }
+
+impl crate::multi_wait::Waitable for Connection {
+    /// A message or the end of file is waiting; never, for an end that
+    /// only sends.
+    fn is_ready(&self) -> bool {
+        self.receiving.is_some() && self.poll(Some(Duration::ZERO)).unwrap_or(true)
+    }
+
+    fn register(&self) -> crate::multi_wait::Registered<'_> {
+        let channel = self
+            .receiving
+            .as_ref()
+            .unwrap_or_else(|| self.any_channel());
+        crate::multi_wait::Registered::on_eventcount(channel.not_empty())
+    }
+
+    fn watches_liveness(&self) -> bool {
+        true
+    }
+}

@@ -630,3 +630,13 @@ impl MessageQueue {
         super::codec::decode(self.channel.name(), &self.get_bytes_timeout(timeout)?)
     }
 }
+
+impl crate::multi_wait::Waitable for MessageQueue {
+    fn is_ready(&self) -> bool {
+        !self.is_empty() || self.is_closed()
+    }
+
+    fn register(&self) -> crate::multi_wait::Registered<'_> {
+        crate::multi_wait::Registered::on_eventcount(self.channel.not_empty())
+    }
+}

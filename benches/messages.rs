@@ -1,0 +1,409 @@
+//! Messages between two processes against their baselines, measured in
+//! blocks that alternate within one run (as `paired` does for the item
+//! queues), so that every ratio compares figures taken under the same
+//! placement of the two processes:
+//!
+//! - ping-pong of 8-byte messages through a `Connection` pair, against the
+//!   two-line cache-line round trip (the floor of any two-way channel) and
+//!   an OS pipe pair;
+//! - one-way 4 KiB messages through a `Connection`, against an OS pipe;
+//! - ping-pong of a small serde struct through two `MessageQueue`s;
+//! - one-way 64 MiB messages through loans (written and read in place),
+//!   against `memcpy` of 64 MiB in this process.
+//!
+//! Python's `multiprocessing.Queue` ping-pong of the same struct (as a
+//! dict) is run once at the end when `python3` is on the PATH.
+//!
+//! `cargo bench -p shmipc-benches --bench messages` (about half a minute).
+
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use shmipc::{Connection, MessageQueue, RawValue};
+
+const CHILD_ENV: &str = "SHMIPC_MESSAGES_BENCH_CHILD";
+const BLOCKS: usize = 20;
+/// Round trips per block of each ping-pong.
+const ROUNDS: u64 = 2_000;
+/// Round trips per block of the OS pipe, which parks on every message.
+const PIPE_ROUNDS: u64 = 200;
+/// Messages per block of each 4 KiB stream.
+const STREAM: u64 = 20_000;
+const PAGE: usize = 4096;
+/// Messages per block of the 64 MiB stream.
+const BIG_MESSAGES: u64 = 2;
+const BIG: usize = 64 << 20;
+
+const KINDS: [&str; 7] = [
+    "two cache lines, one per direction (floor)",
+    "Connection ping-pong, 8 B",
+    "OS pipe ping-pong, 8 B",
+    "Connection one-way, 4 KiB",
+    "OS pipe one-way, 4 KiB",
+    "MessageQueue ping-pong, small serde struct",
+    "loan one-way, 64 MiB",
+];
+const LINES: usize = 0;
+const CONN_PING: usize = 1;
+const OS_PING: usize = 2;
+const CONN_STREAM: usize = 3;
+const OS_STREAM: usize = 4;
+const SERDE_PING: usize = 5;
+const LOANS: usize = 6;
+
+/// The serde message: a String and a few numbers.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Order {
+    symbol: String,
+    id: u64,
+    price: f64,
+    quantity: u32,
+}
+
+fn name(scope: u32, what: &str) -> String {
+    format!("bench-{scope}-msg-{what}")
+}
+
+/// One side's ends of everything.
+struct Side {
+    there: RawValue<u64>,
+    back: RawValue<u64>,
+    ping: Connection,
+    stream: Connection,
+    queue_out: MessageQueue,
+    queue_in: MessageQueue,
+    big: MessageQueue,
+    /// OS pipes: this side's write end to the other, and read end from it.
+    os_out: std::fs::File,
+    os_in: std::fs::File,
+    /// The stream's OS pipe: the child writes, the parent reads.
+    os_stream: std::fs::File,
+}
+
+fn os_pipe() -> (i32, i32) {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is two ints; the fds are inherited by the child.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // 64 KiB buffers, as Linux's default.
+    (fds[0], fds[1])
+}
+
+fn file(fd: i32) -> std::fs::File {
+    // SAFETY: an fd of a pipe this process made or inherited, used once.
+    std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn spin_until(mut done: impl FnMut() -> bool) {
+    while !done() {
+        std::hint::spin_loop();
+    }
+}
+
+fn order() -> Order {
+    Order {
+        symbol: "EURUSD".into(),
+        id: 0,
+        price: 1.0842,
+        quantity: 100,
+    }
+}
+
+/// The parent's side of a block of `kind`: ns per round trip, or per
+/// message of a one-way stream.
+fn ask(s: &mut Side, kind: usize, counter: &mut u64, buffers: &mut (Vec<u8>, Vec<u8>)) -> f64 {
+    let started = Instant::now();
+    let per = match kind {
+        LINES => {
+            for _ in 0..ROUNDS {
+                *counter += 1;
+                s.there.store(*counter);
+                spin_until(|| s.back.load_atomic() == *counter);
+            }
+            ROUNDS
+        }
+        CONN_PING => {
+            let mut reply = [0u8; 8];
+            for i in 0..ROUNDS {
+                s.ping.send_bytes(&i.to_ne_bytes()).unwrap();
+                assert_eq!(s.ping.recv_bytes_into(&mut reply).unwrap(), 8);
+            }
+            ROUNDS
+        }
+        OS_PING => {
+            let mut reply = [0u8; 8];
+            for i in 0..PIPE_ROUNDS {
+                s.os_out.write_all(&i.to_ne_bytes()).unwrap();
+                s.os_in.read_exact(&mut reply).unwrap();
+            }
+            PIPE_ROUNDS
+        }
+        CONN_STREAM => {
+            let mut page = [0u8; PAGE];
+            assert_eq!(s.stream.recv_bytes_into(&mut page).unwrap(), PAGE);
+            let started = Instant::now();
+            for _ in 1..STREAM {
+                assert_eq!(s.stream.recv_bytes_into(&mut page).unwrap(), PAGE);
+            }
+            return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+        }
+        OS_STREAM => {
+            let mut page = [0u8; PAGE];
+            s.os_stream.read_exact(&mut page).unwrap();
+            let started = Instant::now();
+            for _ in 1..STREAM {
+                s.os_stream.read_exact(&mut page).unwrap();
+            }
+            return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+        }
+        SERDE_PING => {
+            let mut o = order();
+            for _ in 0..ROUNDS {
+                s.queue_out.put(&o).unwrap();
+                o = s.queue_in.get().unwrap();
+                o.id += 1;
+            }
+            ROUNDS
+        }
+        _ => {
+            let (_, into) = buffers;
+            let loan = s.big.get_loan().unwrap();
+            loan.read(0, into).unwrap();
+            drop(loan);
+            let started = Instant::now();
+            for _ in 1..BIG_MESSAGES {
+                let loan = s.big.get_loan().unwrap();
+                loan.read(0, into).unwrap();
+            }
+            let per = started.elapsed().as_secs_f64() * 1e9 / (BIG_MESSAGES - 1) as f64;
+            std::hint::black_box(&into[BIG - 1]);
+            return per;
+        }
+    };
+    started.elapsed().as_secs_f64() * 1e9 / per as f64
+}
+
+/// The child's side of a block of `kind`.
+fn answer(s: &mut Side, kind: usize, counter: &mut u64, source: &[u8]) {
+    match kind {
+        LINES => {
+            for _ in 0..ROUNDS {
+                *counter += 1;
+                spin_until(|| s.there.load_atomic() == *counter);
+                s.back.store(*counter);
+            }
+        }
+        CONN_PING => {
+            let mut ping = [0u8; 8];
+            for _ in 0..ROUNDS {
+                s.ping.recv_bytes_into(&mut ping).unwrap();
+                s.ping.send_bytes(&ping).unwrap();
+            }
+        }
+        OS_PING => {
+            let mut ping = [0u8; 8];
+            for _ in 0..PIPE_ROUNDS {
+                s.os_in.read_exact(&mut ping).unwrap();
+                s.os_out.write_all(&ping).unwrap();
+            }
+        }
+        CONN_STREAM => {
+            let page = [7u8; PAGE];
+            for _ in 0..STREAM {
+                s.stream.send_bytes(&page).unwrap();
+            }
+        }
+        OS_STREAM => {
+            let page = [7u8; PAGE];
+            for _ in 0..STREAM {
+                s.os_stream.write_all(&page).unwrap();
+            }
+        }
+        SERDE_PING => {
+            for _ in 0..ROUNDS {
+                let o: Order = s.queue_in.get().unwrap();
+                s.queue_out.put(&o).unwrap();
+            }
+        }
+        _ => {
+            for _ in 0..BIG_MESSAGES {
+                let mut loan = s.big.reserve(BIG).unwrap();
+                loan.write(0, source).unwrap();
+                loan.publish();
+            }
+        }
+    }
+}
+
+fn rotation(block: usize) -> impl Iterator<Item = usize> {
+    (0..KINDS.len()).map(move |i| (i + block) % KINDS.len())
+}
+
+fn child(spec: &str) {
+    let mut parts = spec.split_whitespace().map(|p| p.parse::<i32>().unwrap());
+    let scope = parts.next().unwrap() as u32;
+    let (to_parent, from_parent, stream) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let n = |what| name(scope, what);
+    let mut s = Side {
+        there: RawValue::open(&n("there")).unwrap(),
+        back: RawValue::open(&n("back")).unwrap(),
+        ping: Connection::open(&n("ping")).unwrap(),
+        stream: Connection::open(&n("stream")).unwrap(),
+        queue_out: MessageQueue::open(&n("back-q")).unwrap(),
+        queue_in: MessageQueue::open(&n("there-q")).unwrap(),
+        big: MessageQueue::open(&n("big")).unwrap(),
+        os_out: file(to_parent),
+        os_in: file(from_parent),
+        os_stream: file(stream),
+    };
+    let source = vec![3u8; BIG];
+    let mut counter = 0;
+    s.back.store(u64::MAX); // ready
+    spin_until(|| s.there.load_atomic() == 0);
+    for block in 0..BLOCKS {
+        for kind in rotation(block) {
+            answer(&mut s, kind, &mut counter, &source);
+        }
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Python's `multiprocessing.Queue` ping-pong of the struct as a dict, µs
+/// per round trip, if `python3` runs.
+fn python_queue_round_trip_us() -> Option<f64> {
+    let script = r#"
+import multiprocessing as mp, time
+def echo(a, b, n):
+    for _ in range(n):
+        b.put(a.get())
+if __name__ == "__main__":
+    a, b = mp.Queue(), mp.Queue()
+    n = 2000
+    p = mp.Process(target=echo, args=(a, b, n + 100)); p.start()
+    o = {"symbol": "EURUSD", "id": 0, "price": 1.0842, "quantity": 100}
+    for _ in range(100):
+        a.put(o); b.get()
+    t = time.perf_counter()
+    for _ in range(n):
+        a.put(o); o = b.get()
+    print((time.perf_counter() - t) / n * 1e6)
+    p.join()
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+fn memcpy_ns(buffers: &mut (Vec<u8>, Vec<u8>)) -> f64 {
+    let (from, into) = buffers;
+    let started = Instant::now();
+    into.copy_from_slice(from);
+    std::hint::black_box(&into[BIG - 1]);
+    started.elapsed().as_secs_f64() * 1e9
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        return child(&spec);
+    }
+    if std::env::args().skip(1).any(|a| a == "--list") {
+        return;
+    }
+    let scope = std::process::id();
+    let n = |what| name(scope, what);
+    let (parent_in, child_out) = os_pipe();
+    let (child_in, parent_out) = os_pipe();
+    let (parent_stream, child_stream) = os_pipe();
+    let mut s = Side {
+        there: RawValue::create(&n("there"), u64::MAX).unwrap(),
+        back: RawValue::create(&n("back"), 0).unwrap(),
+        ping: Connection::create(&n("ping"), true).unwrap(),
+        stream: Connection::create(&n("stream"), false).unwrap(),
+        queue_out: MessageQueue::create(&n("there-q"), 64 * 1024).unwrap(),
+        queue_in: MessageQueue::create(&n("back-q"), 64 * 1024).unwrap(),
+        big: MessageQueue::create(&n("big"), 2 * BIG + 4096).unwrap(),
+        os_out: file(parent_out),
+        os_in: file(parent_in),
+        os_stream: file(parent_stream),
+    };
+    let mut peer = Command::new(std::env::current_exe().unwrap())
+        .env(
+            CHILD_ENV,
+            format!("{scope} {child_out} {child_in} {child_stream}"),
+        )
+        .spawn()
+        .unwrap();
+    // The child's ends, closed here so that the pipes see the child alone.
+    for fd in [child_out, child_in, child_stream] {
+        drop(file(fd));
+    }
+    while s.back.load_atomic() != u64::MAX {
+        std::thread::yield_now();
+    }
+    s.back.store(0);
+    s.there.store(0);
+    let mut buffers = (vec![5u8; BIG], vec![0u8; BIG]);
+    let mut counter = 0;
+    let mut rows: Vec<[f64; KINDS.len() + 1]> = Vec::new();
+    for block in 0..BLOCKS {
+        let mut row = [0f64; KINDS.len() + 1];
+        for kind in rotation(block) {
+            row[kind] = ask(&mut s, kind, &mut counter, &mut buffers);
+        }
+        row[KINDS.len()] = memcpy_ns(&mut buffers);
+        rows.push(row);
+    }
+    assert!(peer.wait().unwrap().success(), "bench child failed");
+    let of = |k: usize| median(rows.iter().map(|r| r[k]).collect());
+    let ratio = |a: usize, b: usize| median(rows.iter().map(|r| r[a] / r[b]).collect());
+    println!("medians over {BLOCKS} blocks (ratios: median of the per-block ratio)");
+    for (k, what) in KINDS.iter().enumerate() {
+        println!("  {what:<46} {:>12.0} ns", of(k));
+    }
+    println!(
+        "  {:<46} {:>12.0} ns",
+        "memcpy of 64 MiB, this process",
+        of(KINDS.len())
+    );
+    println!(
+        "Connection ping-pong / two-line floor:      {:.2}x (target <= 1.3x)",
+        ratio(CONN_PING, LINES)
+    );
+    println!(
+        "OS pipe ping-pong / Connection ping-pong:    {:.0}x",
+        ratio(OS_PING, CONN_PING)
+    );
+    println!(
+        "4 KiB one-way, Connection bandwidth / OS pipe: {:.1}x (target >= 5x)",
+        ratio(OS_STREAM, CONN_STREAM)
+    );
+    let gbps = |ns: f64, bytes: usize| bytes as f64 / ns;
+    println!(
+        "64 MiB loans: {:.1} GB/s, memcpy {:.1} GB/s: {:.2}x (target >= 0.5x)",
+        gbps(of(LOANS), BIG),
+        gbps(of(KINDS.len()), BIG),
+        ratio(KINDS.len(), LOANS)
+    );
+    match python_queue_round_trip_us() {
+        Some(us) => println!(
+            "MessageQueue serde ping-pong {:.2} us; Python Queue {:.1} us: {:.0}x faster (target >= 100x)",
+            of(SERDE_PING) / 1e3,
+            us,
+            us * 1e3 / of(SERDE_PING)
+        ),
+        None => println!("python3 not found: Python's Queue not measured"),
+    }
+}
