@@ -376,14 +376,20 @@ impl Channel {
         match self.claim(side).take(me, deadline) {
             Ok(Taken::Free) => true,
             Ok(Taken::FromDead) => {
-                if side == Side::Sender {
-                    // SAFETY: the sender role is ours (taken just now).
-                    let tail = unsafe { self.ring().pusher() }.position();
-                    self.abandon_stream_at(tail);
-                }
+                self.took_over(side);
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    /// After taking `side`'s role from a dead holder: a sender marks where
+    /// the dead one's stream, if any, ends.
+    fn took_over(&self, side: Side) {
+        if side == Side::Sender {
+            // SAFETY: the sender role is ours (taken just now).
+            let tail = unsafe { self.ring().pusher() }.position();
+            self.abandon_stream_at(tail);
         }
     }
 
@@ -426,6 +432,9 @@ impl Channel {
         if message.len() > self.whole_max() {
             return self.send_streamed(message, timeout, hold, wait);
         }
+        if self.send_fast(message, hold) {
+            return Ok(());
+        }
         let mut role = RoleHold::new(self, Side::Sender, hold, role_deadline(timeout));
         self.send_record(&mut role, timeout, wait, |pusher| {
             pusher
@@ -433,6 +442,89 @@ impl Channel {
                 .map(|room| (room, RecordKind::Whole, 0, message))
         })
         .map(|_| ())
+    }
+
+    /// Runs `f` holding `side`'s role if that costs nothing more than a
+    /// free role's compare-exchange; `None` (and `f` not run) otherwise,
+    /// for the general path to handle.
+    #[inline]
+    fn fast_role<R>(&self, side: Side, hold: Hold, f: impl FnOnce() -> Option<R>) -> Option<R> {
+        match hold {
+            Hold::Life => f(),
+            Hold::Call => {
+                let me = role::me();
+                let claim = self.claim(side);
+                match claim.try_take(me) {
+                    Ok(Taken::Free) => {}
+                    Ok(Taken::FromDead) => self.took_over(side),
+                    Err(_) => return None,
+                }
+                let r = f();
+                claim.release(me);
+                r
+            }
+        }
+    }
+
+    /// One attempt at a whole message on the common path, without the
+    /// general path's waiting machinery: `false` if anything is unusual
+    /// (no room, closed, a pad in the way), which the general path then
+    /// handles and explains.
+    #[inline]
+    fn send_fast(&self, message: &[u8], hold: Hold) -> bool {
+        let c = self.control();
+        if c.closed.load(Ordering::Relaxed) != 0 || c.receiver_gone.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        self.fast_role(Side::Sender, hold, || {
+            let seen = self.head_seen.load(Ordering::Relaxed);
+            // SAFETY: as in `send_record`: the sender role is this caller's.
+            let mut pusher = unsafe { self.ring().pusher_seeing(seen) };
+            let room = pusher.reserve(message.len());
+            self.head_seen.store(pusher.head_seen(), Ordering::Relaxed);
+            let room = room.ok()?;
+            // SAFETY: `reserve` gave these bytes to this pusher alone,
+            // inside the buffer, from a multiple of 8.
+            unsafe { self.bytes.write(room.offset, message) };
+            pusher.commit(room, RecordKind::Whole);
+            Some(())
+        })
+        .map(|()| c.not_empty.notify(&FutexWake, 1))
+        .is_some()
+    }
+
+    /// As [`send_fast`](Self::send_fast), for a receive of a whole message
+    /// that fits `sink`: `None` sends the caller down the general path.
+    #[inline]
+    fn recv_fast(&self, sink: &mut Sink<'_>, hold: Hold) -> Option<Received> {
+        let got = self.fast_role(Side::Receiver, hold, || {
+            let seen = self.tail_seen.load(Ordering::Relaxed);
+            // SAFETY: as in `recv_step`: the receiver role is this
+            // caller's, and `seen` a tail it read before.
+            let mut popper = unsafe { self.ring().popper_seeing(seen) };
+            let record = popper.peek();
+            self.tail_seen.store(popper.tail_seen(), Ordering::Relaxed);
+            let record = match record {
+                Ok(Some(r)) if r.kind == RecordKind::Whole => r,
+                _ => return None,
+            };
+            let got = match sink {
+                Sink::Vec { max } if record.len <= *max => {
+                    let mut message = vec![0; record.len];
+                    popper.read(&record, 0, &mut message);
+                    Received::Vec(message)
+                }
+                Sink::Slice(buffer) if record.len <= buffer.len() => {
+                    popper.read(&record, 0, &mut buffer[..record.len]);
+                    Received::Len(record.len)
+                }
+                _ => return None,
+            };
+            popper.consume(&record);
+            Some(got)
+        })?;
+        self.control().not_full.notify(&FutexWake, 1);
+        Some(got)
     }
 
     /// The longest message sent as one record: a quarter of the ring, so
@@ -612,6 +704,9 @@ impl Channel {
         hold: Hold,
         wait: WaitStrategy,
     ) -> std::result::Result<Received, RecvError> {
+        if let Some(got) = self.recv_fast(sink, hold) {
+            return Ok(got);
+        }
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
         self.recv_holding(&mut role, sink, timeout, wait)
     }
