@@ -454,3 +454,54 @@ fn wait_wakes_for_whichever_of_several_objects_is_ready_first() {
     assert_eq!(shmipc::wait(&[&end, &q, &e], long), [0]);
     assert!(matches!(end.recv_bytes(), Err(RecvError::Closed { .. })));
 }
+
+#[test]
+fn join_waits_for_every_task_and_reports_a_consumer_killed_holding_some() {
+    use shmipc::{JoinError, JoinableMessageQueue};
+    let test = "join_waits_for_every_task_and_reports_a_consumer_killed_holding_some";
+    if role().as_deref() == Some("worker") {
+        let q = JoinableMessageQueue::open(&name("jobs")).unwrap();
+        let mark_done = args()[0] == "done";
+        for _ in 0..3 {
+            let _job: Job = q.get().unwrap();
+            if mark_done {
+                q.task_done().unwrap();
+            }
+        }
+        tell_parent("took three");
+        wait_for_parent();
+        return;
+    }
+    let _cleanup = Cleanup::new(&["jobs"]);
+    let q = JoinableMessageQueue::create(&name("jobs"), 64 * 1024).unwrap();
+    let job = |id| Job {
+        name: "render".into(),
+        id,
+        weight: 1.0,
+        tags: vec!["x".repeat(30_000)], // streamed: longer than a quarter ring
+    };
+    let mut worker = spawn(test, "worker", &["done"]);
+    for id in 0..3 {
+        q.put(&job(id)).unwrap();
+    }
+    worker.expect_line("took three");
+    q.join_timeout(Duration::from_secs(30)).unwrap();
+    drop(worker);
+    // A worker that takes three and dies before marking them done.
+    let mut worker = spawn(test, "worker", &["keep"]);
+    for id in 3..6 {
+        q.put(&job(id)).unwrap();
+    }
+    worker.expect_line("took three");
+    assert!(matches!(
+        q.join_timeout(Duration::from_millis(20)),
+        Err(JoinError::TimedOut { .. })
+    ));
+    kill(&worker);
+    drop(worker);
+    match q.join_timeout(Duration::from_secs(30)) {
+        Err(JoinError::ConsumerDied { tasks, .. }) => assert_eq!(tasks, 3),
+        other => panic!("expected ConsumerDied, got {other:?}"),
+    }
+    q.join_timeout(Duration::from_secs(30)).unwrap();
+}

@@ -215,6 +215,22 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         self.indices.len()
     }
 
+    /// Whether a record other than a pad is published and not yet taken
+    /// (a snapshot, made without an endpoint: it moves nothing). A pad
+    /// alone, which a push that found no room after it leaves, is no
+    /// record.
+    pub fn holds_record(&self) -> bool {
+        let head = self.indices.head.load(Ordering::Acquire);
+        let tail = self.indices.tail.load(Ordering::Acquire);
+        if head == tail {
+            return false;
+        }
+        let header = self.header(head).load(Ordering::Relaxed);
+        let is_pad =
+            header & (PAD | FIRST | NEXT) == PAD && header & !(PAD | LEN_MASK) == check_bits(head);
+        !(is_pad && head.wrapping_add(header & LEN_MASK) == tail)
+    }
+
     /// The producer's endpoint.
     ///
     /// # Safety

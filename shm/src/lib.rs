@@ -66,7 +66,9 @@ pub use leftover::{leftovers, Leftover};
 pub use lock::{Guard, Lock, LockGuard, LockKind, LockResult, OwnerDied, TryAcquireError};
 #[cfg(feature = "serde")]
 pub use message::SimpleQueue;
-pub use message::{pipe, Connection, MessageQueue, ReadLoan, RecvError, SendError, WriteLoan};
+pub use message::{
+    pipe, Connection, JoinableMessageQueue, MessageQueue, ReadLoan, RecvError, SendError, WriteLoan,
+};
 pub use multi_wait::{wait, Waitable};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};

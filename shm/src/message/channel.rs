@@ -33,6 +33,7 @@ use crate::error::{Corruption, Error, Result};
 use crate::futex::FutexWake;
 use crate::identity;
 use crate::queue::role::{self, Claim, Taken};
+use crate::queue::tasks::TaskHolders;
 use crate::queue::wait::{wait_for, Patience};
 use crate::queue::WaitStrategy;
 use crate::segment::Segment;
@@ -61,11 +62,21 @@ pub(super) struct ChannelControl {
     abandoned_at: AtomicU64,
     /// Streams abandoned so far.
     abandoned: AtomicU64,
-    _second_block: [u64; 10],
+    /// A joinable queue: messages received so far (tasks handed out).
+    taken: AtomicU64,
+    /// A joinable queue: `task_done` calls so far.
+    done: AtomicU64,
+    /// A joinable queue: `join` waits here.
+    all_done: EventCount,
+    _second_block: [u64; 7],
+    /// A joinable queue: the tasks each process received and has not
+    /// marked done, so that `join` tells a dead consumer from a slow one.
+    holders: TaskHolders,
 }
 
 const _: () = assert!(size_of::<ChannelControl>() == shmipc_core::layout::CHANNEL_CONTROL_SIZE);
 const _: () = assert!(std::mem::offset_of!(ChannelControl, sender) == 128);
+const _: () = assert!(std::mem::offset_of!(ChannelControl, holders) == 256);
 
 /// How a caller holds the role it sends or receives with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +149,10 @@ pub(super) struct Channel {
     ring_bytes: u64,
     /// A pipe's: the peer's death ends the channel.
     peer_ends_it: bool,
+    /// A joinable queue's: receives count tasks.
+    joinable: bool,
+    /// Where this process's task holder was last found (a hint).
+    holder_hint: AtomicU32,
     /// When this handle last looked at its peer's liveness ([`clock_ns`]).
     last_liveness_check: AtomicU64,
     /// The head as this handle's sends last read it (see
@@ -193,6 +208,8 @@ impl Channel {
             bytes,
             ring_bytes,
             peer_ends_it,
+            joinable: false,
+            holder_hint: AtomicU32::new(u32::MAX),
             last_liveness_check: AtomicU64::new(NEVER),
             head_seen: AtomicU64::new(0),
             tail_seen: AtomicU64::new(0),
@@ -201,6 +218,77 @@ impl Channel {
 
     pub(super) fn name(&self) -> &Arc<str> {
         &self.name
+    }
+
+    /// This channel as a joinable queue's: receives count tasks.
+    pub(super) fn counting_tasks(mut self) -> Channel {
+        self.joinable = true;
+        self
+    }
+
+    /// Counts a message received as a task handed out, on a joinable queue.
+    #[inline]
+    fn note_taken(&self) {
+        if self.joinable {
+            let c = self.control();
+            c.taken.fetch_add(1, Ordering::SeqCst);
+            c.holders.taken(&self.holder_hint, 1);
+        }
+    }
+
+    /// Tasks handed out and not marked done, and whether a message waits
+    /// (a snapshot).
+    pub(super) fn unfinished(&self) -> (u64, bool) {
+        let c = self.control();
+        let done = c.done.load(Ordering::SeqCst);
+        let taken = c.taken.load(Ordering::SeqCst);
+        (taken.saturating_sub(done), self.ring().holds_record())
+    }
+
+    /// Marks one task done; `false` if there are none unfinished.
+    pub(super) fn task_done(&self) -> bool {
+        let c = self.control();
+        let taken = c.taken.load(Ordering::SeqCst);
+        let counted = c
+            .done
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |done| {
+                (done < taken).then_some(done + 1)
+            });
+        if counted.is_err() {
+            return false;
+        }
+        c.holders.done_one(&self.holder_hint);
+        // Only a task_done (or a write-off of a dead consumer's tasks) can
+        // make `join`'s condition true.
+        c.all_done
+            .notify_if(&FutexWake, u32::MAX, || self.unfinished() == (0, false));
+        true
+    }
+
+    /// Waits until every message put was received and marked done; `None`
+    /// when `timeout` ran out, `Some(Err((pid, tasks)))` if a consumer died
+    /// holding tasks (then written off as done).
+    pub(super) fn join(
+        &self,
+        timeout: Option<Duration>,
+        wait: WaitStrategy,
+    ) -> Option<std::result::Result<(), (u32, u64)>> {
+        let c = self.control();
+        wait_for(
+            wait,
+            &c.all_done,
+            timeout,
+            Patience::BackOff,
+            // A dead consumer holding tasks wakes nobody: poll.
+            || true,
+            || (self.unfinished() == (0, false)).then_some(Ok(())),
+            || {
+                let (pid, tasks) = c.holders.take_dead()?;
+                c.done.fetch_add(tasks, Ordering::SeqCst);
+                c.all_done.notify(&FutexWake, u32::MAX);
+                Some(Err((pid, tasks)))
+            },
+        )
     }
 
     fn control(&self) -> &ChannelControl {
@@ -705,10 +793,13 @@ impl Channel {
         wait: WaitStrategy,
     ) -> std::result::Result<Received, RecvError> {
         if let Some(got) = self.recv_fast(sink, hold) {
+            self.note_taken();
             return Ok(got);
         }
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
-        self.recv_holding(&mut role, sink, timeout, wait)
+        let got = self.recv_holding(&mut role, sink, timeout, wait)?;
+        self.note_taken();
+        Ok(got)
     }
 
     /// Receives the next message into a new vector, if it is at most
@@ -1153,7 +1244,9 @@ impl Channel {
         wait: WaitStrategy,
     ) -> std::result::Result<ReadLoan<'_>, RecvError> {
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
-        match self.recv_holding(&mut role, &mut Sink::InPlace, timeout, wait)? {
+        let got = self.recv_holding(&mut role, &mut Sink::InPlace, timeout, wait)?;
+        self.note_taken();
+        match got {
             Received::InPlace(record) => Ok(ReadLoan::in_place(self, role, record)),
             Received::Vec(v) => Ok(ReadLoan::copied(self.name.clone(), v)),
             Received::Len(_) => unreachable!("an in-place receive gives no length"),

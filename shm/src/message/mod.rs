@@ -10,6 +10,7 @@
 //! | zero-copy: WriteLoan, ReadLoan | `loan` |
 //! | serde values as messages (postcard) | `codec` |
 //! | MessageQueue | `queue` |
+//! | JoinableMessageQueue | `joinable` |
 //! | SimpleQueue | `simple` |
 //! | pipe and Connection | `pipe` |
 //!
@@ -22,6 +23,7 @@ mod channel;
 #[cfg(feature = "serde")]
 mod codec;
 mod error;
+mod joinable;
 mod loan;
 mod pipe;
 mod queue;
@@ -36,6 +38,7 @@ use shmipc_core::header::Kind;
 use shmipc_core::layout::MessageLayout;
 
 pub use error::{RecvError, SendError};
+pub use joinable::JoinableMessageQueue;
 pub use loan::{ReadLoan, WriteLoan};
 pub use pipe::{pipe, Connection};
 pub use queue::MessageQueue;

@@ -49,7 +49,11 @@ use crate::queue::WaitStrategy;
 pub struct MessageQueue {
     channel: Channel,
     wait: WaitStrategy,
+    joinable: bool,
 }
+
+/// A message queue segment's flag: a [`JoinableMessageQueue`](super::JoinableMessageQueue).
+pub(super) const JOINABLE: u16 = 1;
 
 impl fmt::Debug for MessageQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -88,8 +92,18 @@ impl MessageQueue {
     /// # drop(q); Ok(()) }
     /// ```
     pub fn create_with(name: &str, bytes: usize, opts: &Options) -> Result<MessageQueue> {
-        let (segment, layout) = create_segment(name, Kind::MessageQueue, bytes, 1, 0, opts)?;
-        MessageQueue::assemble(segment, layout)
+        MessageQueue::create_flagged(name, bytes, 0, opts)
+    }
+
+    /// Creates a queue whose segment carries `flags` ([`JOINABLE`] or 0).
+    pub(super) fn create_flagged(
+        name: &str,
+        bytes: usize,
+        flags: u16,
+        opts: &Options,
+    ) -> Result<MessageQueue> {
+        let (segment, layout) = create_segment(name, Kind::MessageQueue, bytes, 1, flags, opts)?;
+        MessageQueue::assemble(segment, layout, flags)
     }
 
     /// Opens the queue named `name`.
@@ -118,21 +132,42 @@ impl MessageQueue {
     /// # drop(q); Ok(()) }
     /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<MessageQueue> {
-        let (segment, layout) = open_segment(name, Kind::MessageQueue, opts, |flags| {
-            (flags == 0).then_some(1)
+        let mut flags = 0;
+        let (segment, layout) = open_segment(name, Kind::MessageQueue, opts, |found| {
+            flags = found;
+            (found & !JOINABLE == 0).then_some(1)
         })?;
-        MessageQueue::assemble(segment, layout)
+        MessageQueue::assemble(segment, layout, flags)
     }
 
     fn assemble(
         segment: std::sync::Arc<crate::segment::Segment>,
         layout: shmipc_core::layout::MessageLayout,
+        flags: u16,
     ) -> Result<MessageQueue> {
-        let channel = Channel::new(segment, &layout.channel[0], layout.ring_bytes, false)?;
+        let mut channel = Channel::new(segment, &layout.channel[0], layout.ring_bytes, false)?;
+        if flags & JOINABLE != 0 {
+            // Every handle of a joinable queue counts what it receives,
+            // whichever type opened it, or `join` would miss its tasks.
+            channel = channel.counting_tasks();
+        }
         Ok(MessageQueue {
             channel,
             wait: WaitStrategy::default(),
+            joinable: flags & JOINABLE != 0,
         })
+    }
+
+    pub(super) fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    pub(super) fn is_joinable(&self) -> bool {
+        self.joinable
+    }
+
+    pub(super) fn wait_strategy(&self) -> WaitStrategy {
+        self.wait
     }
 
     /// This handle, waiting with `strategy` from now on.

@@ -26,7 +26,7 @@ mod joinable;
 pub(crate) mod role;
 mod shared;
 mod slots;
-mod tasks;
+pub(crate) mod tasks;
 pub(crate) mod wait;
 
 use std::fmt;

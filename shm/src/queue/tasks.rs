@@ -9,7 +9,7 @@ use shmipc_core::park::Liveness;
 use crate::identity;
 
 /// Processes a JoinableQueue keeps task counts for at once.
-pub(super) const TASK_HOLDERS: usize = 16;
+pub(crate) const TASK_HOLDERS: usize = 16;
 
 /// One process's tasks got from a JoinableQueue and not yet marked done.
 #[repr(C)]
@@ -26,12 +26,12 @@ struct TaskHolder {
 /// Each method that acts for this process takes the handle's `hint`: where
 /// its holder was last found, checked against the holder's key before use.
 #[repr(transparent)]
-pub(super) struct TaskHolders([TaskHolder; TASK_HOLDERS]);
+pub(crate) struct TaskHolders([TaskHolder; TASK_HOLDERS]);
 
 impl TaskHolders {
     /// Counts `n` tasks got by this process.
     #[inline]
-    pub(super) fn taken(&self, hint: &AtomicU32, n: u64) {
+    pub(crate) fn taken(&self, hint: &AtomicU32, n: u64) {
         if let Some(holder) = self.mine(hint) {
             // Relaxed: the count is read by another process only once this
             // one is dead, when all its stores are visible.
@@ -42,7 +42,7 @@ impl TaskHolders {
     /// Counts one task of this process marked done; never below zero, for
     /// a `task_done` of an item another process took.
     #[inline]
-    pub(super) fn done_one(&self, hint: &AtomicU32) {
+    pub(crate) fn done_one(&self, hint: &AtomicU32) {
         if let Some(holder) = self.mine(hint) {
             // Relaxed, as in `taken`.
             let _ = holder
@@ -55,7 +55,7 @@ impl TaskHolders {
 
     /// A process that died holding tasks: frees its holder and returns its
     /// pid and the tasks it held, for the caller to write off as done.
-    pub(super) fn take_dead(&self) -> Option<(u32, u64)> {
+    pub(crate) fn take_dead(&self) -> Option<(u32, u64)> {
         for holder in &self.0 {
             let key = holder.key.load(Ordering::SeqCst);
             if key == 0 || holder.held.load(Ordering::SeqCst) == 0 {
