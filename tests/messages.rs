@@ -316,8 +316,10 @@ fn garbage_in_the_ring_is_an_error_never_a_read_outside_it() {
         .open(format!("/dev/shm/{}{}", shmipc::OS_PREFIX, name("garbage")))
         .unwrap();
     // The first record's header: after the segment header, the control
-    // block and the positions.
-    let buffer = (shmipc_core::header::PAYLOAD_OFFSET + 256 + 256) as u64;
+    // block and the positions (the tail's block, then the head's).
+    use shmipc_core::layout::{CHANNEL_CONTROL_SIZE, RING_INDICES_SIZE};
+    let positions = shmipc_core::header::PAYLOAD_OFFSET + CHANNEL_CONTROL_SIZE;
+    let buffer = (positions + RING_INDICES_SIZE) as u64;
     let mut good = [0u8; 8];
     for bad in [
         u64::MAX,
@@ -338,15 +340,13 @@ fn garbage_in_the_ring_is_an_error_never_a_read_outside_it() {
         assert_eq!(q.try_get_bytes().unwrap(), b"12345678");
         // Start the next round at the same place: the ring is empty again,
         // so a fresh queue state is one with equal positions.
-        let mut positions = [0u8; 8];
-        let head_at = (shmipc_core::header::PAYLOAD_OFFSET + 256 + 128) as u64;
-        file.read_exact_at(&mut positions, head_at).unwrap();
+        let head_at = (positions + 128) as u64;
         file.write_all_at(&[0; 8], head_at).unwrap();
         file.write_all_at(&[0; 8], head_at - 128).unwrap();
     }
     // Positions further apart than the ring: refused by both sides (of a
     // fresh handle: `q` remembers positions the scribbles above took back).
-    let tail_at = (shmipc_core::header::PAYLOAD_OFFSET + 256) as u64;
+    let tail_at = positions as u64;
     file.write_all_at(&(1u64 << 40).to_ne_bytes(), tail_at)
         .unwrap();
     let q = MessageQueue::open(&name("garbage")).unwrap();

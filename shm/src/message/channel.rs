@@ -494,12 +494,16 @@ impl Channel {
         c.not_empty.notify(&FutexWake, u32::MAX);
     }
 
-    /// A receiver waiting for the next part of a stream whose sender died
-    /// holding the sender role marks the stream abandoned where the dead
-    /// sender left the tail (final: it is dead), so that it stops waiting.
-    /// On a pipe the sender's death also ends the channel.
-    fn abandon_if_sender_died(&self) {
-        if holder_dead(self.claim(Side::Sender)) {
+    /// A receiver waiting for the next part of a stream whose sender is
+    /// gone marks the stream abandoned at the tail, so that it stops
+    /// waiting. Gone: the sender role is free (a streaming sender holds it
+    /// from its first part to its last, and gives it back only after the
+    /// last is published, so a tail read after seeing it free is past
+    /// every part it sent), or held by a process that died (whose tail is
+    /// final). On a pipe the sender's death also ends the channel.
+    fn abandon_if_sender_gone(&self) {
+        let sender = self.claim(Side::Sender);
+        if sender.holder().is_none() || holder_dead(sender) {
             // SAFETY: the positions live in the mapping, atomics only.
             let tail = unsafe { self.positions.as_ref() }.put();
             self.abandon_stream_at(tail);
@@ -888,7 +892,7 @@ impl Channel {
                 },
                 || {
                     if streaming.get() {
-                        self.abandon_if_sender_died();
+                        self.abandon_if_sender_gone();
                     } else if self.liveness_check_due() {
                         self.peer_died(Side::Sender);
                     }
