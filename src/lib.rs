@@ -2,7 +2,8 @@
 //!
 //! What Python's `multiprocessing` gives Python, for Rust processes: locks,
 //! semaphores, events, conditions, barriers, typed shared values and arrays,
-//! and queues, each living in its own named shared-memory segment that any
+//! queues of plain data, and queues and pipes of messages of any length and
+//! type, each living in its own named shared-memory segment that any
 //! process can open by name.
 //!
 //! - **Fast**: no syscall on uncontended paths; contended waits spin before
@@ -43,11 +44,17 @@
 //! | `Array(typecode, n)` / `RawArray` | [`Array`] / [`RawArray`] |
 //! | `Queue(maxsize)`: `put`, `get`, `Full`, `Empty`, `qsize`, `close` | [`Queue`] of plain data, MPMC or SPSC, any capacity; [`Producer`] / [`Consumer`] ends |
 //! | `JoinableQueue`: `task_done`, `join` | [`JoinableQueue`] |
+//! | `Queue`, `JoinableQueue` of any object | [`MessageQueue`], [`JoinableMessageQueue`]: bytes or serde values of any length, zero-copy loans ([`WriteLoan`], [`ReadLoan`]) |
+//! | `SimpleQueue` | [`SimpleQueue`] |
+//! | `Pipe(duplex)`: `send`, `recv`, `send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll` | [`pipe`], [`Connection`] |
+//! | `multiprocessing.connection.wait` | [`wait`] |
+//! | `shared_memory.SharedMemory` | [`SharedMemory`] |
 //!
 //! Every blocking call has a blocking, a `try_` and a `_timeout` form where
 //! Python has one, and each returns an error of its own that hands back
-//! what it was given ([`PutError`] the item, [`WaitError`] the guard) and
-//! converts into [`Error`] for `?`. Timeouts use the monotonic clock and
+//! what it was given ([`PutError`] the item, [`WaitError`] the guard; a
+//! message send borrows its message, and [`SendError`] and [`RecvError`]
+//! say what happened) and converts into [`Error`] for `?`. Timeouts use the monotonic clock and
 //! survive signals.
 //!
 //! Segments appear in `/dev/shm` as [`OS_PREFIX`] followed by the name. The

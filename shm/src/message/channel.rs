@@ -640,10 +640,34 @@ impl Channel {
             ByteRingError,
         >,
     ) -> std::result::Result<u64, SendError> {
-        let c = self.control();
+        let tail = self.wait_for_room(role, timeout, wait, |pusher| {
+            let (room, kind, at, bytes) = reserve(pusher)?;
+            debug_assert!(at % 8 == 0 && at + bytes.len() <= room.len);
+            // SAFETY: `reserve` gave these bytes to this pusher alone,
+            // inside the buffer, from a multiple of 8.
+            unsafe { self.bytes.write(room.offset + at, bytes) };
+            pusher.commit(room, kind);
+            Ok(pusher.position())
+        })?;
+        self.control().not_empty.notify(&FutexWake, 1);
+        Ok(tail)
+    }
+
+    /// Runs `attempt` with the pusher, holding the sender role, until it
+    /// finds room (it gives `WouldBlock` while there is none), waiting up
+    /// to `timeout`; explains every other way it can end.
+    fn wait_for_room<R>(
+        &self,
+        role: &mut RoleHold<'_>,
+        timeout: Option<Duration>,
+        wait: WaitStrategy,
+        mut attempt: impl FnMut(
+            &mut BytePusher<'_, SegmentBytes>,
+        ) -> std::result::Result<R, ByteRingError>,
+    ) -> std::result::Result<R, SendError> {
         let outcome = wait_for(
             wait,
-            &c.not_full,
+            &self.control().not_full,
             timeout,
             Patience::BackOff,
             || self.peer_ends_it,
@@ -663,17 +687,10 @@ impl Channel {
                 // not race. `seen` is a head this handle read before, and
                 // heads only grow.
                 let mut pusher = unsafe { self.ring().pusher_seeing(seen) };
-                let reserved = reserve(&mut pusher);
+                let attempted = attempt(&mut pusher);
                 self.head_seen.store(pusher.head_seen(), Ordering::Relaxed);
-                let answer = match reserved {
-                    Ok((room, kind, at, bytes)) => {
-                        debug_assert!(at % 8 == 0 && at + bytes.len() <= room.len);
-                        // SAFETY: `reserve` gave these bytes to this pusher
-                        // alone, inside the buffer, from a multiple of 8.
-                        unsafe { self.bytes.write(room.offset + at, bytes) };
-                        pusher.commit(room, kind);
-                        Some(Ok(pusher.position()))
-                    }
+                let answer = match attempted {
+                    Ok(r) => Some(Ok(r)),
                     Err(ByteRingError::WouldBlock) => None,
                     Err(ByteRingError::TooLarge { len, max }) => Some(Err(SendError::TooLarge {
                         name: self.name.clone(),
@@ -693,11 +710,7 @@ impl Channel {
             },
         );
         match outcome {
-            Some(Ok(tail)) => {
-                c.not_empty.notify(&FutexWake, 1);
-                Ok(tail)
-            }
-            Some(Err(e)) => Err(e),
+            Some(answer) => answer,
             None if timeout == Some(Duration::ZERO) => Err(SendError::Full {
                 name: self.name.clone(),
             }),
@@ -1194,49 +1207,9 @@ impl Channel {
             });
         }
         let mut role = RoleHold::new(self, Side::Sender, hold, role_deadline(timeout));
-        let c = self.control();
-        let outcome = wait_for(
-            wait,
-            &c.not_full,
-            timeout,
-            Patience::BackOff,
-            || self.peer_ends_it,
-            || {
-                if let Some(refused) = self.refusing_sends() {
-                    return Some(Err(refused));
-                }
-                if !role.take() {
-                    return None;
-                }
-                // SAFETY: as in `send_record`: the sender role is ours.
-                match unsafe { self.ring().pusher() }.reserve(len) {
-                    Ok(room) => Some(Ok(room)),
-                    Err(ByteRingError::WouldBlock) => {
-                        role.release_between_attempts();
-                        None
-                    }
-                    Err(e) => Some(Err(SendError::Failed(self.corrupt(e)))),
-                }
-            },
-            || {
-                (self.liveness_check_due() && self.peer_died(Side::Receiver))
-                    .then(|| Err(self.disconnected()))
-            },
-        );
-        match outcome {
-            Some(Ok(room)) => {
-                role.keep = true;
-                Ok(WriteLoan::new(self, role, room))
-            }
-            Some(Err(e)) => Err(e),
-            None if timeout == Some(Duration::ZERO) => Err(SendError::Full {
-                name: self.name.clone(),
-            }),
-            None => Err(SendError::TimedOut {
-                name: self.name.clone(),
-                after: timeout.unwrap_or_default(),
-            }),
-        }
+        let room = self.wait_for_room(&mut role, timeout, wait, |pusher| pusher.reserve(len))?;
+        role.keep = true;
+        Ok(WriteLoan::new(self, role, room))
     }
 
     /// The next message, left in the ring to be read in place if it is one

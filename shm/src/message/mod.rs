@@ -40,10 +40,10 @@ use shmipc_core::layout::MessageLayout;
 pub use error::{RecvError, SendError};
 pub use joinable::JoinableMessageQueue;
 pub use loan::{ReadLoan, WriteLoan};
-pub use pipe::{pipe, Connection};
+pub use pipe::{pipe, Connection, DEFAULT_PIPE_BYTES};
 pub use queue::MessageQueue;
 #[cfg(feature = "serde")]
-pub use simple::SimpleQueue;
+pub use simple::{SimpleQueue, DEFAULT_SIMPLE_QUEUE_BYTES};
 
 use crate::error::{Corruption, Error, Result};
 use crate::options::Options;

@@ -25,6 +25,10 @@ const DUPLEX: u16 = 1;
 
 /// Bytes of each direction's ring unless asked otherwise: an OS pipe's
 /// default buffer on Linux.
+///
+/// ```
+/// assert_eq!(shmipc_shm::message::DEFAULT_PIPE_BYTES, 65536);
+/// ```
 pub const DEFAULT_PIPE_BYTES: usize = 64 * 1024;
 
 /// Makes both ends of a new pipe named `name` in this process, as
@@ -117,7 +121,7 @@ enum End {
 }
 
 impl Connection {
-    /// Creates a pipe named `name` with rings of [`DEFAULT_PIPE_BYTES`]
+    /// Creates a pipe named `name` with rings of [`DEFAULT_PIPE_BYTES`](super::DEFAULT_PIPE_BYTES)
     /// and returns its first end (the receiving one, if not `duplex`). The
     /// name is removed when this end is dropped, unless [`Options::persist`]
     /// says otherwise; an end opened before keeps working.

@@ -12,6 +12,10 @@ use crate::error::Result;
 use crate::options::Options;
 
 /// Bytes of a `SimpleQueue`'s ring unless asked otherwise.
+///
+/// ```
+/// assert_eq!(shmipc_shm::message::DEFAULT_SIMPLE_QUEUE_BYTES, 65536);
+/// ```
 pub const DEFAULT_SIMPLE_QUEUE_BYTES: usize = 64 * 1024;
 
 /// Python's `SimpleQueue`: `put`, `get`, `empty` and `close`, of values of
@@ -47,7 +51,7 @@ impl<T> fmt::Debug for SimpleQueue<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
-    /// Creates a queue with a ring of [`DEFAULT_SIMPLE_QUEUE_BYTES`].
+    /// Creates a queue with a ring of [`DEFAULT_SIMPLE_QUEUE_BYTES`](super::DEFAULT_SIMPLE_QUEUE_BYTES).
     ///
     /// ```
     /// # extern crate shmipc_shm as shmipc;
