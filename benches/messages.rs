@@ -22,7 +22,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use shmipc::{Connection, MessageQueue, RawValue};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use shmipc::{Connection, MessageQueue, RawValue, SharedMemory};
 
 const CHILD_ENV: &str = "SHMIPC_MESSAGES_BENCH_CHILD";
 const BLOCKS: usize = 20;
@@ -37,7 +39,7 @@ const PAGE: usize = 4096;
 const BIG_MESSAGES: u64 = 2;
 const BIG: usize = 64 << 20;
 
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "two cache lines, one per direction (floor)",
     "Connection ping-pong, 8 B",
     "OS pipe ping-pong, 8 B",
@@ -45,6 +47,7 @@ const KINDS: [&str; 7] = [
     "OS pipe one-way, 4 KiB",
     "MessageQueue ping-pong, small serde struct",
     "loan one-way, 64 MiB",
+    "raw 4 KiB slots one-way (memcpy + a position each side; floor)",
 ];
 const LINES: usize = 0;
 const CONN_PING: usize = 1;
@@ -53,6 +56,9 @@ const CONN_STREAM: usize = 3;
 const OS_STREAM: usize = 4;
 const SERDE_PING: usize = 5;
 const LOANS: usize = 6;
+const RAW_STREAM: usize = 7;
+/// Slots of the raw 4 KiB floor's ring.
+const RAW_SLOTS: u64 = 16;
 
 /// The serde message: a String and a few numbers.
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
@@ -81,6 +87,49 @@ struct Side {
     os_in: std::fs::File,
     /// The stream's OS pipe: the child writes, the parent reads.
     os_stream: std::fs::File,
+    /// The raw floor: the producer's count at 0, the consumer's at 128,
+    /// then [`RAW_SLOTS`] slots of 4 KiB.
+    raw: SharedMemory,
+}
+
+/// The raw floor's ring: positions and slots in `raw`'s bytes.
+struct RawRing<'a>(&'a SharedMemory);
+
+impl RawRing<'_> {
+    fn count(&self, at: usize) -> &AtomicU64 {
+        // SAFETY: offsets 0 and 128 of a block of 128 + slots bytes, page
+        // aligned; both processes use these words only atomically.
+        unsafe { &*self.0.as_ptr().add(at).cast::<AtomicU64>() }
+    }
+
+    fn slot(&self, i: u64) -> *mut u8 {
+        // SAFETY: inside the block (256 + 16 slots of 4 KiB).
+        unsafe { self.0.as_ptr().add(256 + (i % RAW_SLOTS) as usize * PAGE) }
+    }
+
+    /// The producer: one page into the next slot once it is free.
+    fn put(&self, page: &[u8; PAGE], sent: &mut u64) {
+        while *sent - self.count(128).load(Ordering::Acquire) == RAW_SLOTS {
+            std::hint::spin_loop();
+        }
+        // SAFETY: the slot is the producer's until the count below publishes
+        // it (the consumer freed it, acquired above).
+        unsafe { std::ptr::copy_nonoverlapping(page.as_ptr(), self.slot(*sent), PAGE) };
+        *sent += 1;
+        self.count(0).store(*sent, Ordering::Release);
+    }
+
+    /// The consumer: the next page out of its slot.
+    fn get(&self, page: &mut [u8; PAGE], taken: &mut u64) {
+        while self.count(0).load(Ordering::Acquire) == *taken {
+            std::hint::spin_loop();
+        }
+        // SAFETY: published by the producer's release, acquired above; it
+        // does not write the slot again until the count below frees it.
+        unsafe { std::ptr::copy_nonoverlapping(self.slot(*taken), page.as_mut_ptr(), PAGE) };
+        *taken += 1;
+        self.count(128).store(*taken, Ordering::Release);
+    }
 }
 
 fn os_pipe() -> (i32, i32) {
@@ -158,6 +207,18 @@ fn ask(s: &mut Side, kind: usize, counter: &mut u64, buffers: &mut (Vec<u8>, Vec
             }
             return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
         }
+        RAW_STREAM => {
+            let ring = RawRing(&s.raw);
+            let mut page = [0u8; PAGE];
+            let mut taken = ring.count(128).load(Ordering::Relaxed);
+            ring.get(&mut page, &mut taken);
+            let started = Instant::now();
+            for _ in 1..STREAM {
+                ring.get(&mut page, &mut taken);
+            }
+            std::hint::black_box(&page);
+            return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+        }
         SERDE_PING => {
             let mut o = order();
             for _ in 0..ROUNDS {
@@ -221,6 +282,14 @@ fn answer(s: &mut Side, kind: usize, counter: &mut u64, source: &[u8]) {
                 s.os_stream.write_all(&page).unwrap();
             }
         }
+        RAW_STREAM => {
+            let ring = RawRing(&s.raw);
+            let page = [7u8; PAGE];
+            let mut sent = ring.count(0).load(Ordering::Relaxed);
+            for _ in 0..STREAM {
+                ring.put(&page, &mut sent);
+            }
+        }
         SERDE_PING => {
             for _ in 0..ROUNDS {
                 let o: Order = s.queue_in.get().unwrap();
@@ -261,6 +330,7 @@ fn child(spec: &str) {
         os_out: file(to_parent),
         os_in: file(from_parent),
         os_stream: file(stream),
+        raw: SharedMemory::open(&n("raw")).unwrap(),
     };
     let source = vec![3u8; BIG];
     let mut counter = 0;
@@ -338,6 +408,7 @@ fn main() {
         os_out: file(parent_out),
         os_in: file(parent_in),
         os_stream: file(parent_stream),
+        raw: SharedMemory::create(&n("raw"), 256 + RAW_SLOTS as usize * PAGE).unwrap(),
     };
     let mut peer = Command::new(std::env::current_exe().unwrap())
         .env(
@@ -389,6 +460,11 @@ fn main() {
     println!(
         "4 KiB one-way, Connection bandwidth / OS pipe: {:.1}x (target >= 5x)",
         ratio(OS_STREAM, CONN_STREAM)
+    );
+    println!(
+        "4 KiB one-way, raw slot floor / OS pipe: {:.1}x; Connection / raw floor: {:.2}x",
+        ratio(OS_STREAM, RAW_STREAM),
+        ratio(RAW_STREAM, CONN_STREAM)
     );
     let gbps = |ns: f64, bytes: usize| bytes as f64 / ns;
     println!(

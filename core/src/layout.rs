@@ -399,11 +399,11 @@ impl QueueLayout {
 }
 
 /// Bytes of a message channel's control block: a 128-byte block of what
-/// every send and receive reads (the closed flags, the eventcounts), one of
-/// what changes hands now and then (the two ends' role records, the task
-/// counts of a joinable queue), and 256 bytes of a joinable queue's task
+/// every send and receive reads (the closed flags, the eventcounts), one
+/// for the sending side's role record, one for the receiving side's (and a
+/// joinable queue's task counts), and 256 bytes of a joinable queue's task
 /// holders.
-pub const CHANNEL_CONTROL_SIZE: usize = 512;
+pub const CHANNEL_CONTROL_SIZE: usize = 640;
 /// The smallest byte ring a message channel has: a multiple of 128, so that
 /// the next channel's control block is aligned as its positions need.
 pub const MIN_RING_BYTES: u64 = 128;

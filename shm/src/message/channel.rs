@@ -41,9 +41,12 @@ use crate::segment::Segment;
 /// A channel's control block. All-zero bytes are an open channel with no
 /// waiters and both roles free.
 ///
-/// The first 128-byte block holds what every send and receive reads; the
-/// role records, written when a role changes hands (for a queue, on every
-/// call), are in the second.
+/// The first 128-byte block holds what every send and receive reads. The
+/// sender role's record and what senders write now and then are in the
+/// second; the receiver role's record and the task counts in the third:
+/// a queue's callers take their role on every call, and with both records
+/// in one block the two sides of a ping-pong would pass it back and forth
+/// twice a message. The joinable queue's task holders come last.
 #[repr(C, align(128))]
 pub(super) struct ChannelControl {
     /// Set by `close` (a queue) or by the sending end's close or death (a
@@ -57,18 +60,19 @@ pub(super) struct ChannelControl {
     not_full: EventCount,
     _first_block: [u32; 26],
     sender: Claim,
-    receiver: Claim,
     /// Where the last abandoned stream ends (see `Channel::send_streamed`).
     abandoned_at: AtomicU64,
     /// Streams abandoned so far.
     abandoned: AtomicU64,
+    _second_block: [u64; 12],
+    receiver: Claim,
     /// A joinable queue: messages received so far (tasks handed out).
     taken: AtomicU64,
     /// A joinable queue: `task_done` calls so far.
     done: AtomicU64,
     /// A joinable queue: `join` waits here.
     all_done: EventCount,
-    _second_block: [u64; 7],
+    _third_block: [u64; 11],
     /// A joinable queue: the tasks each process received and has not
     /// marked done, so that `join` tells a dead consumer from a slow one.
     holders: TaskHolders,
@@ -76,7 +80,8 @@ pub(super) struct ChannelControl {
 
 const _: () = assert!(size_of::<ChannelControl>() == shmipc_core::layout::CHANNEL_CONTROL_SIZE);
 const _: () = assert!(std::mem::offset_of!(ChannelControl, sender) == 128);
-const _: () = assert!(std::mem::offset_of!(ChannelControl, holders) == 256);
+const _: () = assert!(std::mem::offset_of!(ChannelControl, receiver) == 256);
+const _: () = assert!(std::mem::offset_of!(ChannelControl, holders) == 384);
 
 /// How a caller holds the role it sends or receives with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
