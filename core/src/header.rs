@@ -136,7 +136,8 @@ pub enum Kind {
     Queue,
     /// A `SharedMemory` block of raw bytes.
     SharedMemory,
-    /// A `MessageQueue` or `SimpleQueue`: one ring of byte messages.
+    /// A `MessageQueue`, `JoinableMessageQueue` or `SimpleQueue`: one ring
+    /// of byte messages.
     MessageQueue,
     /// A `Pipe`: one ring of byte messages each way (or one, if simplex).
     Pipe,
