@@ -4,9 +4,11 @@
 //! placement of the two processes:
 //!
 //! - ping-pong of 8-byte messages through a `Connection` pair, against the
-//!   two-line cache-line round trip (the floor of any two-way channel) and
-//!   an OS pipe pair;
-//! - one-way 4 KiB messages through a `Connection`, against an OS pipe;
+//!   two-line cache-line round trip (the floor of any two-way channel), an
+//!   OS pipe pair and a Unix stream socket pair;
+//! - one-way 4 KiB messages through a `Connection`, against an OS pipe, a
+//!   Unix stream socket, and 4 KiB `memcpy`s through slots of a shared
+//!   segment (what any shared-memory channel can at best do here);
 //! - ping-pong of a small serde struct through two `MessageQueue`s;
 //! - one-way 64 MiB messages through loans (written and read in place),
 //!   against `memcpy` of 64 MiB in this process.
@@ -39,7 +41,7 @@ const PAGE: usize = 4096;
 const BIG_MESSAGES: u64 = 2;
 const BIG: usize = 64 << 20;
 
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 10] = [
     "two cache lines, one per direction (floor)",
     "Connection ping-pong, 8 B",
     "OS pipe ping-pong, 8 B",
@@ -48,6 +50,8 @@ const KINDS: [&str; 8] = [
     "MessageQueue ping-pong, small serde struct",
     "loan one-way, 64 MiB",
     "raw 4 KiB slots one-way (memcpy + a position each side; floor)",
+    "Unix socket ping-pong, 8 B",
+    "Unix socket one-way, 4 KiB",
 ];
 const LINES: usize = 0;
 const CONN_PING: usize = 1;
@@ -57,6 +61,8 @@ const OS_STREAM: usize = 4;
 const SERDE_PING: usize = 5;
 const LOANS: usize = 6;
 const RAW_STREAM: usize = 7;
+const UNIX_PING: usize = 8;
+const UNIX_STREAM: usize = 9;
 /// Slots of the raw 4 KiB floor's ring.
 const RAW_SLOTS: u64 = 16;
 
@@ -87,6 +93,10 @@ struct Side {
     os_in: std::fs::File,
     /// The stream's OS pipe: the child writes, the parent reads.
     os_stream: std::fs::File,
+    /// This side's end of a Unix stream socket pair for the ping-pong.
+    unix_ping: std::fs::File,
+    /// And of one for the stream (the child writes).
+    unix_stream: std::fs::File,
     /// The raw floor: the producer's count at 0, the consumer's at 128,
     /// then [`RAW_SLOTS`] slots of 4 KiB.
     raw: SharedMemory,
@@ -137,6 +147,14 @@ fn os_pipe() -> (i32, i32) {
     // SAFETY: `fds` is two ints; the fds are inherited by the child.
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     // 64 KiB buffers, as Linux's default.
+    (fds[0], fds[1])
+}
+
+fn socket_pair() -> (i32, i32) {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is two ints; the fds are inherited by the child.
+    let made = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
+    assert_eq!(made, 0);
     (fds[0], fds[1])
 }
 
@@ -198,14 +216,27 @@ fn ask(s: &mut Side, kind: usize, counter: &mut u64, buffers: &mut (Vec<u8>, Vec
             }
             return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
         }
-        OS_STREAM => {
+        OS_STREAM | UNIX_STREAM => {
+            let from = if kind == OS_STREAM {
+                &mut s.os_stream
+            } else {
+                &mut s.unix_stream
+            };
             let mut page = [0u8; PAGE];
-            s.os_stream.read_exact(&mut page).unwrap();
+            from.read_exact(&mut page).unwrap();
             let started = Instant::now();
             for _ in 1..STREAM {
-                s.os_stream.read_exact(&mut page).unwrap();
+                from.read_exact(&mut page).unwrap();
             }
             return started.elapsed().as_secs_f64() * 1e9 / (STREAM - 1) as f64;
+        }
+        UNIX_PING => {
+            let mut reply = [0u8; 8];
+            for i in 0..PIPE_ROUNDS {
+                s.unix_ping.write_all(&i.to_ne_bytes()).unwrap();
+                s.unix_ping.read_exact(&mut reply).unwrap();
+            }
+            PIPE_ROUNDS
         }
         RAW_STREAM => {
             let ring = RawRing(&s.raw);
@@ -276,10 +307,22 @@ fn answer(s: &mut Side, kind: usize, counter: &mut u64, source: &[u8]) {
                 s.stream.send_bytes(&page).unwrap();
             }
         }
-        OS_STREAM => {
+        OS_STREAM | UNIX_STREAM => {
+            let to = if kind == OS_STREAM {
+                &mut s.os_stream
+            } else {
+                &mut s.unix_stream
+            };
             let page = [7u8; PAGE];
             for _ in 0..STREAM {
-                s.os_stream.write_all(&page).unwrap();
+                to.write_all(&page).unwrap();
+            }
+        }
+        UNIX_PING => {
+            let mut ping = [0u8; 8];
+            for _ in 0..PIPE_ROUNDS {
+                s.unix_ping.read_exact(&mut ping).unwrap();
+                s.unix_ping.write_all(&ping).unwrap();
             }
         }
         RAW_STREAM => {
@@ -313,11 +356,8 @@ fn rotation(block: usize) -> impl Iterator<Item = usize> {
 fn child(spec: &str) {
     let mut parts = spec.split_whitespace().map(|p| p.parse::<i32>().unwrap());
     let scope = parts.next().unwrap() as u32;
-    let (to_parent, from_parent, stream) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
+    let mut fd = || parts.next().unwrap();
+    let (to_parent, from_parent, stream, unix_ping, unix_stream) = (fd(), fd(), fd(), fd(), fd());
     let n = |what| name(scope, what);
     let mut s = Side {
         there: RawValue::open(&n("there")).unwrap(),
@@ -330,6 +370,8 @@ fn child(spec: &str) {
         os_out: file(to_parent),
         os_in: file(from_parent),
         os_stream: file(stream),
+        unix_ping: file(unix_ping),
+        unix_stream: file(unix_stream),
         raw: SharedMemory::open(&n("raw")).unwrap(),
     };
     let source = vec![3u8; BIG];
@@ -397,6 +439,8 @@ fn main() {
     let (parent_in, child_out) = os_pipe();
     let (child_in, parent_out) = os_pipe();
     let (parent_stream, child_stream) = os_pipe();
+    let (parent_unix_ping, child_unix_ping) = socket_pair();
+    let (parent_unix_stream, child_unix_stream) = socket_pair();
     let mut s = Side {
         there: RawValue::create(&n("there"), u64::MAX).unwrap(),
         back: RawValue::create(&n("back"), 0).unwrap(),
@@ -408,17 +452,27 @@ fn main() {
         os_out: file(parent_out),
         os_in: file(parent_in),
         os_stream: file(parent_stream),
+        unix_ping: file(parent_unix_ping),
+        unix_stream: file(parent_unix_stream),
         raw: SharedMemory::create(&n("raw"), 256 + RAW_SLOTS as usize * PAGE).unwrap(),
     };
     let mut peer = Command::new(std::env::current_exe().unwrap())
         .env(
             CHILD_ENV,
-            format!("{scope} {child_out} {child_in} {child_stream}"),
+            format!(
+                "{scope} {child_out} {child_in} {child_stream} {child_unix_ping} {child_unix_stream}"
+            ),
         )
         .spawn()
         .unwrap();
     // The child's ends, closed here so that the pipes see the child alone.
-    for fd in [child_out, child_in, child_stream] {
+    for fd in [
+        child_out,
+        child_in,
+        child_stream,
+        child_unix_ping,
+        child_unix_stream,
+    ] {
         drop(file(fd));
     }
     while s.back.load_atomic() != u64::MAX {
@@ -454,12 +508,17 @@ fn main() {
         ratio(CONN_PING, LINES)
     );
     println!(
-        "OS pipe ping-pong / Connection ping-pong:    {:.0}x",
-        ratio(OS_PING, CONN_PING)
+        "OS pipe ping-pong / Connection ping-pong:    {:.0}x; Unix socket: {:.0}x",
+        ratio(OS_PING, CONN_PING),
+        ratio(UNIX_PING, CONN_PING)
     );
     println!(
         "4 KiB one-way, Connection bandwidth / OS pipe: {:.1}x (target >= 5x)",
         ratio(OS_STREAM, CONN_STREAM)
+    );
+    println!(
+        "4 KiB one-way, Connection bandwidth / Unix socket: {:.1}x",
+        ratio(UNIX_STREAM, CONN_STREAM)
     );
     println!(
         "4 KiB one-way, raw slot floor / OS pipe: {:.1}x; Connection / raw floor: {:.2}x",
