@@ -4,7 +4,7 @@
 //!
 //! | concept | file |
 //! |---|---|
-//! | one direction of messages: a byte ring, its roles, send and receive | `channel` |
+//! | one direction of messages: a byte ring, its roles, send and receive | `channel` (`channel/send.rs`, `channel/receive.rs`, `channel/tasks.rs`) |
 //! | the ring's bytes in a segment, copied word by word | `storage` |
 //! | the errors of a send and of a receive | `error` |
 //! | zero-copy: WriteLoan, ReadLoan | `loan` |
