@@ -103,6 +103,9 @@ impl Channel {
         let c = self.control();
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut assembly: Option<Assembly> = None;
+        // A `try_` whose wait found the sender dead (which ends the
+        // channel) takes one more look, for what it sent before.
+        let mut looked_after_end = false;
         loop {
             let left = match (&assembly, deadline) {
                 // A stream begun waits past the deadline while its parts
@@ -176,17 +179,13 @@ impl Channel {
                         after: timeout.unwrap_or_default(),
                     });
                 }
-                // A `try_` that found the sender dead: one more look.
-                None if left == Some(Duration::ZERO) && self.ended(Side::Sender) => {
-                    if let Some(answer) = self.recv_step(sink, &mut assembly) {
-                        if answer.is_ok() {
-                            c.not_full.notify(&FutexWake, 1);
-                        }
-                        return answer;
-                    }
-                    return Err(RecvError::Empty {
-                        name: self.name.clone(),
-                    });
+                // Through the same attempt, so under the role like any.
+                None if left == Some(Duration::ZERO)
+                    && !looked_after_end
+                    && self.ended(Side::Sender) =>
+                {
+                    looked_after_end = true;
+                    continue;
                 }
                 None if left == Some(Duration::ZERO) => {
                     return Err(RecvError::Empty {
