@@ -255,7 +255,9 @@ impl MessageQueue {
     /// use std::time::Duration;
     /// let q = shmipc::MessageQueue::create(&name, 4096)?;
     /// // Longer than the ring, and nobody takes its parts: it times out.
-    /// assert!(q.put_bytes_timeout(&[0; 10_000], Duration::from_millis(5)).is_err());
+    /// let late = q.put_bytes_timeout(&[0; 10_000], Duration::from_millis(5));
+    /// assert!(matches!(late,
+    ///     Err(shmipc::SendError::TimedOut { after, .. }) if after == Duration::from_millis(5)));
     /// assert_eq!(q.abandoned_messages(), 1);
     /// assert!(q.try_get_bytes().is_err()); // its parts are dropped
     /// # Ok(()) }

@@ -197,8 +197,12 @@ impl Channel {
             let first = sent == 0;
             let data = (message.len() - sent).min(if first { part - 8 } else { part });
             let chunk = &message[sent..sent + data];
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let left = if first { timeout.and(left) } else { left };
+            // The first part waits the caller's timeout; later ones what is
+            // left of it.
+            let left = match (first, deadline) {
+                (false, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
+                _ => timeout,
+            };
             let outcome = self.send_record(&mut role, left, wait, |pusher| {
                 if first {
                     let room = pusher.reserve(8 + data)?;
@@ -219,11 +223,15 @@ impl Channel {
                         let tail = unsafe { self.ring().pusher() }.position();
                         self.abandon_stream_at(tail);
                     }
+                    // A later part out of time is the caller's timeout
+                    // running out, whatever was left of it.
                     return Err(match e {
-                        SendError::Full { name } if !first => SendError::TimedOut {
-                            name,
-                            after: Duration::ZERO,
-                        },
+                        SendError::Full { name } | SendError::TimedOut { name, .. } if !first => {
+                            SendError::TimedOut {
+                                name,
+                                after: timeout.unwrap_or_default(),
+                            }
+                        }
                         e => e,
                     });
                 }
