@@ -198,22 +198,8 @@ impl JoinableMessageQueue {
     }
 
     fn join_until(&self, timeout: Option<Duration>) -> std::result::Result<(), JoinError> {
-        let queue = || self.queue.channel().name().clone();
-        match self
-            .queue
-            .channel()
-            .join(timeout, self.queue.wait_strategy())
-        {
-            Some(Ok(())) => Ok(()),
-            Some(Err((pid, tasks))) => Err(JoinError::ConsumerDied {
-                queue: queue(),
-                pid,
-                tasks,
-            }),
-            None => Err(JoinError::TimedOut {
-                queue: queue(),
-                after: timeout.unwrap_or_default(),
-            }),
-        }
+        let channel = self.queue.channel();
+        let outcome = channel.join(timeout, self.queue.wait_strategy());
+        JoinError::from_wait(outcome, channel.name(), timeout)
     }
 }

@@ -248,6 +248,30 @@ pub enum JoinError {
     },
 }
 
+impl JoinError {
+    /// A `join`'s answer from its wait's: `Some(Ok)` all done,
+    /// `Some(Err((pid, tasks)))` a consumer that died holding tasks, `None`
+    /// the timeout ran out.
+    pub(crate) fn from_wait(
+        outcome: Option<std::result::Result<(), (u32, u64)>>,
+        queue: &Arc<str>,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(), JoinError> {
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err((pid, tasks))) => Err(JoinError::ConsumerDied {
+                queue: queue.clone(),
+                pid,
+                tasks,
+            }),
+            None => Err(JoinError::TimedOut {
+                queue: queue.clone(),
+                after: timeout.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

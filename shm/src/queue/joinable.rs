@@ -251,23 +251,11 @@ impl<T: Plain> JoinableQueue<T> {
     }
 
     fn join_until(&self, timeout: Option<Duration>) -> std::result::Result<(), JoinError> {
-        let queue = || self.queue.shared.name.clone();
-        match self
+        let outcome = self
             .queue
             .shared
-            .wait_all_done(timeout, || self.unfinished() == 0)
-        {
-            Some(Ok(())) => Ok(()),
-            Some(Err((pid, tasks))) => Err(JoinError::ConsumerDied {
-                queue: queue(),
-                pid,
-                tasks,
-            }),
-            None => Err(JoinError::TimedOut {
-                queue: queue(),
-                after: timeout.unwrap_or_default(),
-            }),
-        }
+            .wait_all_done(timeout, || self.unfinished() == 0);
+        JoinError::from_wait(outcome, &self.queue.shared.name, timeout)
     }
 }
 

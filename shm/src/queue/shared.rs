@@ -357,10 +357,7 @@ impl<T: Plain> Shared<T> {
     /// tasks off as done, so that `join` can return; `(pid, tasks)`.
     pub(super) fn write_off_dead_holder(&self) -> Option<(u32, u64)> {
         let c = self.control();
-        let (pid, tasks) = c.holders.take_dead()?;
-        c.tasks_done.fetch_add(tasks, Ordering::SeqCst);
-        c.all_done.notify(&FutexWake, u32::MAX);
-        Some((pid, tasks))
+        c.holders.write_off_dead(&c.tasks_done, &c.all_done)
     }
 
     fn corrupt(&self, e: RingError) -> Error {

@@ -4,8 +4,10 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use shmipc_core::eventcount::EventCount;
 use shmipc_core::park::Liveness;
 
+use crate::futex::FutexWake;
 use crate::identity;
 
 /// Processes a JoinableQueue keeps task counts for at once.
@@ -55,7 +57,7 @@ impl TaskHolders {
 
     /// A process that died holding tasks: frees its holder and returns its
     /// pid and the tasks it held, for the caller to write off as done.
-    pub(crate) fn take_dead(&self) -> Option<(u32, u64)> {
+    fn take_dead(&self) -> Option<(u32, u64)> {
         for holder in &self.0 {
             let key = holder.key.load(Ordering::SeqCst);
             if key == 0 || holder.held.load(Ordering::SeqCst) == 0 {
@@ -76,6 +78,20 @@ impl TaskHolders {
             }
         }
         None
+    }
+
+    /// [`take_dead`](Self::take_dead), and the dead process's tasks
+    /// counted in `done` with `join`'s waiters on `all_done` woken: a dead
+    /// consumer's tasks written off, so that `join` can return.
+    pub(crate) fn write_off_dead(
+        &self,
+        done: &AtomicU64,
+        all_done: &EventCount,
+    ) -> Option<(u32, u64)> {
+        let (pid, tasks) = self.take_dead()?;
+        done.fetch_add(tasks, Ordering::SeqCst);
+        all_done.notify(&FutexWake, u32::MAX);
+        Some((pid, tasks))
     }
 
     /// This process's holder: the one with its key, else a free one it

@@ -15,24 +15,14 @@ impl Channel {
             let mut popper = unsafe { self.ring().popper_seeing(seen) };
             let record = popper.peek();
             self.tail_seen.store(popper.tail_seen(), Ordering::Relaxed);
-            let record = match record {
-                Ok(Some(r)) if r.kind == RecordKind::Whole => r,
-                _ => return None,
-            };
-            let got = match sink {
-                Sink::Vec { max } if record.len <= *max => {
-                    let mut message = vec![0; record.len];
-                    popper.read(&record, 0, &mut message);
-                    Received::Vec(message)
+            match record {
+                // A loan stays in place, and a message too long for the
+                // sink stays in the ring: both the general path's to handle.
+                Ok(Some(r)) if r.kind == RecordKind::Whole && !matches!(sink, Sink::InPlace) => {
+                    self.take_whole(&mut popper, &r, sink).ok()
                 }
-                Sink::Slice(buffer) if record.len <= buffer.len() => {
-                    popper.read(&record, 0, &mut buffer[..record.len]);
-                    Received::Len(record.len)
-                }
-                _ => return None,
-            };
-            popper.consume(&record);
-            Some(got)
+                _ => None,
+            }
         })?;
         self.control().not_full.notify(&FutexWake, 1);
         Some(got)
@@ -108,20 +98,15 @@ impl Channel {
         let mut looked_after_end = false;
         loop {
             let left = match (&assembly, deadline) {
+                (None, _) if timeout == Some(Duration::ZERO) => Some(Duration::ZERO),
+                (None, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
                 // A stream begun waits past the deadline while its parts
                 // keep coming, and gives up only when they stop.
                 (Some(_), Some(d)) => Some(
                     d.saturating_duration_since(Instant::now())
                         .max(STREAM_STALL),
                 ),
-                (Some(_), None) => None,
-                (None, Some(d)) => Some(d.saturating_duration_since(Instant::now())),
-                (None, None) => None,
-            };
-            let left = if timeout == Some(Duration::ZERO) && assembly.is_none() {
-                Some(Duration::ZERO)
-            } else {
-                left
+                (_, None) => None,
             };
             let streaming = std::cell::Cell::new(false);
             let outcome = wait_for(

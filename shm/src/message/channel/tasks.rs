@@ -65,12 +65,7 @@ impl Channel {
             // A dead consumer holding tasks wakes nobody: poll.
             || true,
             || (self.unfinished() == (0, false)).then_some(Ok(())),
-            || {
-                let (pid, tasks) = c.holders.take_dead()?;
-                c.done.fetch_add(tasks, Ordering::SeqCst);
-                c.all_done.notify(&FutexWake, u32::MAX);
-                Some(Err((pid, tasks)))
-            },
+            || c.holders.write_off_dead(&c.done, &c.all_done).map(Err),
         )
     }
 }
