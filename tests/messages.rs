@@ -324,9 +324,10 @@ fn garbage_in_the_ring_is_an_error_never_a_read_outside_it() {
     for bad in [
         u64::MAX,
         0x0000_0000_ffff_ffff, // a length past everything
-        0x0000_0000_0000_1000, // a length past the bytes published
-        0xdead_beef_0000_0008, // another position's header
-        1 << 32 | 4096,        // a pad longer than the buffer's rest
+        0x0000_0000_0000_0008, // a header without the bit every header has
+        0x0000_0000_8000_1000, // a length past the buffer's end
+        0xdead_beef_8000_0008, // another position's header
+        1 << 32 | 1 << 31 | 8, // a pad shorter than the buffer's rest
     ] {
         q.put_bytes(b"12345678").unwrap();
         file.read_exact_at(&mut good, buffer).unwrap();
@@ -338,17 +339,20 @@ fn garbage_in_the_ring_is_an_error_never_a_read_outside_it() {
         // Put right again, the message is there, whole.
         file.write_all_at(&good, buffer).unwrap();
         assert_eq!(q.try_get_bytes().unwrap(), b"12345678");
-        // Start the next round at the same place: the ring is empty again,
-        // so a fresh queue state is one with equal positions.
+        // Start the next round at the same place: a ring as new has equal
+        // positions and nothing but zeros in its buffer.
         let head_at = (positions + 128) as u64;
         file.write_all_at(&[0; 8], head_at).unwrap();
         file.write_all_at(&[0; 8], head_at - 128).unwrap();
+        file.write_all_at(&[0; 8], buffer).unwrap();
     }
-    // Positions further apart than the ring: refused by both sides (of a
-    // fresh handle: `q` remembers positions the scribbles above took back).
-    let tail_at = positions as u64;
+    // A head off its word, and a tail further from it than the ring:
+    // refused by both sides (of a fresh handle: `q` remembers a head the
+    // scribbles above took back).
+    let (tail_at, head_at) = (positions as u64, (positions + 128) as u64);
     file.write_all_at(&(1u64 << 40).to_ne_bytes(), tail_at)
         .unwrap();
+    file.write_all_at(&3u64.to_ne_bytes(), head_at).unwrap();
     let q = MessageQueue::open(&name("garbage")).unwrap();
     assert!(matches!(
         q.try_get_bytes(),

@@ -10,30 +10,43 @@
 //! The header says what the record is and where it belongs:
 //!
 //! ```text
-//!  63                  35 34 33 32 31                              0
-//! +----------------------+--+--+--+---------------------------------+
-//! | start position / 8   |N |F |P |  payload length (bytes)         |
-//! | (low 29 bits)        |  |  |  |  (a pad: the bytes it fills)    |
-//! +----------------------+--+--+--+---------------------------------+
+//!  63                  35 34 33 32 31 30                           0
+//! +----------------------+--+--+--+--+------------------------------+
+//! | start position / 8   |N |F |P |1 |  payload length (bytes)      |
+//! | (low 29 bits)        |  |  |  |  |  (a pad: the bytes it fills) |
+//! +----------------------+--+--+--+--+------------------------------+
 //! ```
 //!
 //! `P` marks a pad; `F` and `N` mark the first and a next part of a
 //! message longer than one record can be, which the layers above stream
 //! through the ring in parts ([`RecordKind`]); a record with neither is a
-//! whole message.
+//! whole message. Bit 31 is set in every header, so that no header is 0.
 //!
-//! The producer writes the payload and the header, then publishes the
-//! record by storing its position (`tail`); the consumer reads the tail,
-//! validates the header at its position (its start-position bits, its
-//! length against the bytes published and the end of the buffer) before it
-//! copies a byte, and frees the record by storing its own position
-//! (`head`). A header that fails those checks is
-//! [`ByteRingError::Corrupt`]: garbage from a peer is refused, never
-//! followed outside the ring.
+//! **The header publishes the record.** The producer writes the payload,
+//! stores 0 in the header word after the record (where the next record
+//! will start), and then stores the header with release ordering. The
+//! consumer polls the header word at its own position: 0 is nothing yet;
+//! anything else is validated (its start-position bits, a length that
+//! ends before the buffer does) before a byte is copied, and a header that
+//! fails is [`ByteRingError::Corrupt`]: garbage from a peer is refused,
+//! never followed outside the ring. The consumer never reads the
+//! producer's position, so a message moves one cache line from producer to
+//! consumer (the record's), not two (the position's and the record's).
 //!
-//! A producer that dies half-way through a record has not moved the tail:
-//! the half-written record is invisible, and the next producer writes over
-//! it. A consumer that dies before storing the head leaves the record to be
+//! The 0 stored ahead is what makes a header word trustworthy: the word a
+//! consumer polls was cleared before the record ending there was published,
+//! so it holds 0 or the next header, never a stale header or payload of an
+//! earlier lap. It costs the producer 8 bytes of room past each record.
+//!
+//! The producer still stores its position (`tail`), for the next producer
+//! and for the counts of used bytes, after the header. A producer that
+//! dies between the two has published a record the tail does not show: the
+//! next producer's endpoint walks the published headers from the tail
+//! before it writes (see [`ByteRing::pusher`]). A producer that dies
+//! before its header leaves nothing a consumer sees, and the next one
+//! writes over it. The consumer frees records by storing its own position
+//! (`head`), which the producer reads only when the room it knows of runs
+//! short; a consumer that dies before storing it leaves the record to be
 //! read again by the next one.
 //!
 //! One producer and one consumer: pushing needs a [`BytePusher`] and
@@ -106,7 +119,10 @@ pub enum ByteRingError {
     },
 }
 
-const LEN_MASK: u64 = (1 << 32) - 1;
+const LEN_MASK: u64 = (1 << 31) - 1;
+/// Set in every header: a header is never 0, the word's value until a
+/// record is published there.
+const MARK: u64 = 1 << 31;
 const PAD: u64 = 1 << 32;
 const FIRST: u64 = 1 << 33;
 const NEXT: u64 = 1 << 34;
@@ -190,14 +206,15 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// The ring over `indices` and `storage`, of `len` bytes.
     ///
     /// # Safety
-    /// `len` is a power of two, at least 16 and below 2^32, and `storage`
-    /// holds that many bytes; the positions are written only by this ring's
-    /// protocol (positions that start equal, then one [`BytePusher`] and
-    /// one [`BytePopper`]), or else `storage` tolerates a range being read
-    /// and written at once (race-tolerant copies), so that garbage garbles
-    /// messages but does not race.
+    /// `len` is a power of two from 16 to 2^31, and `storage` holds that
+    /// many bytes, all 0 when the ring was new; the positions and header
+    /// words are written only by this ring's protocol (positions that
+    /// start equal, then one [`BytePusher`] and one [`BytePopper`]), or
+    /// else `storage` tolerates a range being read and written at once
+    /// (race-tolerant copies), so that garbage garbles messages but does
+    /// not race.
     pub unsafe fn new(indices: &'a RingPositions, storage: &'a S, len: u64) -> ByteRing<'a, S> {
-        debug_assert!(len.is_power_of_two() && (16..1 << 32).contains(&len));
+        debug_assert!(len.is_power_of_two() && (16..=1 << 31).contains(&len));
         ByteRing {
             indices,
             storage,
@@ -205,9 +222,10 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         }
     }
 
-    /// The longest message the ring holds: all of it but one header.
+    /// The longest message the ring holds: all of it but a header and the
+    /// word cleared after the record.
     pub fn max_message(&self) -> usize {
-        self.len as usize - HEADER
+        self.len as usize - 2 * HEADER
     }
 
     /// Bytes of records published and not yet taken (a snapshot).
@@ -218,31 +236,38 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// Whether a record other than a pad is published and not yet taken
     /// (a snapshot, made without an endpoint: it moves nothing). A pad
     /// alone, which a push that found no room after it leaves, is no
-    /// record.
+    /// record; a header that is garbage is one (a receive reports it).
     pub fn holds_record(&self) -> bool {
         let head = self.indices.head.load(Ordering::Acquire);
-        let tail = self.indices.tail.load(Ordering::Acquire);
-        if head == tail {
-            return false;
+        match self.published(head) {
+            Ok(Some(Found::Pad(len))) => {
+                !matches!(self.published(head.wrapping_add(len)), Ok(None))
+            }
+            Ok(None) => false,
+            Ok(Some(Found::Record(_))) | Err(_) => true,
         }
-        let header = self.header(head).load(Ordering::Relaxed);
-        let is_pad =
-            header & (PAD | FIRST | NEXT) == PAD && header & !(PAD | LEN_MASK) == check_bits(head);
-        !(is_pad && head.wrapping_add(header & LEN_MASK) == tail)
+    }
+
+    /// Where the records published so far end: the tail, walked forward
+    /// over records a producer published and died before showing in the
+    /// tail (a snapshot; see [`pusher`](Self::pusher)).
+    pub fn published_end(&self) -> u64 {
+        self.walk_published(self.indices.tail.load(Ordering::Acquire))
     }
 
     /// The producer's endpoint.
+    ///
+    /// Its position is the tail, walked forward over any record published
+    /// past it (its producer died before storing the tail), so that no
+    /// record a consumer may be reading is written over.
     ///
     /// # Safety
     /// No other `BytePusher` of this ring exists or runs at the same time,
     /// in any process.
     pub unsafe fn pusher(self) -> BytePusher<'a, S> {
-        let tail = self.indices.tail.load(Ordering::Relaxed);
-        BytePusher {
-            ring: self,
-            tail,
-            head_seen: self.indices.head.load(Ordering::Acquire),
-        }
+        let head_seen = self.indices.head.load(Ordering::Acquire);
+        // SAFETY: forwarded; `head_seen` was the head just now.
+        unsafe { self.pusher_seeing(head_seen) }
     }
 
     /// The producer's endpoint, taking `head_seen` for the head instead of
@@ -255,29 +280,16 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// As for [`pusher`](Self::pusher); `head_seen` is a value the head
     /// has had (a later one would count bytes not yet freed as free).
     pub unsafe fn pusher_seeing(self, head_seen: u64) -> BytePusher<'a, S> {
+        // Acquire: the 0 its last producer stored at the tail is seen.
+        let shown = self.indices.tail.load(Ordering::Acquire);
+        let tail = self.walk_published(shown);
+        if tail != shown {
+            self.indices.tail.store(tail, Ordering::Release);
+        }
         BytePusher {
             ring: self,
-            tail: self.indices.tail.load(Ordering::Relaxed),
+            tail,
             head_seen,
-        }
-    }
-
-    /// The consumer's endpoint, taking `tail_seen` for the tail: a tail an
-    /// earlier popper saw ([`BytePopper::tail_seen`]), so that a consumer
-    /// behind it takes the records up to it without reading the producer's
-    /// line.
-    ///
-    /// # Safety
-    /// As for [`popper`](Self::popper); `tail_seen` is a value the tail has
-    /// had (a later one would take bytes not yet published).
-    pub unsafe fn popper_seeing(self, tail_seen: u64) -> BytePopper<'a, S> {
-        let head = self.indices.head.load(Ordering::Relaxed);
-        // Behind the head (an old reading): no help, read the tail.
-        let ahead = tail_seen.wrapping_sub(head) as i64 > 0;
-        BytePopper {
-            ring: self,
-            head,
-            tail_seen: if ahead { tail_seen } else { head },
         }
     }
 
@@ -287,11 +299,11 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// No other `BytePopper` of this ring exists or runs at the same time,
     /// in any process.
     pub unsafe fn popper(self) -> BytePopper<'a, S> {
-        let head = self.indices.head.load(Ordering::Relaxed);
         BytePopper {
             ring: self,
-            head,
-            tail_seen: head,
+            // Acquire: the 0 stored at the head before the record ending
+            // there was published is seen (see the module's notes).
+            head: self.indices.head.load(Ordering::Acquire),
         }
     }
 
@@ -303,6 +315,58 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         let offset = (position & self.mask() & !7) as usize;
         // SAFETY: a multiple of 8, masked below the length.
         unsafe { self.storage.header(offset) }
+    }
+
+    /// The record published at `position`, validated: `None` if none is
+    /// yet, the header if it is garbage.
+    fn published(&self, position: u64) -> Result<Option<Found>, u64> {
+        // Acquire: the payload and the 0 after it, written before the
+        // header, are seen.
+        let header = self.header(position).load(Ordering::Acquire);
+        // Every position the protocol writes is a multiple of 8; another
+        // would put headers and payloads off their words.
+        if position % 8 != 0 {
+            return Err(header);
+        }
+        if header == 0 {
+            return Ok(None);
+        }
+        if header & !(PAD | FIRST | NEXT | MARK | LEN_MASK) != check_bits(position) {
+            return Err(header);
+        }
+        let until_end = self.len - (position & self.mask());
+        let len = header & LEN_MASK;
+        let kind = match header & (PAD | FIRST | NEXT | MARK) {
+            // A pad fills the buffer to its end, no more, no less.
+            m if m == PAD | MARK && len == until_end => return Ok(Some(Found::Pad(len))),
+            MARK => RecordKind::Whole,
+            m if m == FIRST | MARK => RecordKind::First,
+            m if m == NEXT | MARK => RecordKind::Next,
+            _ => return Err(header),
+        };
+        if record_size(len as usize) as u64 > until_end {
+            return Err(header);
+        }
+        Ok(Some(Found::Record(Record {
+            kind,
+            offset: (position & self.mask()) as usize + HEADER,
+            len: len as usize,
+        })))
+    }
+
+    /// `from`, walked forward over the records published there. A garbage
+    /// header stops the walk (the consumer will refuse it), and so does a
+    /// whole ring of records (only garbage makes one).
+    fn walk_published(&self, from: u64) -> u64 {
+        let mut at = from;
+        while at.wrapping_sub(from) < self.len {
+            match self.published(at) {
+                Ok(Some(Found::Pad(len))) => at = at.wrapping_add(len),
+                Ok(Some(Found::Record(r))) => at = at.wrapping_add(record_size(r.len) as u64),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        at
     }
 
     fn corrupt(&self, head: u64, tail: u64, header: u64) -> ByteRingError {
@@ -348,7 +412,7 @@ impl<S: ByteStorage> BytePusher<'_, S> {
         let room = self.reserve(message.len())?;
         // SAFETY: `reserve` gave these bytes, before the buffer's end and
         // past every published record, to this pusher alone: the consumer
-        // reads only up to the tail, which moves after this write.
+        // reads them only once the header published after this write says so.
         unsafe { self.ring.storage.write(room.offset, message) };
         self.commit(room, RecordKind::Whole);
         Ok(())
@@ -375,8 +439,6 @@ impl<S: ByteStorage> BytePusher<'_, S> {
         if len > max {
             return Err(ByteRingError::TooLarge { len, max });
         }
-        // Every position the protocol writes is a multiple of 8; another
-        // would put headers and payloads off their words.
         if self.tail % 8 != 0 {
             return Err(self.ring.corrupt(self.head_seen, self.tail, 0));
         }
@@ -385,16 +447,12 @@ impl<S: ByteStorage> BytePusher<'_, S> {
         if size > until_end {
             // Fill the rest of the buffer with a pad record, published on
             // its own, and put the record at the start.
-            if !self.room(until_end)? {
+            if !self.room(until_end + HEADER as u64)? {
                 return Err(ByteRingError::WouldBlock);
             }
-            self.ring
-                .header(self.tail)
-                .store(check_bits(self.tail) | PAD | until_end, Ordering::Relaxed);
-            self.tail = self.tail.wrapping_add(until_end);
-            self.ring.indices.tail.store(self.tail, Ordering::Release);
+            self.publish(check_bits(self.tail) | MARK | PAD | until_end, until_end);
         }
-        if !self.room(size)? {
+        if !self.room(size + HEADER as u64)? {
             return Err(ByteRingError::WouldBlock);
         }
         Ok(Reserved {
@@ -409,12 +467,22 @@ impl<S: ByteStorage> BytePusher<'_, S> {
             room.offset,
             (self.tail & self.ring.mask()) as usize + HEADER
         );
-        self.ring.header(self.tail).store(
-            check_bits(self.tail) | kind.bits() | room.len as u64,
-            Ordering::Relaxed,
+        self.publish(
+            check_bits(self.tail) | MARK | kind.bits() | room.len as u64,
+            record_size(room.len) as u64,
         );
-        self.tail = self.tail.wrapping_add(record_size(room.len) as u64);
-        self.ring.indices.tail.store(self.tail, Ordering::Release);
+    }
+
+    /// Publishes `header` at the tail for a record of `size` bytes, whose
+    /// room (and the word after it) was found free.
+    fn publish(&mut self, header: u64, size: u64) {
+        let next = self.tail.wrapping_add(size);
+        // Before the header: a consumer that takes this record polls the
+        // word at `next` next, and must find 0 there, not an old lap's bytes.
+        self.ring.header(next).store(0, Ordering::Relaxed);
+        self.ring.header(self.tail).store(header, Ordering::Release);
+        self.tail = next;
+        self.ring.indices.tail.store(next, Ordering::Release);
     }
 }
 
@@ -423,62 +491,22 @@ pub struct BytePopper<'a, S> {
     ring: ByteRing<'a, S>,
     /// The head, which only this endpoint writes.
     head: u64,
-    /// The tail as last read: records up to it are published.
-    tail_seen: u64,
 }
 
-/// A record at the consumer's position, validated: a pad, or one to read.
+/// A record published at a position, validated: a pad, or one to read.
 enum Found {
     Pad(u64),
     Record(Record),
 }
 
 impl<S: ByteStorage> BytePopper<'_, S> {
-    /// The record at the head, validated, skipping none; `None` if the
-    /// ring is empty.
+    /// The record at the head, validated, skipping none; `None` if none is
+    /// published there yet.
     fn next(&mut self) -> Result<Option<Found>, ByteRingError> {
-        if self.head == self.tail_seen {
-            self.tail_seen = self.ring.indices.tail.load(Ordering::Acquire);
-            if self.head == self.tail_seen {
-                return Ok(None);
-            }
-        }
-        let published = self.tail_seen.wrapping_sub(self.head);
-        if (self.head | self.tail_seen) % 8 != 0 {
-            return Err(self.ring.corrupt(self.head, self.tail_seen, 0));
-        }
-        let until_end = self.ring.len - (self.head & self.ring.mask());
-        let header = self.ring.header(self.head).load(Ordering::Relaxed);
-        let bad = || self.ring.corrupt(self.head, self.tail_seen, header);
-        let flags = header & (PAD | FIRST | NEXT);
-        if published > self.ring.len
-            || header & !(PAD | FIRST | NEXT | LEN_MASK) != check_bits(self.head)
-        {
-            return Err(bad());
-        }
-        let len = header & LEN_MASK;
-        let kind = match flags {
-            PAD => {
-                // A pad fills the buffer to its end, no more, no less.
-                if len != until_end || len > published {
-                    return Err(bad());
-                }
-                return Ok(Some(Found::Pad(len)));
-            }
-            0 => RecordKind::Whole,
-            FIRST => RecordKind::First,
-            NEXT => RecordKind::Next,
-            _ => return Err(bad()),
-        };
-        let size = record_size(len as usize) as u64;
-        if size > until_end || size > published {
-            return Err(bad());
-        }
-        Ok(Some(Found::Record(Record {
-            kind,
-            offset: (self.head & self.ring.mask()) as usize + HEADER,
-            len: len as usize,
-        })))
+        self.ring.published(self.head).map_err(|header| {
+            let tail = self.ring.indices.tail.load(Ordering::Relaxed);
+            self.ring.corrupt(self.head, tail, header)
+        })
     }
 
     fn advance(&mut self, by: u64) {
@@ -489,12 +517,6 @@ impl<S: ByteStorage> BytePopper<'_, S> {
     /// The head: where the next record is.
     pub fn position(&self) -> u64 {
         self.head
-    }
-
-    /// The tail as this popper last read it (for
-    /// [`ByteRing::popper_seeing`]).
-    pub fn tail_seen(&self) -> u64 {
-        self.tail_seen
     }
 
     /// The next record, validated, if there is one (pads are skipped).

@@ -40,7 +40,10 @@ pub const MAGIC: [u8; 6] = *b"SHMIPC";
 /// capacity is not a power of two; a condition keeps a slot per waiter.
 /// 5: an MPMC slot's stamp holds its lap, its state and its claimer (and
 /// the counted room is gone: the ring keeps the capacity itself).
-pub const LAYOUT_VERSION: u16 = 5;
+/// 6: a byte ring's record is published by its header (bit 31 set in
+/// every header, the word after a record cleared before it), not by the
+/// producer's position.
+pub const LAYOUT_VERSION: u16 = 6;
 /// Where the payload type's name is kept, for error messages: the line after
 /// the header. Written by the creator, read only to say what a segment holds
 /// when its fingerprint is not the one asked for; never trusted beyond that.

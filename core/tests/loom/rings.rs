@@ -598,9 +598,10 @@ fn byte_ring_pusher_handed_between_producers_by_a_role_word_keeps_records_whole(
     // pushes from the tail the last holder published, and gives it back.
     // The consumer reads after both (the other models race it with a
     // producer); with it racing too, the model has more paths than loom
-    // gets through in minutes.
+    // gets through in minutes. 64 bytes: both records and the word
+    // cleared after each fit without a consumer.
     model(|| {
-        let ring = Arc::new((RingPositions::new(), LoomBytes::new(32), AtomicU64::new(0)));
+        let ring = Arc::new((RingPositions::new(), LoomBytes::new(64), AtomicU64::new(0)));
         let producers: Vec<_> = [1u8, 2]
             .into_iter()
             .map(|id| {
@@ -613,8 +614,8 @@ fn byte_ring_pusher_handed_between_producers_by_a_role_word_keeps_records_whole(
                     {
                         thread::yield_now();
                     }
-                    // SAFETY: 32 bytes; the role word makes this the only pusher.
-                    let mut tx = unsafe { ByteRing::new(&ring.0, &ring.1, 32).pusher() };
+                    // SAFETY: 64 bytes; the role word makes this the only pusher.
+                    let mut tx = unsafe { ByteRing::new(&ring.0, &ring.1, 64).pusher() };
                     push_whole(&mut tx, &[id; 5]);
                     ring.2.store(0, Ordering::Release);
                 })
@@ -623,8 +624,8 @@ fn byte_ring_pusher_handed_between_producers_by_a_role_word_keeps_records_whole(
         for p in producers {
             p.join().unwrap();
         }
-        // SAFETY: 32 bytes; the model's one popper.
-        let mut rx = unsafe { ByteRing::new(&ring.0, &ring.1, 32).popper() };
+        // SAFETY: 64 bytes; the model's one popper.
+        let mut rx = unsafe { ByteRing::new(&ring.0, &ring.1, 64).popper() };
         let mut seen = Vec::new();
         let mut out = [0u8; 8];
         while let Ok(n) = rx.pop_into(&mut out) {
@@ -634,5 +635,44 @@ fn byte_ring_pusher_handed_between_producers_by_a_role_word_keeps_records_whole(
         }
         seen.sort_unstable();
         assert_eq!(seen, [1, 2]);
+    });
+}
+
+#[test]
+fn byte_ring_record_published_past_the_tail_is_walked_over_by_the_next_pusher() {
+    // A producer dies between publishing its header and storing the tail
+    // (modelled by a pusher whose tail goes to positions of its own); the
+    // next pusher walks over that record while the consumer may be reading
+    // it, and writes after it.
+    model(|| {
+        let ring = Arc::new((
+            RingPositions::new(),
+            LoomBytes::new(32),
+            RingPositions::new(),
+        ));
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                // SAFETY: 32 bytes; the model's one pusher at a time. Its
+                // positions are the ring's as they were (empty).
+                let mut dying = unsafe { ByteRing::new(&ring.2, &ring.1, 32).pusher() };
+                push_whole(&mut dying, &[1; 5]);
+                // SAFETY: as above: `dying` is not used again.
+                let mut next = unsafe { ByteRing::new(&ring.0, &ring.1, 32).pusher() };
+                push_whole(&mut next, &[2; 5]);
+            })
+        };
+        // SAFETY: 32 bytes; the model's one popper.
+        let mut rx = unsafe { ByteRing::new(&ring.0, &ring.1, 32).popper() };
+        let mut out = [0u8; 8];
+        for fill in [1u8, 2] {
+            let record = next_record(&mut rx);
+            assert_eq!(record.len, 5);
+            rx.read(&record, 0, &mut out[..5]);
+            assert_eq!(out[..5], [fill; 5]);
+            rx.consume(&record);
+        }
+        producer.join().unwrap();
+        assert_eq!(rx.peek(), Ok(None));
     });
 }

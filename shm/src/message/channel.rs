@@ -8,9 +8,10 @@
 //! ([`Claim`]): a pipe end takes its roles for its life; a queue handle
 //! takes one for each attempt of a call, so that any number of processes
 //! share a queue. A sender killed half-way through a record holds the
-//! sender role and has not moved the tail: the next sender takes the role
-//! over from the dead one and writes over the half-written record, which no
-//! receiver ever saw.
+//! sender role and has not published its header: the next sender takes the
+//! role over from the dead one and writes over the half-written record,
+//! which no receiver ever saw (and walks over one it published, see
+//! [`ByteRing::pusher`]).
 //!
 //! This file has the control block, the roles and what both sides share;
 //! `send` the sending side (whole messages, streams, room for loans),
@@ -30,6 +31,7 @@ use shmipc_core::eventcount::EventCount;
 use shmipc_core::layout::ChannelLayout;
 use shmipc_core::park::{Liveness, Owner};
 use shmipc_core::ring::RingPositions;
+use shmipc_core::spin::TIGHT_POLLS;
 
 use super::error::{RecvError, SendError};
 use super::loan::{ReadLoan, WriteLoan};
@@ -152,9 +154,6 @@ pub(super) struct Channel {
     /// The head as this handle's sends last read it (see
     /// [`ByteRing::pusher_seeing`]).
     head_seen: AtomicU64,
-    /// The tail as this handle's receives last read it (see
-    /// [`ByteRing::popper_seeing`]).
-    tail_seen: AtomicU64,
 }
 
 // SAFETY: the pointers address atomics and word-atomic bytes in the mapping
@@ -206,7 +205,6 @@ impl Channel {
             holder_hint: AtomicU32::new(u32::MAX),
             last_liveness_check: AtomicU64::new(NEVER),
             head_seen: AtomicU64::new(0),
-            tail_seen: AtomicU64::new(0),
         })
     }
 
@@ -418,18 +416,26 @@ impl Channel {
     }
 
     /// A receiver waiting for the next part of a stream whose sender is
-    /// gone marks the stream abandoned at the tail, so that it stops
-    /// waiting. Gone: the sender role is free (a streaming sender holds it
-    /// from its first part to its last, and gives it back only after the
-    /// last is published, so a tail read after seeing it free is past
-    /// every part it sent), or held by a process that died (whose tail is
-    /// final). On a pipe the sender's death also ends the channel.
+    /// gone marks the stream abandoned where the published records end, so
+    /// that it stops waiting. Gone: the sender role is free (a streaming
+    /// sender holds it from its first part to its last, and gives it back
+    /// only after the last is published, so records read after seeing it
+    /// free end past every part it sent), or held by a process that died
+    /// (which publishes no more). On a pipe the sender's death also ends
+    /// the channel.
     fn abandon_if_sender_gone(&self) {
         let sender = self.claim(Side::Sender);
-        if sender.holder().is_none() || holder_dead(sender) {
-            // SAFETY: the positions live in the mapping, atomics only.
-            let tail = unsafe { self.positions.as_ref() }.put();
-            self.abandon_stream_at(tail);
+        let holder = sender.holder();
+        let gone = holder.is_none_or(|o: Owner| identity::process_liveness(&o) == Liveness::Dead);
+        if !gone {
+            return;
+        }
+        let end = self.ring().published_end();
+        // A sender that took the role meanwhile may have published the
+        // first part of a stream of its own, which `end` counts: that
+        // stream is under way, and the next look decides.
+        if sender.holder() == holder {
+            self.abandon_stream_at(end);
             self.peer_died(Side::Sender);
         }
     }

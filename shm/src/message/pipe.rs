@@ -497,7 +497,7 @@ impl Connection {
     }
 
     /// Reserves room for a message of `len` bytes, to be written in place
-    /// and published (see [`WriteLoan`]); at most the ring's size less 8
+    /// and published (see [`WriteLoan`]); at most the ring's size less 16
     /// bytes, else [`SendError::TooLarge`].
     ///
     /// ```

@@ -440,7 +440,7 @@ impl MessageQueue {
     /// Reserves room for a message of `len` bytes, to be written in place
     /// and published (see [`WriteLoan`]), waiting for room as long as it
     /// takes. A loaned message is one record: at most the ring's size less
-    /// 8 bytes, else [`SendError::TooLarge`]. Other producers wait until the
+    /// 16 bytes, else [`SendError::TooLarge`]. Other producers wait until the
     /// loan is published or dropped.
     ///
     /// ```

@@ -9,13 +9,9 @@ impl Channel {
     #[inline]
     fn recv_fast(&self, sink: &mut Sink<'_>, hold: Hold) -> Option<Received> {
         let got = self.fast_role(Side::Receiver, hold, || {
-            let seen = self.tail_seen.load(Ordering::Relaxed);
-            // SAFETY: as in `recv_step`: the receiver role is this
-            // caller's, and `seen` a tail it read before.
-            let mut popper = unsafe { self.ring().popper_seeing(seen) };
-            let record = popper.peek();
-            self.tail_seen.store(popper.tail_seen(), Ordering::Relaxed);
-            match record {
+            // SAFETY: as in `recv_step`: the receiver role is this caller's.
+            let mut popper = unsafe { self.ring().popper() };
+            match popper.peek() {
                 // A loan stays in place, and a message too long for the
                 // sink stays in the ring: both the general path's to handle.
                 Ok(Some(r)) if r.kind == RecordKind::Whole && !matches!(sink, Sink::InPlace) => {
@@ -45,6 +41,27 @@ impl Channel {
         if let Some(got) = self.recv_fast(sink, hold) {
             self.note_taken();
             return Ok(got);
+        }
+        // A receiver's wait is usually short: the message is a line
+        // transfer away. Poll with the fast path alone first; the general
+        // attempt below, with its streams, errors and close checks, is
+        // slow enough to add to every ping-pong round trip. What the fast
+        // path leaves (a stream, a message too long for the sink, the end)
+        // the general path finds after these polls.
+        if timeout != Some(Duration::ZERO) && wait != WaitStrategy::Park {
+            let polled = (0..TIGHT_POLLS).find_map(|_| {
+                std::hint::spin_loop();
+                // A queue's receivers look before they take the role, so
+                // that several polling ones do not pass its line around.
+                if hold == Hold::Call && !self.ring().holds_record() {
+                    return None;
+                }
+                self.recv_fast(sink, hold)
+            });
+            if let Some(got) = polled {
+                self.note_taken();
+                return Ok(got);
+            }
         }
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
         let got = self.recv_holding(&mut role, sink, timeout, wait)?;
@@ -198,15 +215,11 @@ impl Channel {
         // Read before the ring: a sender closes after its last send, so a
         // close seen here means the ring below holds everything sent.
         let closed = self.control().closed.load(Ordering::SeqCst) != 0;
-        let seen = self.tail_seen.load(Ordering::Relaxed);
         // SAFETY: the caller holds the receiver role (for its life, or
         // taken for this attempt): no other popper runs. As in
         // `send_record`, a scribbled role record garbles but does not race.
-        // `seen` is a tail this handle read before, and tails only grow.
-        let mut popper = unsafe { self.ring().popper_seeing(seen) };
-        let answer = self.recv_records(&mut popper, closed, sink, assembly);
-        self.tail_seen.store(popper.tail_seen(), Ordering::Relaxed);
-        answer
+        let mut popper = unsafe { self.ring().popper() };
+        self.recv_records(&mut popper, closed, sink, assembly)
     }
 
     /// [`recv_step`](Self::recv_step) with its popper.
