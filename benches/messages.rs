@@ -5,7 +5,8 @@
 //!
 //! - ping-pong of 8-byte messages through a `Connection` pair, against the
 //!   two-line cache-line round trip (the floor of any two-way channel), an
-//!   OS pipe pair and a Unix stream socket pair;
+//!   OS pipe pair and a Unix stream socket pair, and beside the item
+//!   queue's ping-pong (`Queue<u64>`, SPSC) in the same placement;
 //! - one-way 4 KiB messages through a `Connection`, against an OS pipe, a
 //!   Unix stream socket, and 4 KiB `memcpy`s through slots of a shared
 //!   segment (what any shared-memory channel can at best do here);
@@ -26,7 +27,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use shmipc::{Connection, MessageQueue, RawValue, SharedMemory};
+use shmipc::{Connection, MessageQueue, Queue, RawValue, SharedMemory};
 
 const CHILD_ENV: &str = "SHMIPC_MESSAGES_BENCH_CHILD";
 const BLOCKS: usize = 20;
@@ -41,7 +42,7 @@ const PAGE: usize = 4096;
 const BIG_MESSAGES: u64 = 2;
 const BIG: usize = 64 << 20;
 
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 11] = [
     "two cache lines, one per direction (floor)",
     "Connection ping-pong, 8 B",
     "OS pipe ping-pong, 8 B",
@@ -52,6 +53,7 @@ const KINDS: [&str; 10] = [
     "raw 4 KiB slots one-way (memcpy + a position each side; floor)",
     "Unix socket ping-pong, 8 B",
     "Unix socket one-way, 4 KiB",
+    "Queue<u64> SPSC ping-pong (the item ring)",
 ];
 const LINES: usize = 0;
 const CONN_PING: usize = 1;
@@ -63,6 +65,7 @@ const LOANS: usize = 6;
 const RAW_STREAM: usize = 7;
 const UNIX_PING: usize = 8;
 const UNIX_STREAM: usize = 9;
+const ITEM_PING: usize = 10;
 /// Slots of the raw 4 KiB floor's ring.
 const RAW_SLOTS: u64 = 16;
 
@@ -87,6 +90,10 @@ struct Side {
     stream: Connection,
     queue_out: MessageQueue,
     queue_in: MessageQueue,
+    /// The item queues of the same ping-pong, for what a fixed-size ring
+    /// costs in the same placement.
+    item_out: Queue<u64>,
+    item_in: Queue<u64>,
     big: MessageQueue,
     /// OS pipes: this side's write end to the other, and read end from it.
     os_out: std::fs::File,
@@ -199,6 +206,13 @@ fn ask(s: &mut Side, kind: usize, counter: &mut u64, buffers: &mut (Vec<u8>, Vec
             }
             ROUNDS
         }
+        ITEM_PING => {
+            for i in 0..ROUNDS {
+                s.item_out.put(i).unwrap();
+                assert_eq!(s.item_in.get().unwrap(), i);
+            }
+            ROUNDS
+        }
         OS_PING => {
             let mut reply = [0u8; 8];
             for i in 0..PIPE_ROUNDS {
@@ -294,6 +308,12 @@ fn answer(s: &mut Side, kind: usize, counter: &mut u64, source: &[u8]) {
                 s.ping.send_bytes(&ping).unwrap();
             }
         }
+        ITEM_PING => {
+            for _ in 0..ROUNDS {
+                let v = s.item_in.get().unwrap();
+                s.item_out.put(v).unwrap();
+            }
+        }
         OS_PING => {
             let mut ping = [0u8; 8];
             for _ in 0..PIPE_ROUNDS {
@@ -366,6 +386,8 @@ fn child(spec: &str) {
         stream: Connection::open(&n("stream")).unwrap(),
         queue_out: MessageQueue::open(&n("back-q")).unwrap(),
         queue_in: MessageQueue::open(&n("there-q")).unwrap(),
+        item_out: Queue::open(&n("back-i")).unwrap(),
+        item_in: Queue::open(&n("there-i")).unwrap(),
         big: MessageQueue::open(&n("big")).unwrap(),
         os_out: file(to_parent),
         os_in: file(from_parent),
@@ -448,6 +470,8 @@ fn main() {
         stream: Connection::create(&n("stream"), false).unwrap(),
         queue_out: MessageQueue::create(&n("there-q"), 64 * 1024).unwrap(),
         queue_in: MessageQueue::create(&n("back-q"), 64 * 1024).unwrap(),
+        item_out: Queue::create_spsc(&n("there-i"), 1024).unwrap(),
+        item_in: Queue::create_spsc(&n("back-i"), 1024).unwrap(),
         big: MessageQueue::create(&n("big"), 2 * BIG + 4096).unwrap(),
         os_out: file(parent_out),
         os_in: file(parent_in),
@@ -506,6 +530,11 @@ fn main() {
     println!(
         "Connection ping-pong / two-line floor:      {:.2}x (target <= 1.3x)",
         ratio(CONN_PING, LINES)
+    );
+    println!(
+        "Connection ping-pong / Queue<u64> ping-pong: {:.2}x (the item ring: {:.2}x the floor)",
+        ratio(CONN_PING, ITEM_PING),
+        ratio(ITEM_PING, LINES)
     );
     println!(
         "OS pipe ping-pong / Connection ping-pong:    {:.0}x; Unix socket: {:.0}x",
