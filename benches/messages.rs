@@ -42,7 +42,7 @@ const PAGE: usize = 4096;
 const BIG_MESSAGES: u64 = 2;
 const BIG: usize = 64 << 20;
 
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "two cache lines, one per direction (floor)",
     "Connection ping-pong, 8 B",
     "OS pipe ping-pong, 8 B",
@@ -54,6 +54,7 @@ const KINDS: [&str; 11] = [
     "Unix socket ping-pong, 8 B",
     "Unix socket one-way, 4 KiB",
     "Queue<u64> SPSC ping-pong (the item ring)",
+    "raw 8 B records ping-pong (header + payload, a position each side; floor)",
 ];
 const LINES: usize = 0;
 const CONN_PING: usize = 1;
@@ -66,6 +67,9 @@ const RAW_STREAM: usize = 7;
 const UNIX_PING: usize = 8;
 const UNIX_STREAM: usize = 9;
 const ITEM_PING: usize = 10;
+const RAW_PING: usize = 11;
+/// Records of each direction's ring of the raw ping-pong floor.
+const RAW_RECORDS: u64 = 4096;
 /// Slots of the raw 4 KiB floor's ring.
 const RAW_SLOTS: u64 = 16;
 
@@ -107,6 +111,53 @@ struct Side {
     /// The raw floor: the producer's count at 0, the consumer's at 128,
     /// then [`RAW_SLOTS`] slots of 4 KiB.
     raw: SharedMemory,
+    /// The raw ping-pong floor: two rings of 16-byte records (see
+    /// [`RawRecords`]).
+    raw_ping: SharedMemory,
+    /// Records this side sent and took through `raw_ping`.
+    raw_sent: u64,
+    raw_taken: u64,
+}
+
+/// The raw ping-pong floor: what a byte ring's message costs with nothing
+/// but its lines. Direction `d` (0: parent to child) has its consumer's
+/// position at `128 * d` and [`RAW_RECORDS`] records of 16 bytes (a
+/// header that is the record's sequence number + 1, which publishes it,
+/// and an 8-byte payload) from `256 + d * RAW_RECORDS * 16`.
+struct RawRecords<'a>(&'a SharedMemory);
+
+impl RawRecords<'_> {
+    fn word(&self, at: usize) -> &AtomicU64 {
+        // SAFETY: 8-byte aligned offsets inside the page-aligned block of
+        // 256 + 2 * RAW_RECORDS * 16 bytes; both processes use these words
+        // only atomically.
+        unsafe { &*self.0.as_ptr().add(at).cast::<AtomicU64>() }
+    }
+
+    fn record(&self, d: usize, seq: u64) -> usize {
+        256 + (d * RAW_RECORDS as usize + (seq % RAW_RECORDS) as usize) * 16
+    }
+
+    fn send(&self, d: usize, sent: &mut u64, value: u64) {
+        while *sent - self.word(128 * d).load(Ordering::Acquire) >= RAW_RECORDS {
+            std::hint::spin_loop();
+        }
+        let at = self.record(d, *sent);
+        self.word(at + 8).store(value, Ordering::Relaxed);
+        *sent += 1;
+        self.word(at).store(*sent, Ordering::Release);
+    }
+
+    fn recv(&self, d: usize, taken: &mut u64) -> u64 {
+        let at = self.record(d, *taken);
+        while self.word(at).load(Ordering::Acquire) != *taken + 1 {
+            std::hint::spin_loop();
+        }
+        let value = self.word(at + 8).load(Ordering::Relaxed);
+        *taken += 1;
+        self.word(128 * d).store(*taken, Ordering::Release);
+        value
+    }
 }
 
 /// The raw floor's ring: positions and slots in `raw`'s bytes.
@@ -213,6 +264,14 @@ fn ask(s: &mut Side, kind: usize, counter: &mut u64, buffers: &mut (Vec<u8>, Vec
             }
             ROUNDS
         }
+        RAW_PING => {
+            let ring = RawRecords(&s.raw_ping);
+            for i in 0..ROUNDS {
+                ring.send(0, &mut s.raw_sent, i);
+                assert_eq!(ring.recv(1, &mut s.raw_taken), i);
+            }
+            ROUNDS
+        }
         OS_PING => {
             let mut reply = [0u8; 8];
             for i in 0..PIPE_ROUNDS {
@@ -314,6 +373,13 @@ fn answer(s: &mut Side, kind: usize, counter: &mut u64, source: &[u8]) {
                 s.item_out.put(v).unwrap();
             }
         }
+        RAW_PING => {
+            let ring = RawRecords(&s.raw_ping);
+            for _ in 0..ROUNDS {
+                let v = ring.recv(0, &mut s.raw_taken);
+                ring.send(1, &mut s.raw_sent, v);
+            }
+        }
         OS_PING => {
             let mut ping = [0u8; 8];
             for _ in 0..PIPE_ROUNDS {
@@ -395,6 +461,9 @@ fn child(spec: &str) {
         unix_ping: file(unix_ping),
         unix_stream: file(unix_stream),
         raw: SharedMemory::open(&n("raw")).unwrap(),
+        raw_ping: SharedMemory::open(&n("raw-ping")).unwrap(),
+        raw_sent: 0,
+        raw_taken: 0,
     };
     let source = vec![3u8; BIG];
     let mut counter = 0;
@@ -479,6 +548,10 @@ fn main() {
         unix_ping: file(parent_unix_ping),
         unix_stream: file(parent_unix_stream),
         raw: SharedMemory::create(&n("raw"), 256 + RAW_SLOTS as usize * PAGE).unwrap(),
+        raw_ping: SharedMemory::create(&n("raw-ping"), 256 + 2 * RAW_RECORDS as usize * 16)
+            .unwrap(),
+        raw_sent: 0,
+        raw_taken: 0,
     };
     let mut peer = Command::new(std::env::current_exe().unwrap())
         .env(
@@ -535,6 +608,11 @@ fn main() {
         "Connection ping-pong / Queue<u64> ping-pong: {:.2}x (the item ring: {:.2}x the floor)",
         ratio(CONN_PING, ITEM_PING),
         ratio(ITEM_PING, LINES)
+    );
+    println!(
+        "raw 8 B records ping-pong / two-line floor: {:.2}x; Connection / raw records: {:.2}x",
+        ratio(RAW_PING, LINES),
+        ratio(CONN_PING, RAW_PING)
     );
     println!(
         "OS pipe ping-pong / Connection ping-pong:    {:.0}x; Unix socket: {:.0}x",

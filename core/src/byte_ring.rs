@@ -331,17 +331,17 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         if header == 0 {
             return Ok(None);
         }
-        if header & !(PAD | FIRST | NEXT | MARK | LEN_MASK) != check_bits(position) {
-            return Err(header);
-        }
+        // With the position bits right, this leaves the mark and the flags
+        // alone; with them wrong, no arm below matches.
+        let flags = (header & !LEN_MASK) ^ check_bits(position);
         let until_end = self.len - (position & self.mask());
         let len = header & LEN_MASK;
-        let kind = match header & (PAD | FIRST | NEXT | MARK) {
-            // A pad fills the buffer to its end, no more, no less.
-            m if m == PAD | MARK && len == until_end => return Ok(Some(Found::Pad(len))),
+        let kind = match flags {
             MARK => RecordKind::Whole,
-            m if m == FIRST | MARK => RecordKind::First,
-            m if m == NEXT | MARK => RecordKind::Next,
+            f if f == FIRST | MARK => RecordKind::First,
+            f if f == NEXT | MARK => RecordKind::Next,
+            // A pad fills the buffer to its end, no more, no less.
+            f if f == PAD | MARK && len == until_end => return Ok(Some(Found::Pad(len))),
             _ => return Err(header),
         };
         if record_size(len as usize) as u64 > until_end {

@@ -11,14 +11,26 @@ impl Channel {
         let got = self.fast_role(Side::Receiver, hold, || {
             // SAFETY: as in `recv_step`: the receiver role is this caller's.
             let mut popper = unsafe { self.ring().popper() };
-            match popper.peek() {
-                // A loan stays in place, and a message too long for the
-                // sink stays in the ring: both the general path's to handle.
-                Ok(Some(r)) if r.kind == RecordKind::Whole && !matches!(sink, Sink::InPlace) => {
-                    self.take_whole(&mut popper, &r, sink).ok()
-                }
-                _ => None,
+            let record = popper.peek().ok()??;
+            if record.kind != RecordKind::Whole {
+                return None;
             }
+            // A loan stays in place, and a message too long for the sink
+            // stays in the ring: both the general path's to handle.
+            let got = match sink {
+                Sink::Slice(buffer) => {
+                    popper.read(&record, 0, buffer.get_mut(..record.len)?);
+                    Received::Len(record.len)
+                }
+                Sink::Vec { max } if record.len <= *max => {
+                    let mut message = vec![0; record.len];
+                    popper.read(&record, 0, &mut message);
+                    Received::Vec(message)
+                }
+                _ => return None,
+            };
+            popper.consume(&record);
+            Some(got)
         })?;
         self.control().not_full.notify(&FutexWake, 1);
         Some(got)
@@ -31,6 +43,7 @@ impl Channel {
     /// or abandonment drops its parts, and the receive goes on to the next
     /// message; with a timeout, so does a pause of [`STREAM_STALL`] past
     /// the deadline, and then the receive times out.
+    #[inline]
     fn recv(
         &self,
         sink: &mut Sink<'_>,
@@ -42,6 +55,19 @@ impl Channel {
             self.note_taken();
             return Ok(got);
         }
+        self.recv_slow(sink, timeout, hold, wait)
+    }
+
+    /// [`recv`](Self::recv) past its first attempt: kept out of line, so
+    /// that the fast path's callers do not pay for its frame.
+    #[inline(never)]
+    fn recv_slow(
+        &self,
+        sink: &mut Sink<'_>,
+        timeout: Option<Duration>,
+        hold: Hold,
+        wait: WaitStrategy,
+    ) -> std::result::Result<Received, RecvError> {
         // A receiver's wait is usually short: the message is a line
         // transfer away. Poll with the fast path alone first; the general
         // attempt below, with its streams, errors and close checks, is

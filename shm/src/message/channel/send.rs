@@ -7,7 +7,24 @@ impl Channel {
     /// Sends `message`, waiting up to `timeout` (forever if `None`; not at
     /// all if zero) for room. A message longer than a record may be is
     /// streamed in parts, holding the sender role throughout.
+    #[inline]
     pub(in crate::message) fn send(
+        &self,
+        message: &[u8],
+        timeout: Option<Duration>,
+        hold: Hold,
+        wait: WaitStrategy,
+    ) -> std::result::Result<(), SendError> {
+        if message.len() <= self.whole_max() && self.send_fast(message, hold) {
+            return Ok(());
+        }
+        self.send_slow(message, timeout, hold, wait)
+    }
+
+    /// [`send`](Self::send) past its fast path: kept out of line, so that
+    /// the fast path's callers do not pay for its frame.
+    #[inline(never)]
+    fn send_slow(
         &self,
         message: &[u8],
         timeout: Option<Duration>,
@@ -16,9 +33,6 @@ impl Channel {
     ) -> std::result::Result<(), SendError> {
         if message.len() > self.whole_max() {
             return self.send_streamed(message, timeout, hold, wait);
-        }
-        if self.send_fast(message, hold) {
-            return Ok(());
         }
         let mut role = RoleHold::new(self, Side::Sender, hold, role_deadline(timeout));
         self.send_record(&mut role, timeout, wait, |pusher| {
