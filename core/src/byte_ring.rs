@@ -279,6 +279,7 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// # Safety
     /// As for [`pusher`](Self::pusher); `head_seen` is a value the head
     /// has had (a later one would count bytes not yet freed as free).
+    #[inline]
     pub unsafe fn pusher_seeing(self, head_seen: u64) -> BytePusher<'a, S> {
         // Acquire: the 0 its last producer stored at the tail is seen.
         let shown = self.indices.tail.load(Ordering::Acquire);
@@ -298,6 +299,7 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// # Safety
     /// No other `BytePopper` of this ring exists or runs at the same time,
     /// in any process.
+    #[inline]
     pub unsafe fn popper(self) -> BytePopper<'a, S> {
         BytePopper {
             ring: self,
@@ -307,10 +309,12 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
         }
     }
 
+    #[inline]
     fn mask(&self) -> u64 {
         self.len - 1
     }
 
+    #[inline]
     fn header(&self, position: u64) -> &AtomicU64 {
         let offset = (position & self.mask() & !7) as usize;
         // SAFETY: a multiple of 8, masked below the length.
@@ -319,6 +323,7 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
 
     /// The record published at `position`, validated: `None` if none is
     /// yet, the header if it is garbage.
+    #[inline]
     fn published(&self, position: u64) -> Result<Option<Found>, u64> {
         // Acquire: the payload and the 0 after it, written before the
         // header, are seen.
@@ -357,6 +362,7 @@ impl<'a, S: ByteStorage> ByteRing<'a, S> {
     /// `from`, walked forward over the records published there. A garbage
     /// header stops the walk (the consumer will refuse it), and so does a
     /// whole ring of records (only garbage makes one).
+    #[inline]
     fn walk_published(&self, from: u64) -> u64 {
         let mut at = from;
         while at.wrapping_sub(from) < self.len {
@@ -386,6 +392,7 @@ pub struct BytePusher<'a, S> {
 impl<S: ByteStorage> BytePusher<'_, S> {
     /// Whether `need` bytes are free from the tail, reading the head again
     /// if the last reading says no.
+    #[inline]
     fn room(&mut self, need: u64) -> Result<bool, ByteRingError> {
         let len = self.ring.len;
         let fits = |used: u64| used <= len && need <= len - used;
@@ -434,6 +441,7 @@ impl<S: ByteStorage> BytePusher<'_, S> {
     /// with [`commit`](Self::commit); errors as for [`push`](Self::push).
     /// A reservation never committed leaves no trace but a pad (which the
     /// consumer skips): the next reservation is the same room.
+    #[inline]
     pub fn reserve(&mut self, len: usize) -> Result<Reserved, ByteRingError> {
         let max = self.ring.max_message();
         if len > max {
@@ -462,6 +470,7 @@ impl<S: ByteStorage> BytePusher<'_, S> {
     }
 
     /// Publishes the record of `room`, the last reservation, as `kind`.
+    #[inline]
     pub fn commit(&mut self, room: Reserved, kind: RecordKind) {
         debug_assert_eq!(
             room.offset,
@@ -475,6 +484,7 @@ impl<S: ByteStorage> BytePusher<'_, S> {
 
     /// Publishes `header` at the tail for a record of `size` bytes, whose
     /// room (and the word after it) was found free.
+    #[inline]
     fn publish(&mut self, header: u64, size: u64) {
         let next = self.tail.wrapping_add(size);
         // Before the header: a consumer that takes this record polls the
@@ -502,6 +512,7 @@ enum Found {
 impl<S: ByteStorage> BytePopper<'_, S> {
     /// The record at the head, validated, skipping none; `None` if none is
     /// published there yet.
+    #[inline]
     fn next(&mut self) -> Result<Option<Found>, ByteRingError> {
         self.ring.published(self.head).map_err(|header| {
             let tail = self.ring.indices.tail.load(Ordering::Relaxed);
@@ -509,6 +520,7 @@ impl<S: ByteStorage> BytePopper<'_, S> {
         })
     }
 
+    #[inline]
     fn advance(&mut self, by: u64) {
         self.head = self.head.wrapping_add(by);
         self.ring.indices.head.store(self.head, Ordering::Release);
@@ -520,6 +532,7 @@ impl<S: ByteStorage> BytePopper<'_, S> {
     }
 
     /// The next record, validated, if there is one (pads are skipped).
+    #[inline]
     pub fn peek(&mut self) -> Result<Option<Record>, ByteRingError> {
         loop {
             match self.next()? {
@@ -541,6 +554,7 @@ impl<S: ByteStorage> BytePopper<'_, S> {
     /// # Panics
     /// If `at` is not a multiple of 8 or the range is not inside the
     /// payload: the caller's mistake, not a peer's.
+    #[inline]
     pub fn read(&self, record: &Record, at: usize, out: &mut [u8]) {
         assert!(
             at % 8 == 0
@@ -559,6 +573,7 @@ impl<S: ByteStorage> BytePopper<'_, S> {
     }
 
     /// Frees `record`, the one [`peek`](Self::peek) gave last.
+    #[inline]
     pub fn consume(&mut self, record: &Record) {
         debug_assert_eq!(
             record.offset,

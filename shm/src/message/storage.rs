@@ -135,6 +135,7 @@ unsafe fn bulk_copy(dst: *mut u8, src: *const u8, len: usize) {
 }
 
 impl ByteStorage for SegmentBytes {
+    #[inline]
     unsafe fn header(&self, offset: usize) -> &AtomicU64 {
         self.word(offset)
     }
@@ -142,6 +143,7 @@ impl ByteStorage for SegmentBytes {
     /// Writes whole words: the last one is filled with zeros past
     /// `src.len()`. Those bytes are the record's padding (records are
     /// padded to a multiple of 8), which the producer owns with the rest.
+    #[inline]
     unsafe fn write(&self, offset: usize, src: &[u8]) {
         #[cfg(target_arch = "x86_64")]
         if src.len() >= BULK {
@@ -159,6 +161,7 @@ impl ByteStorage for SegmentBytes {
     }
 
     /// Reads whole words, the last one into the front of `dst`'s tail.
+    #[inline]
     unsafe fn read(&self, offset: usize, dst: &mut [u8]) {
         #[cfg(target_arch = "x86_64")]
         if dst.len() >= BULK {
@@ -181,6 +184,7 @@ impl SegmentBytes {
     ///
     /// # Safety
     /// As for [`ByteStorage::write`].
+    #[inline]
     unsafe fn write_words(&self, offset: usize, src: &[u8]) {
         let mut chunks = src.chunks_exact(8);
         let mut at = offset;
@@ -204,6 +208,7 @@ impl SegmentBytes {
     ///
     /// # Safety
     /// As for [`ByteStorage::read`].
+    #[inline]
     unsafe fn read_words(&self, offset: usize, dst: &mut [u8]) {
         let mut chunks = dst.chunks_exact_mut(8);
         let mut at = offset;
