@@ -60,6 +60,9 @@
 //! Segments appear in `/dev/shm` as [`OS_PREFIX`] followed by the name. The
 //! handle that creates an object removes its name on drop unless
 //! [`Options::persist`] was set; [`unlink`] removes a name explicitly.
+//! [`segments`] lists every segment with its kind, creator and mappers,
+//! inspects one's live state, and removes those a crashed creator left
+//! (the `shmipc` command's `ls`, `inspect`, `rm` and `gc`).
 //!
 //! The layers behind this crate: `shmipc-core` (no_std algorithms and formats)
 //! and `shmipc-shm` (the OS side); see ARCHITECTURE.md in the repository.

@@ -212,6 +212,14 @@ pub enum Error {
         /// The thread that took it (the handle may have moved since).
         tid: u32,
     },
+    /// A segment that live processes map was not removed (see
+    /// [`remove`](crate::segments::remove)).
+    InUse {
+        /// The segment's name.
+        name: String,
+        /// The live processes that map it.
+        pids: Vec<u32>,
+    },
     /// A JoinableQueue consumer process died holding tasks it had not marked
     /// done (see [`JoinError::ConsumerDied`](crate::JoinError::ConsumerDied)).
     ConsumerDied {
@@ -327,6 +335,7 @@ impl Error {
             | Error::Codec { name, .. }
             | Error::Disconnected { name }
             | Error::RoleTaken { name, .. }
+            | Error::InUse { name, .. }
             | Error::Os { name, .. } => Some(name),
             Error::InvalidArgument { .. } => None,
         }
@@ -481,6 +490,10 @@ impl fmt::Display for Error {
                 "single-producer single-consumer queue '{name}' already has a {role} (taken by thread {tid} of pid {pid}); use an MPMC queue for more"
             ),
             Error::BrokenBarrier { name, reason } => write!(f, "barrier '{name}' is broken: {reason}"),
+            Error::InUse { name, pids } => write!(
+                f,
+                "shmipc object '{name}' is in use: mapped by live process(es) {pids:?}"
+            ),
             Error::SemaphoreOverflow { name, value, adding } => write!(
                 f,
                 "releasing {adding} permit(s) of semaphore '{name}' would pass u32::MAX (value {value})"

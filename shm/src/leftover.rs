@@ -49,14 +49,14 @@ pub struct Leftover {
 pub fn leftovers() -> Result<Vec<Leftover>> {
     let entries =
         std::fs::read_dir("/dev/shm").map_err(|e| Error::os("/dev/shm", "read_dir", e))?;
-    let mapped = mapped_segments();
+    let mapped = crate::segments::mappers();
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(name) = file_name.to_str().and_then(|n| n.strip_prefix(OS_PREFIX)) else {
             continue;
         };
-        if mapped.iter().any(|m| m == name) {
+        if mapped.contains_key(name) {
             continue;
         }
         if let Some(leftover) = dead_creator(name) {
@@ -69,7 +69,7 @@ pub fn leftovers() -> Result<Vec<Leftover>> {
 
 /// Whether the segment `name` is a leftover now (see [`leftovers`]).
 pub(crate) fn is_leftover(name: &str) -> bool {
-    dead_creator(name).is_some() && !mapped_segments().iter().any(|m| m == name)
+    dead_creator(name).is_some() && !crate::segments::mappers().contains_key(name)
 }
 
 /// The segment `name` as a leftover, if its header is shmipc's and names a
@@ -90,38 +90,4 @@ fn dead_creator(name: &str) -> Option<Leftover> {
         creator_pid: header.creator_pid,
         size,
     })
-}
-
-/// The names of this crate's segments that some live process maps, from
-/// every readable `/proc/<pid>/maps`. A process whose maps cannot be read
-/// (another user's, without privilege) is not seen: its segments may be
-/// listed as leftovers only if their creator is dead too.
-fn mapped_segments() -> Vec<String> {
-    let prefix = format!("/dev/shm/{OS_PREFIX}");
-    let mut names = Vec::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return names;
-    };
-    for entry in procs.flatten() {
-        let file_name = entry.file_name();
-        if !file_name
-            .to_str()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            continue;
-        }
-        let Ok(maps) = std::fs::read_to_string(entry.path().join("maps")) else {
-            continue;
-        };
-        for line in maps.lines() {
-            if let Some(at) = line.find(&prefix) {
-                let rest = &line[at + prefix.len()..];
-                let name = rest.split(" (deleted)").next().unwrap_or(rest).trim_end();
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-    }
-    names
 }

@@ -9,6 +9,7 @@
 //! | create/open options | [`options`] |
 //! | segments: create, open, validate, unlink | `segment` |
 //! | leftovers of dead creators | [`leftover`] |
+//! | every segment: list, inspect, remove, collect garbage | [`segments`] |
 //! | futex waiting, liveness polls | `futex` |
 //! | thread identity and liveness | `identity` |
 //! | Lock, its guard, `OwnerDied` | [`lock`] |
@@ -37,6 +38,7 @@ mod futex;
 #[doc(hidden)]
 pub mod fuzzing;
 mod identity;
+mod inspect;
 pub mod leftover;
 pub mod lock;
 pub mod message;
@@ -50,6 +52,7 @@ pub mod raw_array;
 pub mod raw_value;
 pub mod rlock;
 mod segment;
+pub mod segments;
 pub mod semaphore;
 pub mod shared_guard;
 pub mod shared_memory;

@@ -463,6 +463,33 @@ impl Channel {
     }
 }
 
+/// A channel's live state, read without taking a role (for
+/// [`segments::inspect`](crate::segments::inspect)).
+pub(crate) struct ChannelState {
+    pub used: u64,
+    pub ring_bytes: u64,
+    pub closed: bool,
+    pub receiver_gone: bool,
+    pub sender: Option<Owner>,
+    pub receiver: Option<Owner>,
+    pub abandoned: u64,
+}
+
+impl Channel {
+    /// A snapshot of the channel: nothing is taken or moved.
+    pub(super) fn state(&self) -> ChannelState {
+        ChannelState {
+            used: self.used(),
+            ring_bytes: self.ring_bytes,
+            closed: self.ended(Side::Sender),
+            receiver_gone: self.ended(Side::Receiver),
+            sender: self.claim(Side::Sender).holder(),
+            receiver: self.claim(Side::Receiver).holder(),
+            abandoned: self.abandoned(),
+        }
+    }
+}
+
 /// A role held by a send or receive call: for [`Hold::Call`], taken per
 /// attempt and given back between attempts unless `keep` says the call
 /// needs it kept (a stream under way), and given back at the end.

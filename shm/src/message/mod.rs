@@ -49,6 +49,33 @@ use crate::error::{Corruption, Error, Result};
 use crate::options::Options;
 use crate::segment::{check_layout, Segment, Spec};
 
+pub(crate) use channel::ChannelState;
+
+/// The live state of each channel of the message segment `name` (a
+/// `MessageQueue`'s one; a pipe's one or two, the first end receiving on
+/// the first), read without taking a role.
+pub(crate) fn channel_states(name: &str, kind: Kind) -> Result<Vec<ChannelState>> {
+    let (segment, layout) = open_segment(name, kind, &Options::default(), |flags| match kind {
+        Kind::Pipe => match flags {
+            0 => Some(1),
+            pipe::DUPLEX => Some(2),
+            _ => None,
+        },
+        _ => (flags & !queue::JOINABLE == 0).then_some(1),
+    })?;
+    (0..layout.channels)
+        .map(|i| {
+            let channel = channel::Channel::new(
+                segment.clone(),
+                &layout.channel[i],
+                layout.ring_bytes,
+                kind == Kind::Pipe,
+            )?;
+            Ok(channel.state())
+        })
+        .collect()
+}
+
 /// What a message segment's header records as its payload type.
 const PAYLOAD_TYPE: &str = "bytes";
 

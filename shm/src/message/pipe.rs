@@ -21,7 +21,7 @@ use crate::queue::WaitStrategy;
 use crate::segment::Segment;
 
 /// The pipe's flag: one channel each way.
-const DUPLEX: u16 = 1;
+pub(super) const DUPLEX: u16 = 1;
 
 /// Bytes of each direction's ring unless asked otherwise: an OS pipe's
 /// default buffer on Linux.

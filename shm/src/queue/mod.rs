@@ -25,6 +25,7 @@ mod error;
 mod joinable;
 pub(crate) mod role;
 mod shared;
+pub(crate) use shared::queue_state;
 mod slots;
 pub(crate) mod tasks;
 pub(crate) mod wait;

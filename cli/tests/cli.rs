@@ -1,0 +1,255 @@
+//! The `shmipc` command, run as a binary against real segments: `ls` and
+//! `inspect` on a segment of every kind, `gc` after a creator is
+//! SIGKILLed, `rm` of a segment in use and of one that is not.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{name, role, spawn, tell_parent, wait_for_parent, Cleanup};
+
+fn shmipc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shmipc"))
+        .args(args)
+        .output()
+        .expect("run the shmipc binary")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The `ls` row of `name`, split into its columns' words.
+fn ls_row(listing: &str, name: &str) -> Option<Vec<String>> {
+    listing
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+}
+
+/// The value `inspect` printed for `field` in the block of the segment
+/// `name` (blocks start with its `name` line).
+fn field(inspection: &str, name: &str, field: &str) -> Option<String> {
+    let mut in_block = false;
+    for line in inspection.lines() {
+        if let Some(rest) = line.strip_prefix("name") {
+            in_block = rest.trim() == name;
+            continue;
+        }
+        if in_block {
+            if let Some(rest) = line.strip_prefix(field) {
+                if rest.starts_with("  ") {
+                    return Some(rest.trim().to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn ls_and_inspect_show_a_segment_of_every_kind() {
+    if role().is_some() {
+        return;
+    }
+    let labels = [
+        "lock", "rlock", "sem", "bsem", "event", "cond", "barrier", "queue", "mq", "pipe", "shm",
+        "value", "rawvalue", "array", "rawarray",
+    ];
+    let _cleanup = Cleanup::new(&labels);
+    let n = |l: &str| name(l);
+    let lock = shmipc::Lock::create(&n("lock")).unwrap();
+    let _guard = lock.acquire().unwrap();
+    let rlock = shmipc::RLock::create(&n("rlock")).unwrap();
+    let sem = shmipc::Semaphore::create(&n("sem"), 3).unwrap();
+    sem.acquire();
+    let bsem = shmipc::BoundedSemaphore::create(&n("bsem"), 2).unwrap();
+    let event = shmipc::Event::create(&n("event")).unwrap();
+    event.set();
+    let cond = shmipc::Condition::<shmipc::Lock>::create(&n("cond")).unwrap();
+    let barrier = shmipc::Barrier::create(&n("barrier"), 3).unwrap();
+    let queue = shmipc::Queue::<u64>::create_spsc(&n("queue"), 8).unwrap();
+    queue.put(1).unwrap();
+    queue.put(2).unwrap();
+    let consumer = queue.consumer().unwrap();
+    let mq = shmipc::MessageQueue::create(&n("mq"), 4096).unwrap();
+    mq.put_bytes(b"hello").unwrap();
+    let (first, second) = shmipc::pipe(&n("pipe"), true).unwrap();
+    first.send_bytes(b"to the second end").unwrap();
+    let block = shmipc::SharedMemory::create(&n("shm"), 100).unwrap();
+    let value = shmipc::Value::create(&n("value"), 7u64).unwrap();
+    let raw_value = shmipc::RawValue::create(&n("rawvalue"), 7u32).unwrap();
+    let array = shmipc::Array::<u16>::create(&n("array"), 4).unwrap();
+    let raw_array = shmipc::RawArray::<i32>::create(&n("rawarray"), 10).unwrap();
+
+    let out = shmipc(&["ls"]);
+    assert!(out.status.success(), "{out:?}");
+    let listing = stdout(&out);
+    let me = std::process::id().to_string();
+    for (label, kind, type_name) in [
+        ("lock", "Lock", "-"),
+        ("rlock", "RLock", "-"),
+        ("sem", "Semaphore", "-"),
+        ("bsem", "BoundedSemaphore", "-"),
+        ("event", "Event", "-"),
+        ("cond", "Condition", "RawCondition"),
+        ("barrier", "Barrier", "-"),
+        ("queue", "Queue", "u64"),
+        ("mq", "MessageQueue", "bytes"),
+        ("pipe", "Pipe", "bytes"),
+        ("shm", "SharedMemory", "u8"),
+        ("value", "Value", "u64"),
+        ("rawvalue", "RawValue", "u32"),
+        ("array", "Array", "u16"),
+        ("rawarray", "RawArray", "i32"),
+    ] {
+        let row =
+            ls_row(&listing, &n(label)).unwrap_or_else(|| panic!("no row for {label}:\n{listing}"));
+        assert_eq!(row[1], kind, "{label}: {row:?}");
+        assert_eq!(row[2], type_name, "{label}: {row:?}");
+        assert_eq!(
+            row[4..6],
+            [me.clone(), "(alive)".to_owned()],
+            "{label}: {row:?}"
+        );
+        assert!(
+            row[6].split(',').any(|p| p == me),
+            "{label} mapped by: {row:?}"
+        );
+    }
+
+    let names: Vec<String> = labels.iter().map(|l| n(l)).collect();
+    let mut args = vec!["inspect"];
+    args.extend(names.iter().map(String::as_str));
+    let out = shmipc(&args);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let alive_holder = format!("pid {me} (alive)");
+    for (label, key, expected) in [
+        ("lock", "locked", "yes"),
+        ("lock", "holder", alive_holder.as_str()),
+        ("rlock", "locked", "no"),
+        ("sem", "value", "2"),
+        ("bsem", "bound", "2"),
+        ("event", "set", "yes"),
+        ("cond", "waiting", "0"),
+        ("barrier", "parties", "3"),
+        ("barrier", "broken", "no"),
+        ("queue", "mode", "SPSC"),
+        ("queue", "depth", "2"),
+        ("queue", "capacity", "8"),
+        ("queue", "producer", "none"),
+        ("mq", "closed", "no"),
+        ("pipe", "duplex", "yes"),
+        ("pipe", "second end closed", "no"),
+        ("shm", "bytes", "100"),
+        ("value", "type", "u64"),
+        ("rawarray", "parameter", "10"),
+    ] {
+        assert_eq!(
+            field(&text, &n(label), key).as_deref(),
+            Some(expected),
+            "{label} {key}:\n{text}"
+        );
+    }
+    // Holders are named with their thread, so only the start is fixed.
+    let consumer_field = field(&text, &n("queue"), "consumer").unwrap();
+    assert!(
+        consumer_field.starts_with(&format!("pid {me} ")),
+        "{consumer_field}"
+    );
+    assert!(consumer_field.ends_with("alive)"), "{consumer_field}");
+    assert!(
+        field(&text, &n("mq"), "used bytes").is_some_and(|b| b != "0"),
+        "{text}"
+    );
+    assert!(field(&text, &n("pipe"), "bytes waiting for the second end").is_some_and(|b| b != "0"));
+    drop((rlock, bsem, cond, barrier, consumer, first, second, block));
+    drop((value, raw_value, array, raw_array));
+}
+
+#[test]
+fn gc_removes_what_a_killed_creator_left_and_keeps_what_is_in_use() {
+    if role().as_deref() == Some("creator") {
+        // Two segments, then nothing: the parent kills this process, so
+        // neither handle's drop removes its name.
+        let a = shmipc::Event::create(&name("gc-left")).unwrap();
+        let b = shmipc::Event::create(&name("gc-used")).unwrap();
+        tell_parent("created");
+        wait_for_parent();
+        drop((a, b));
+        return;
+    }
+    if role().is_some() {
+        return;
+    }
+    let _cleanup = Cleanup::new(&["gc-left", "gc-used"]);
+    let mut creator = spawn(
+        "gc_removes_what_a_killed_creator_left_and_keeps_what_is_in_use",
+        "creator",
+        &[],
+    );
+    creator.expect_line("created");
+    // This process maps one of them: in use, though its creator dies.
+    let used = shmipc::Event::open(&name("gc-used")).unwrap();
+    // Dropping the child SIGKILLs it and reaps it.
+    drop(creator);
+
+    let out = shmipc(&["gc", "--dry-run"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("would remove '{}'", name("gc-left"))),
+        "{text}"
+    );
+    assert!(!text.contains(&name("gc-used")), "{text}");
+    assert!(
+        shmipc::Event::open(&name("gc-left")).is_ok(),
+        "a dry run removes nothing"
+    );
+
+    let out = shmipc(&["gc"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("removed '{}'", name("gc-left"))),
+        "{text}"
+    );
+    assert!(matches!(
+        shmipc::Event::open(&name("gc-left")),
+        Err(shmipc::Error::NotFound { .. })
+    ));
+    assert!(shmipc::Event::open(&name("gc-used")).is_ok());
+    drop(used);
+}
+
+#[test]
+fn rm_keeps_a_segment_in_use_and_removes_one_that_is_not() {
+    if role().is_some() {
+        return;
+    }
+    let _cleanup = Cleanup::new(&["rm-used", "rm-free"]);
+    let persist = shmipc::Options::new().persist(true);
+    let used = shmipc::Lock::create_with(&name("rm-used"), &persist).unwrap();
+    drop(shmipc::Lock::create_with(&name("rm-free"), &persist).unwrap());
+
+    let out = shmipc(&["rm", &name("rm-used"), &name("rm-free"), &name("rm-none")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("shmipc: cannot remove '{}'", name("rm-used")))
+            && err.contains("in use"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("shmipc: cannot remove '{}'", name("rm-none"))),
+        "{err}"
+    );
+    assert!(shmipc::Lock::open(&name("rm-used")).is_ok());
+    assert!(matches!(
+        shmipc::Lock::open(&name("rm-free")),
+        Err(shmipc::Error::NotFound { .. })
+    ));
+    drop(used);
+}
