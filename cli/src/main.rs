@@ -7,13 +7,18 @@
 //! shmipc rm NAME...         remove segments that no live process maps
 //! shmipc gc [--dry-run]     remove the segments of dead creators that no
 //!                           live process maps
+//! shmipc bench [--quick]    this crate against its floors and peers, in
+//!                           one table measured in one run
 //! ```
 //!
 //! Exit status: 0 when every operation succeeded, 1 when one failed (each
 //! failure is reported on stderr as `shmipc: cannot ...`), 2 for a usage
 //! error.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+mod bench;
 
 use clap::{Parser, Subcommand};
 use shmipc::segments::{self, Alive, SegmentInfo};
@@ -51,6 +56,28 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Measure this crate against the machine's floors, OS IPC, in-process
+    /// peers and Python's multiprocessing, in one run, and print one table.
+    Bench {
+        /// Short blocks and few rounds: about a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Only the cases whose name contains this (case-insensitive).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Rounds of every case (default 20, or 5 with --quick).
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// Also write the rows as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// The benchmark's second process (started by `bench`).
+    #[command(hide = true)]
+    BenchPeer {
+        /// What `bench` passes: its pid, a cpu and five descriptors.
+        spec: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,6 +91,18 @@ fn main() -> ExitCode {
         // Every name is tried, as `rm` does, whatever failed before.
         Command::Rm { names } => names.iter().filter(|n| !rm(n)).count() == 0,
         Command::Gc { dry_run } => gc(dry_run),
+        Command::Bench {
+            quick,
+            filter,
+            rounds,
+            json,
+        } => bench::run(&bench::BenchArgs {
+            quick,
+            filter,
+            rounds,
+            json,
+        }),
+        Command::BenchPeer { spec } => bench::peer(&spec),
     };
     if ok {
         ExitCode::SUCCESS

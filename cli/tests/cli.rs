@@ -253,3 +253,91 @@ fn rm_keeps_a_segment_in_use_and_removes_one_that_is_not() {
     ));
     drop(used);
 }
+
+#[test]
+fn bench_quick_json_has_a_numeric_row_for_every_item() {
+    if role().is_some() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("shmipc-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("rows.json");
+    let out = shmipc(&[
+        "bench",
+        "--quick",
+        "--rounds",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&json);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let rows: serde_json::Value = serde_json::from_str(&text.unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    let mut expected = vec![
+        "one cache line, round trip (floor)",
+        "two cache lines, round trip (floor)",
+        "futex ping-pong",
+        "OS pipe ping-pong, 8 B",
+        "Unix socket ping-pong, 8 B",
+        "OS pipe one-way, 4 KiB",
+        "Unix socket one-way, 4 KiB",
+        "rtrb ping-pong (threads)",
+        "crossbeam ArrayQueue ping-pong (threads)",
+        "parking_lot Mutex, uncontended (threads)",
+        "Lock, uncontended",
+        "Lock, two processes contending",
+        "Value<u64> increments",
+        "Semaphore hand-off",
+        "Event hand-off",
+        "Barrier(2) round",
+        "Queue<u64> SPSC ping-pong",
+        "Queue<u64> MPMC ping-pong",
+        "Queue<u64> SPSC one-way",
+        "Queue<u64> MPMC one-way",
+        "MessageQueue ping-pong, 8 B",
+        "MessageQueue one-way, 4 KiB",
+        "MessageQueue one-way, 64 KiB",
+        "Pipe ping-pong, 8 B",
+        "Pipe one-way, 4 KiB",
+        "Pipe one-way, 64 KiB",
+        "loan one-way, 64 MiB",
+    ];
+    let python = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if python {
+        expected.extend([
+            "Python Queue ping-pong, 8 B",
+            "Python Pipe ping-pong, 8 B",
+            "Python Lock, uncontended",
+            "Python Value increments",
+        ]);
+    }
+    for name in expected {
+        let row = rows
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no row {name:?}"));
+        for key in ["median", "p99", "ratio"] {
+            assert!(
+                row[key].as_f64().is_some_and(|v| v.is_finite() && v > 0.0),
+                "{name}: {key} is {}",
+                row[key]
+            );
+        }
+        assert!(
+            row["unit"].as_str().is_some_and(|u| u.starts_with("ns/")),
+            "{row}"
+        );
+        assert!(row["baseline"].is_string(), "{row}");
+    }
+    // The table names the placement of the two processes.
+    let table = stdout(&out);
+    assert!(
+        table.contains("pinned") || table.contains("share it"),
+        "{table}"
+    );
+}

@@ -1,0 +1,630 @@
+//! The cases of `shmipc bench`: what each measures in the parent
+//! ([`measure`]) and what the peer process does meanwhile ([`answer`]).
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+
+use super::world::{World, BIG_PAGE, LOAN, PAGE};
+
+/// What one sample of a case is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A round trip between the two sides, timed one by one.
+    RoundTrip,
+    /// An operation in one process, timed in batches of [`BATCH`].
+    Op,
+    /// A one-way message of this many bytes, timed by the block.
+    Message(usize),
+}
+
+/// A case: its name, unit, block sizes and what it is compared with.
+pub struct Case {
+    pub name: &'static str,
+    pub unit: Unit,
+    /// Iterations per block, full and `--quick`.
+    pub iters: (u64, u64),
+    /// The row this one's ratio is taken against, if any.
+    pub baseline: Option<&'static str>,
+    /// The physical floor of this kind of exchange, if one applies.
+    pub floor: Option<&'static str>,
+}
+
+/// Operations timed together for one sample of an [`Unit::Op`] case: a
+/// clock read costs about what the cheapest of them do.
+pub const BATCH: u64 = 100;
+
+const ONE_LINE: &str = "one cache line, round trip (floor)";
+const TWO_LINES: &str = "two cache lines, round trip (floor)";
+const OS_PIPE_PING: &str = "OS pipe ping-pong, 8 B";
+const OS_PIPE_4K: &str = "OS pipe one-way, 4 KiB";
+const OS_PIPE_64K: &str = "OS pipe one-way, 64 KiB";
+const MUTEX: &str = "parking_lot Mutex, uncontended (threads)";
+const FUTEX: &str = "futex ping-pong";
+const RTRB_PING: &str = "rtrb ping-pong (threads)";
+const ARRAY_QUEUE_PING: &str = "crossbeam ArrayQueue ping-pong (threads)";
+const RTRB_ONE_WAY: &str = "rtrb one-way, u64 (threads)";
+const ARRAY_QUEUE_ONE_WAY: &str = "crossbeam ArrayQueue one-way, u64 (threads)";
+const LOCK: &str = "Lock, uncontended";
+const PIPE_PING: &str = "Pipe ping-pong, 8 B";
+const PIPE_4K: &str = "Pipe one-way, 4 KiB";
+const PIPE_64K: &str = "Pipe one-way, 64 KiB";
+const LOANS: &str = "loan one-way, 64 MiB";
+const MEMCPY: &str = "memcpy of 64 MiB (one process)";
+
+const fn case(
+    name: &'static str,
+    unit: Unit,
+    iters: (u64, u64),
+    baseline: Option<&'static str>,
+    floor: Option<&'static str>,
+) -> Case {
+    Case {
+        name,
+        unit,
+        iters,
+        baseline,
+        floor,
+    }
+}
+
+use Unit::{Message, Op, RoundTrip};
+
+/// Every case, in the order the table shows them: name, unit, iterations
+/// per block (full, `--quick`), baseline, floor. Every row has a baseline,
+/// so that every row has a ratio; the OS's rows take this crate's as theirs.
+#[rustfmt::skip]
+pub const CASES: &[Case] = &[
+    // Floors.
+    case(ONE_LINE, RoundTrip, (20_000, 4_000), Some(TWO_LINES), None),
+    case(TWO_LINES, RoundTrip, (20_000, 4_000), Some(ONE_LINE), None),
+    case(FUTEX, RoundTrip, (2_000, 500), Some(TWO_LINES), None),
+    // OS IPC.
+    case(OS_PIPE_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case("Unix socket ping-pong, 8 B", RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case(OS_PIPE_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
+    case("Unix socket one-way, 4 KiB", Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
+    case(OS_PIPE_64K, Message(BIG_PAGE), (500, 100), Some(PIPE_64K), None),
+    // In-process peers, between two threads.
+    case(RTRB_PING, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
+    case(ARRAY_QUEUE_PING, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
+    case(RTRB_ONE_WAY, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
+    case(ARRAY_QUEUE_ONE_WAY, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
+    case(MUTEX, Op, (100_000, 20_000), Some(LOCK), None),
+    // This crate.
+    case(LOCK, Op, (100_000, 20_000), Some(MUTEX), None),
+    case("Lock, two processes contending", Op, (20_000, 4_000), Some(MUTEX), Some(ONE_LINE)),
+    case("Value<u64> increments", Op, (100_000, 20_000), Some(MUTEX), None),
+    case("Semaphore hand-off", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case("Event hand-off", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case("Barrier(2) round", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case("Queue<u64> SPSC ping-pong", RoundTrip, (20_000, 4_000), Some(RTRB_PING), Some(TWO_LINES)),
+    case("Queue<u64> MPMC ping-pong", RoundTrip, (20_000, 4_000), Some(ARRAY_QUEUE_PING), Some(TWO_LINES)),
+    case("Queue<u64> SPSC one-way", Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
+    case("Queue<u64> MPMC one-way", Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
+    case("MessageQueue ping-pong, 8 B", RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case("MessageQueue one-way, 4 KiB", Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
+    case("MessageQueue one-way, 64 KiB", Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
+    case(PIPE_PING, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case(PIPE_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
+    case(PIPE_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
+    case(LOANS, Message(LOAN), (4, 2), Some(MEMCPY), None),
+    case(MEMCPY, Message(LOAN), (4, 2), Some(LOANS), None),
+];
+
+/// Times each of `iters` calls of `step` into `samples`.
+fn each(iters: u64, samples: &mut Histogram<u64>, mut step: impl FnMut(u64)) {
+    for i in 0..iters {
+        let started = Instant::now();
+        step(i);
+        record(samples, started.elapsed().as_nanos() as u64);
+    }
+}
+
+/// Times `iters` calls of `op` in batches of [`BATCH`]; each sample is a
+/// batch's time per call.
+fn batched(iters: u64, samples: &mut Histogram<u64>, mut op: impl FnMut()) {
+    for _ in 0..iters.div_ceil(BATCH) {
+        let started = Instant::now();
+        for _ in 0..BATCH {
+            op();
+        }
+        record(samples, started.elapsed().as_nanos() as u64 / BATCH);
+    }
+}
+
+/// Times the whole of `receive` (which takes `iters` messages); one sample,
+/// the time per message.
+fn block(iters: u64, samples: &mut Histogram<u64>, receive: impl FnOnce()) {
+    let started = Instant::now();
+    receive();
+    record(samples, started.elapsed().as_nanos() as u64 / iters.max(1));
+}
+
+fn record(samples: &mut Histogram<u64>, ns: u64) {
+    samples.saturating_record(ns.max(1));
+}
+
+/// Buffers each process fills once, before any block, so that no block
+/// pays for allocating or first touching them.
+pub struct Buffers {
+    page: Vec<u8>,
+    big: Vec<u8>,
+    loan: Vec<u8>,
+    loan_other: Vec<u8>,
+}
+
+impl Buffers {
+    pub fn new() -> Buffers {
+        Buffers {
+            page: vec![7; PAGE],
+            big: vec![7; BIG_PAGE],
+            loan: vec![3; LOAN],
+            loan_other: vec![5; LOAN],
+        }
+    }
+}
+
+/// Where the parent's in-process peers (threads) run: the peer process's
+/// cpu, idle while they do.
+pub struct Cpus {
+    pub peer: Option<usize>,
+}
+
+/// Runs the parent's side of case `i` for `iters` iterations.
+pub fn measure(
+    i: usize,
+    w: &World,
+    iters: u64,
+    samples: &mut Histogram<u64>,
+    b: &mut Buffers,
+    cpus: &Cpus,
+) {
+    let name = CASES[i].name;
+    let (page, big) = (&mut b.page, &mut b.big);
+    let peer_cpu = cpus.peer;
+    match name {
+        ONE_LINE => {
+            let line = w.word(0);
+            let start = line.load(Ordering::Acquire);
+            each(iters, samples, |k| {
+                line.store(start + 2 * k + 1, Ordering::Release);
+                while line.load(Ordering::Acquire) != start + 2 * k + 2 {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        TWO_LINES => {
+            let (there, back) = (w.word(128), w.word(256));
+            let start = there.load(Ordering::Acquire);
+            each(iters, samples, |k| {
+                there.store(start + k + 1, Ordering::Release);
+                while back.load(Ordering::Acquire) != start + k + 1 {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        FUTEX => {
+            let (there, back) = (w.futex_word(512), w.futex_word(640));
+            let start = there.load(Ordering::Acquire);
+            each(iters, samples, |k| {
+                let v = start.wrapping_add(k as u32 + 1);
+                there.store(v, Ordering::Release);
+                futex_wake(there);
+                futex_wait_for(back, v);
+            });
+        }
+        OS_PIPE_PING => {
+            let (mut out, mut inp) = (&w.os_out, &w.os_in);
+            let mut reply = [0u8; 8];
+            each(iters, samples, |k| {
+                out.write_all(&k.to_ne_bytes()).expect("pipe write");
+                inp.read_exact(&mut reply).expect("pipe read");
+            });
+        }
+        "Unix socket ping-pong, 8 B" => {
+            let mut s = &w.unix_ping;
+            let mut reply = [0u8; 8];
+            each(iters, samples, |k| {
+                s.write_all(&k.to_ne_bytes()).expect("socket write");
+                s.read_exact(&mut reply).expect("socket read");
+            });
+        }
+        OS_PIPE_4K | OS_PIPE_64K => {
+            let buf = if name == OS_PIPE_4K { page } else { big };
+            let mut inp = &w.os_stream;
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    inp.read_exact(buf).expect("pipe read");
+                }
+            });
+        }
+        "Unix socket one-way, 4 KiB" => {
+            let mut inp = &w.unix_stream;
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    inp.read_exact(page).expect("socket read");
+                }
+            });
+        }
+        RTRB_PING => {
+            let (mut there, mut from_here) = rtrb::RingBuffer::<u64>::new(64);
+            let (mut to_back, mut back) = rtrb::RingBuffer::<u64>::new(64);
+            let echo = std::thread::spawn(move || {
+                super::pin_thread(peer_cpu);
+                for _ in 0..iters {
+                    let v = loop {
+                        if let Ok(v) = from_here.pop() {
+                            break v;
+                        }
+                        std::hint::spin_loop();
+                    };
+                    while to_back.push(v).is_err() {}
+                }
+            });
+            each(iters, samples, |k| {
+                while there.push(k).is_err() {}
+                while back.pop().is_err() {
+                    std::hint::spin_loop();
+                }
+            });
+            echo.join().expect("echo thread");
+        }
+        ARRAY_QUEUE_PING => {
+            let queues = Arc::new((
+                crossbeam_queue::ArrayQueue::<u64>::new(64),
+                crossbeam_queue::ArrayQueue::<u64>::new(64),
+            ));
+            let echo = {
+                let q = queues.clone();
+                std::thread::spawn(move || {
+                    super::pin_thread(peer_cpu);
+                    for _ in 0..iters {
+                        let v = loop {
+                            if let Some(v) = q.0.pop() {
+                                break v;
+                            }
+                            std::hint::spin_loop();
+                        };
+                        while q.1.push(v).is_err() {}
+                    }
+                })
+            };
+            each(iters, samples, |k| {
+                while queues.0.push(k).is_err() {}
+                while queues.1.pop().is_none() {
+                    std::hint::spin_loop();
+                }
+            });
+            echo.join().expect("echo thread");
+        }
+        RTRB_ONE_WAY => {
+            let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(4096);
+            let sender = std::thread::spawn(move || {
+                super::pin_thread(peer_cpu);
+                for k in 0..iters {
+                    while tx.push(k).is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    while rx.pop().is_err() {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+            sender.join().expect("sender thread");
+        }
+        ARRAY_QUEUE_ONE_WAY => {
+            let q = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(4096));
+            let sender = {
+                let q = q.clone();
+                std::thread::spawn(move || {
+                    super::pin_thread(peer_cpu);
+                    for k in 0..iters {
+                        while q.push(k).is_err() {
+                            std::hint::spin_loop();
+                        }
+                    }
+                })
+            };
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    while q.pop().is_none() {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+            sender.join().expect("sender thread");
+        }
+        MUTEX => {
+            let m = parking_lot::Mutex::new(0u64);
+            batched(iters, samples, || *m.lock() += 1);
+            std::hint::black_box(m);
+        }
+        LOCK | "Lock, two processes contending" => {
+            batched_or_each(name, iters, samples, || drop(w.lock.acquire()));
+        }
+        "Value<u64> increments" => {
+            batched(iters, samples, || {
+                if let Ok(mut v) = w.value.lock() {
+                    *v += 1;
+                }
+            });
+        }
+        "Semaphore hand-off" => each(iters, samples, |_| {
+            w.sems[0].release().expect("release");
+            w.sems[1].acquire();
+        }),
+        "Event hand-off" => each(iters, samples, |_| {
+            w.events[0].set();
+            w.events[1].wait();
+            w.events[1].clear();
+        }),
+        "Barrier(2) round" => each(iters, samples, |_| {
+            w.barrier.wait().expect("barrier");
+        }),
+        "Queue<u64> SPSC ping-pong" | "Queue<u64> MPMC ping-pong" => {
+            let q = if name.contains("SPSC") {
+                &w.spsc
+            } else {
+                &w.mpmc
+            };
+            each(iters, samples, |k| {
+                q[0].put(k).expect("put");
+                q[1].get().expect("get");
+            });
+        }
+        "Queue<u64> SPSC one-way" | "Queue<u64> MPMC one-way" => {
+            let q = if name.contains("SPSC") {
+                &w.spsc_stream
+            } else {
+                &w.mpmc_stream
+            };
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    q.get().expect("get");
+                }
+            });
+        }
+        "MessageQueue ping-pong, 8 B" => {
+            let mut reply = [0u8; 8];
+            each(iters, samples, |k| {
+                w.mq[0].put_bytes(&k.to_ne_bytes()).expect("put");
+                w.mq[1].get_bytes_into(&mut reply).expect("get");
+            });
+        }
+        "MessageQueue one-way, 4 KiB" | "MessageQueue one-way, 64 KiB" => {
+            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    w.mq_stream.get_bytes_into(buf).expect("get");
+                }
+            });
+        }
+        PIPE_PING => {
+            let mut reply = [0u8; 8];
+            each(iters, samples, |k| {
+                w.ping.send_bytes(&k.to_ne_bytes()).expect("send");
+                w.ping.recv_bytes_into(&mut reply).expect("recv");
+            });
+        }
+        PIPE_4K | PIPE_64K => {
+            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    w.stream.recv_bytes_into(buf).expect("recv");
+                }
+            });
+        }
+        LOANS => {
+            let into = &mut b.loan;
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    let loan = w.mq_big.get_loan().expect("loan");
+                    loan.read(0, into).expect("read");
+                }
+            });
+        }
+        MEMCPY => {
+            let (from, into) = (&b.loan_other, &mut b.loan);
+            block(iters, samples, || {
+                for _ in 0..iters {
+                    into.copy_from_slice(std::hint::black_box(from));
+                }
+            });
+            std::hint::black_box(into);
+        }
+        other => unreachable!("no measure for {other}"),
+    }
+}
+
+/// An uncontended lock is timed in batches; a contended one call by call.
+fn batched_or_each(name: &str, iters: u64, samples: &mut Histogram<u64>, mut op: impl FnMut()) {
+    if name.contains("contending") {
+        each(iters, samples, |_| op());
+    } else {
+        batched(iters, samples, op);
+    }
+}
+
+/// Runs the peer's side of case `i` for `iters` iterations.
+pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
+    let name = CASES[i].name;
+    let (page, big) = (&b.page, &b.big);
+    match name {
+        ONE_LINE => {
+            let line = w.word(0);
+            let start = line.load(Ordering::Acquire);
+            for k in 0..iters {
+                while line.load(Ordering::Acquire) != start + 2 * k + 1 {
+                    std::hint::spin_loop();
+                }
+                line.store(start + 2 * k + 2, Ordering::Release);
+            }
+        }
+        TWO_LINES => {
+            let (there, back) = (w.word(128), w.word(256));
+            let start = back.load(Ordering::Acquire);
+            for k in 0..iters {
+                while there.load(Ordering::Acquire) != start + k + 1 {
+                    std::hint::spin_loop();
+                }
+                back.store(start + k + 1, Ordering::Release);
+            }
+        }
+        FUTEX => {
+            let (there, back) = (w.futex_word(512), w.futex_word(640));
+            let start = back.load(Ordering::Acquire);
+            for k in 0..iters {
+                let v = start.wrapping_add(k as u32 + 1);
+                futex_wait_for(there, v);
+                back.store(v, Ordering::Release);
+                futex_wake(back);
+            }
+        }
+        OS_PIPE_PING => {
+            let (mut out, mut inp) = (&w.os_out, &w.os_in);
+            let mut ping = [0u8; 8];
+            for _ in 0..iters {
+                inp.read_exact(&mut ping).expect("pipe read");
+                out.write_all(&ping).expect("pipe write");
+            }
+        }
+        "Unix socket ping-pong, 8 B" => {
+            let mut s = &w.unix_ping;
+            let mut ping = [0u8; 8];
+            for _ in 0..iters {
+                s.read_exact(&mut ping).expect("socket read");
+                s.write_all(&ping).expect("socket write");
+            }
+        }
+        OS_PIPE_4K | OS_PIPE_64K => {
+            let buf = if name == OS_PIPE_4K { page } else { big };
+            let mut out = &w.os_stream;
+            for _ in 0..iters {
+                out.write_all(buf).expect("pipe write");
+            }
+        }
+        "Unix socket one-way, 4 KiB" => {
+            let mut out = &w.unix_stream;
+            for _ in 0..iters {
+                out.write_all(page).expect("socket write");
+            }
+        }
+        "Lock, two processes contending" => {
+            for _ in 0..iters {
+                drop(w.lock.acquire());
+            }
+        }
+        "Semaphore hand-off" => {
+            for _ in 0..iters {
+                w.sems[0].acquire();
+                w.sems[1].release().expect("release");
+            }
+        }
+        "Event hand-off" => {
+            for _ in 0..iters {
+                w.events[0].wait();
+                w.events[0].clear();
+                w.events[1].set();
+            }
+        }
+        "Barrier(2) round" => {
+            for _ in 0..iters {
+                w.barrier.wait().expect("barrier");
+            }
+        }
+        "Queue<u64> SPSC ping-pong" | "Queue<u64> MPMC ping-pong" => {
+            let q = if name.contains("SPSC") {
+                &w.spsc
+            } else {
+                &w.mpmc
+            };
+            for _ in 0..iters {
+                let v = q[0].get().expect("get");
+                q[1].put(v).expect("put");
+            }
+        }
+        "Queue<u64> SPSC one-way" | "Queue<u64> MPMC one-way" => {
+            let q = if name.contains("SPSC") {
+                &w.spsc_stream
+            } else {
+                &w.mpmc_stream
+            };
+            for k in 0..iters {
+                q.put(k).expect("put");
+            }
+        }
+        "MessageQueue ping-pong, 8 B" => {
+            let mut ping = [0u8; 8];
+            for _ in 0..iters {
+                w.mq[0].get_bytes_into(&mut ping).expect("get");
+                w.mq[1].put_bytes(&ping).expect("put");
+            }
+        }
+        "MessageQueue one-way, 4 KiB" | "MessageQueue one-way, 64 KiB" => {
+            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+            for _ in 0..iters {
+                w.mq_stream.put_bytes(buf).expect("put");
+            }
+        }
+        PIPE_PING => {
+            let mut ping = [0u8; 8];
+            for _ in 0..iters {
+                w.ping.recv_bytes_into(&mut ping).expect("recv");
+                w.ping.send_bytes(&ping).expect("send");
+            }
+        }
+        PIPE_4K | PIPE_64K => {
+            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+            for _ in 0..iters {
+                w.stream.send_bytes(buf).expect("send");
+            }
+        }
+        LOANS => {
+            for _ in 0..iters {
+                let mut loan = w.mq_big.reserve(LOAN).expect("reserve");
+                loan.write(0, &b.loan).expect("write");
+                loan.publish();
+            }
+        }
+        // The rest run in the parent alone.
+        _ => {}
+    }
+}
+
+/// Waits until `word` holds `v`, sleeping on it in the kernel.
+fn futex_wait_for(word: &AtomicU32, v: u32) {
+    loop {
+        let now = word.load(Ordering::Acquire);
+        if now == v {
+            return;
+        }
+        // SAFETY: `word` is a valid, aligned u32 for the call; FUTEX_WAIT
+        // (shared: the word is in a mapping of two processes) returns when
+        // woken, on a spurious wake-up, or at once if the word moved on.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                word.as_ptr(),
+                libc::FUTEX_WAIT,
+                now,
+                std::ptr::null::<libc::timespec>(),
+            );
+        }
+    }
+}
+
+/// Wakes a waiter of `word`.
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: as for `futex_wait_for`; FUTEX_WAKE only reads the address.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1);
+    }
+}

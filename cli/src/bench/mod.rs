@@ -1,0 +1,366 @@
+//! `shmipc bench`: this crate against its floors and peers, measured in one
+//! run by two processes.
+//!
+//! The parent creates every object and starts a peer (this executable
+//! again, `bench-peer`), pinned to another core where there are two. Each
+//! round runs every case once, one block each, in an order that rotates
+//! from round to round, so that drift in the machine (the host moving the
+//! processes, other tenants) falls on every case alike. Samples go into
+//! one histogram per case: round trips one by one, cheap operations in
+//! batches, one-way streams one sample per block. Each row's ratio is its
+//! median over its baseline's, both from this run.
+
+mod cases;
+mod python;
+mod world;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use cases::{Unit, CASES};
+use world::World;
+
+/// What `shmipc bench` was asked for.
+pub struct BenchArgs {
+    pub quick: bool,
+    pub filter: Option<String>,
+    pub rounds: Option<usize>,
+    pub json: Option<PathBuf>,
+}
+
+/// One row of the results: a case of this run, or one of Python's.
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    /// What `median`, `p99` and `p999` count: nanoseconds per round trip,
+    /// per operation or per message.
+    unit: &'static str,
+    median: f64,
+    p99: f64,
+    p999: f64,
+    /// Bytes per second, for one-way messages.
+    bytes_per_second: Option<f64>,
+    /// Messages (items) per second, for one-way messages.
+    items_per_second: Option<f64>,
+    baseline: Option<String>,
+    /// `median` over the baseline's median (below 1: faster).
+    ratio: Option<f64>,
+    floor: Option<String>,
+    /// `median` over the floor's median.
+    floor_ratio: Option<f64>,
+}
+
+/// Runs the benchmark and prints its table; `false` if it could not.
+pub fn run(args: &BenchArgs) -> bool {
+    match run_inner(args) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("shmipc: bench: {e}");
+            false
+        }
+    }
+}
+
+fn run_inner(args: &BenchArgs) -> Result<(), String> {
+    let wanted = |name: &str| {
+        args.filter
+            .as_deref()
+            .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+    };
+    let chosen: Vec<usize> = (0..CASES.len())
+        .filter(|&i| wanted(CASES[i].name))
+        .collect();
+    if chosen.is_empty() && !python::ROWS.iter().any(|(name, _)| wanted(name)) {
+        return Err("no case matches the filter".into());
+    }
+    let rounds = args
+        .rounds
+        .unwrap_or(if args.quick { 5 } else { 20 })
+        .max(1);
+    let scope = std::process::id();
+    let (world, fds) = World::create(scope).map_err(|e| e.to_string())?;
+    let cpus = available_cpus();
+    let placement = if cpus.len() >= 2 {
+        pin_to(cpus[0]);
+        format!("parent pinned to cpu {}, peer to cpu {}", cpus[0], cpus[1])
+    } else {
+        "one cpu available: the two processes share it".to_owned()
+    };
+    let peer_cpu = cpus.get(1).map_or(-1, |&c| c as i64);
+    let threads = cases::Cpus {
+        peer: cpus.get(1).copied(),
+    };
+    let mut buffers = cases::Buffers::new();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut peer = Command::new(exe)
+        .arg("bench-peer")
+        .arg(format!(
+            "{scope} {peer_cpu} {} {} {} {} {}",
+            fds[0], fds[1], fds[2], fds[3], fds[4]
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the peer: {e}"))?;
+    world::close(fds);
+    let mut to_peer = peer.stdin.take().ok_or("no peer stdin")?;
+    let mut from_peer = BufReader::new(peer.stdout.take().ok_or("no peer stdout")?);
+    let mut line = String::new();
+    let mut expect = |what: &str, from: &mut BufReader<_>| -> Result<(), String> {
+        line.clear();
+        from.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line.trim() == what {
+            Ok(())
+        } else {
+            Err(format!("the peer said {line:?}, expected {what:?}"))
+        }
+    };
+    expect("ready", &mut from_peer)?;
+
+    let mut samples: Vec<Histogram<u64>> = CASES
+        .iter()
+        .map(|_| Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds"))
+        .collect();
+    let bar = indicatif::ProgressBar::new((rounds * chosen.len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .expect("progress template"),
+    );
+    for round in 0..rounds {
+        for k in 0..chosen.len() {
+            let i = chosen[(k + round) % chosen.len()];
+            let case = &CASES[i];
+            bar.set_message(case.name);
+            let iters = if args.quick {
+                case.iters.1
+            } else {
+                case.iters.0
+            };
+            writeln!(to_peer, "run {i} {iters}").map_err(|e| e.to_string())?;
+            expect("go", &mut from_peer)?;
+            cases::measure(i, &world, iters, &mut samples[i], &mut buffers, &threads);
+            expect("done", &mut from_peer)?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    writeln!(to_peer, "quit").map_err(|e| e.to_string())?;
+    drop(to_peer);
+    let status = peer.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("the peer failed: {status}"));
+    }
+
+    let mut rows: Vec<Row> = chosen.iter().map(|&i| row(i, &samples[i])).collect();
+    let wanted = |name: &str| {
+        args.filter
+            .as_deref()
+            .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+    };
+    let python_note = if python::ROWS.iter().any(|(name, _)| wanted(name)) {
+        match python::run(if args.quick { 500 } else { 2000 }) {
+            Ok(found) => {
+                rows.extend(found.into_iter().filter(|r| wanted(&r.0)).map(
+                    |(name, median, p99, p999, baseline)| Row {
+                        unit: if name.contains("ping-pong") {
+                            "ns/round trip"
+                        } else {
+                            "ns/op"
+                        },
+                        name,
+                        median,
+                        p99,
+                        p999,
+                        bytes_per_second: None,
+                        items_per_second: None,
+                        baseline: Some(baseline.to_owned()),
+                        ratio: None,
+                        floor: None,
+                        floor_ratio: None,
+                    },
+                ));
+                None
+            }
+            Err(why) => Some(why),
+        }
+    } else {
+        None
+    };
+    fill_ratios(&mut rows);
+    print_table(&rows, rounds, &placement, python_note.as_deref());
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The row of case `i` from its samples.
+fn row(i: usize, h: &Histogram<u64>) -> Row {
+    let case = &CASES[i];
+    let median = h.value_at_quantile(0.5) as f64;
+    Row {
+        name: case.name.to_owned(),
+        unit: match case.unit {
+            Unit::RoundTrip => "ns/round trip",
+            Unit::Op => "ns/op",
+            Unit::Message(_) => "ns/message",
+        },
+        median,
+        p99: h.value_at_quantile(0.99) as f64,
+        p999: h.value_at_quantile(0.999) as f64,
+        bytes_per_second: match case.unit {
+            Unit::Message(bytes) => Some(bytes as f64 * 1e9 / median.max(1.0)),
+            _ => None,
+        },
+        items_per_second: match case.unit {
+            Unit::Message(_) => Some(1e9 / median.max(1.0)),
+            _ => None,
+        },
+        baseline: case.baseline.map(str::to_owned),
+        ratio: None,
+        floor: case.floor.map(str::to_owned),
+        floor_ratio: None,
+    }
+}
+
+/// Each row's ratios to its baseline and floor, where those were run.
+fn fill_ratios(rows: &mut [Row]) {
+    let medians: Vec<(String, f64)> = rows.iter().map(|r| (r.name.clone(), r.median)).collect();
+    let of = |name: &Option<String>| {
+        let name = name.as_deref()?;
+        medians.iter().find(|(n, _)| n == name).map(|&(_, m)| m)
+    };
+    for r in rows.iter_mut() {
+        r.ratio = of(&r.baseline).map(|b| r.median / b);
+        r.floor_ratio = of(&r.floor).map(|f| r.median / f);
+    }
+}
+
+fn print_table(rows: &[Row], rounds: usize, placement: &str, python_note: Option<&str>) {
+    println!(
+        "shmipc bench: {rounds} rounds, every case once a round in rotating order; {placement}"
+    );
+    println!("times in ns per round trip, operation or message; ratio: median / the baseline's median (below 1: faster)");
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    println!(
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {:>7}  {:>7}  baseline",
+        "case", "median", "p99", "p99.9", "M items/s", "GB/s", "ratio", "floor x"
+    );
+    for r in rows {
+        println!(
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {:>7}  {:>7}  {}",
+            r.name,
+            significant(Some(r.median)),
+            significant(Some(r.p99)),
+            significant(Some(r.p999)),
+            significant(r.items_per_second.map(|v| v / 1e6)),
+            significant(r.bytes_per_second.map(|v| v / 1e9)),
+            significant(r.ratio),
+            significant(r.floor_ratio),
+            r.baseline.as_deref().unwrap_or("-"),
+        );
+    }
+    if let Some(why) = python_note {
+        println!("Python's multiprocessing not measured: {why}");
+    }
+}
+
+/// `v` to three significant digits (whole numbers from 100 up); `-` for none.
+fn significant(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_owned(),
+        Some(v) if v >= 100.0 || v == 0.0 => format!("{v:.0}"),
+        Some(v) => {
+            let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+            format!("{v:.digits$}")
+        }
+    }
+}
+
+/// The peer process: opens the world, then runs the side of each case the
+/// parent names, until told to quit.
+pub fn peer(spec: &str) -> bool {
+    match peer_inner(spec) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("shmipc: bench peer: {e}");
+            false
+        }
+    }
+}
+
+fn peer_inner(spec: &str) -> Result<(), String> {
+    let numbers: Vec<i64> = spec
+        .split_whitespace()
+        .map(|p| p.parse().map_err(|e| format!("{p:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let [scope, cpu, a, b, c, d, e] = numbers[..] else {
+        return Err(format!("expected 7 numbers, found {spec:?}"));
+    };
+    if cpu >= 0 {
+        pin_to(cpu as usize);
+    }
+    let fds = [a, b, c, d, e].map(|fd| fd as i32);
+    let world = World::open(scope as u32, fds).map_err(|e| e.to_string())?;
+    let buffers = cases::Buffers::new();
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    writeln!(out, "ready").map_err(|e| e.to_string())?;
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words[..] {
+            ["run", i, iters] => {
+                let i: usize = i.parse().map_err(|_| format!("bad case {i:?}"))?;
+                let iters: u64 = iters.parse().map_err(|_| format!("bad count {iters:?}"))?;
+                if i >= CASES.len() {
+                    return Err(format!("no case {i}"));
+                }
+                writeln!(out, "go").map_err(|e| e.to_string())?;
+                cases::answer(i, &world, iters, &buffers);
+                writeln!(out, "done").map_err(|e| e.to_string())?;
+            }
+            ["quit"] => return Ok(()),
+            _ => return Err(format!("unexpected {line:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// The cpus this process may run on.
+fn available_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, filled by the call.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    let rc = unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) };
+    if rc != 0 {
+        return Vec::new();
+    }
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` is below CPU_SETSIZE; `set` is initialised.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// Pins the calling thread to `cpu`, if given (best effort).
+fn pin_thread(cpu: Option<usize>) {
+    if let Some(cpu) = cpu {
+        pin_to(cpu);
+    }
+}
+
+/// Pins the calling thread (and the threads it starts later) to `cpu`
+/// (best effort: a refusal leaves it unpinned).
+fn pin_to(cpu: usize) {
+    // SAFETY: as in `available_cpus`.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below CPU_SETSIZE (it came from `available_cpus`).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) };
+}

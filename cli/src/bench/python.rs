@@ -1,0 +1,57 @@
+//! Python's `multiprocessing`, measured by the script this command ships
+//! (`bench.py`) when `python3` is on the PATH: run once after the rounds,
+//! with Python's own child processes (it cannot take part in our blocks).
+
+use std::process::Command;
+
+const SCRIPT: &str = include_str!("bench.py");
+
+/// Python's rows and the row of this crate each is compared with.
+pub const ROWS: &[(&str, &str)] = &[
+    ("Python Queue ping-pong, 8 B", "MessageQueue ping-pong, 8 B"),
+    ("Python Pipe ping-pong, 8 B", "Pipe ping-pong, 8 B"),
+    ("Python Lock, uncontended", "Lock, uncontended"),
+    ("Python Value increments", "Value<u64> increments"),
+];
+
+/// A row measured by Python: name, median, p99, p99.9 (ns), and its baseline.
+pub type PythonRow = (String, f64, f64, f64, &'static str);
+
+/// Runs the script with `n` round trips or operations per case; why not,
+/// if it could not.
+pub fn run(n: u64) -> Result<Vec<PythonRow>, String> {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(n.to_string())
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "python3 failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("python3 printed {line:?}: {e}"))?;
+        let name = v["name"].as_str().ok_or("a row without a name")?.to_owned();
+        let number = |k: &str| v[k].as_f64().ok_or(format!("{name}: no {k}"));
+        let baseline = ROWS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+            .ok_or(format!("unknown Python row {name:?}"))?;
+        rows.push((
+            name.clone(),
+            number("median")?,
+            number("p99")?,
+            number("p999")?,
+            baseline,
+        ));
+    }
+    Ok(rows)
+}
