@@ -8,7 +8,7 @@
 //! shmipc gc [--dry-run]     remove the segments of dead creators that no
 //!                           live process maps
 //! shmipc bench [--quick]    this crate against its floors and peers, in
-//!                           one table measured in one run
+//!                           one table measured in one run (--json, --plot)
 //! ```
 //!
 //! Exit status: 0 when every operation succeeded, 1 when one failed (each
@@ -71,6 +71,10 @@ enum Command {
         /// Also write the rows as JSON to this file.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Also draw the latency distributions, side by side, into this SVG
+        /// file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// The benchmark's second process (started by `bench`).
     #[command(hide = true)]
@@ -96,11 +100,13 @@ fn main() -> ExitCode {
             filter,
             rounds,
             json,
+            plot,
         } => bench::run(&bench::BenchArgs {
             quick,
             filter,
             rounds,
             json,
+            plot,
         }),
         Command::BenchPeer { spec } => bench::peer(&spec),
     };

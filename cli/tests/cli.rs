@@ -261,7 +261,7 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
     }
     let dir = std::env::temp_dir().join(format!("shmipc-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("rows.json");
+    let (json, svg) = (dir.join("rows.json"), dir.join("latency.svg"));
     let out = shmipc(&[
         "bench",
         "--quick",
@@ -269,8 +269,11 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
         "1",
         "--json",
         json.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
     ]);
     let text = std::fs::read_to_string(&json);
+    let plot = std::fs::read_to_string(&svg);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "{out:?}");
     let rows: serde_json::Value = serde_json::from_str(&text.unwrap()).unwrap();
@@ -333,6 +336,12 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
             "{row}"
         );
         assert!(row["baseline"].is_string(), "{row}");
+    }
+    // The plot draws the timed rows, each named.
+    let plot = plot.unwrap();
+    assert!(plot.starts_with("<svg"), "{}", &plot[..plot.len().min(200)]);
+    for name in ["two cache lines, round trip (floor)", "Pipe ping-pong, 8 B"] {
+        assert!(plot.contains(name), "{name} not in the plot");
     }
     // The table names the placement of the two processes.
     let table = stdout(&out);

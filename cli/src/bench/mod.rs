@@ -11,6 +11,7 @@
 //! median over its baseline's, both from this run.
 
 mod cases;
+mod plot;
 mod python;
 mod world;
 
@@ -30,6 +31,7 @@ pub struct BenchArgs {
     pub filter: Option<String>,
     pub rounds: Option<usize>,
     pub json: Option<PathBuf>,
+    pub plot: Option<PathBuf>,
 }
 
 /// One row of the results: a case of this run, or one of Python's.
@@ -191,6 +193,9 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         None
     };
     fill_ratios(&mut rows);
+    if let Some(path) = &args.plot {
+        plot::draw(path, &spreads(&chosen, &samples, &rows))?;
+    }
     print_table(&rows, rounds, &placement, python_note.as_deref());
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
@@ -226,6 +231,42 @@ fn row(i: usize, h: &Histogram<u64>) -> Row {
         floor: case.floor.map(str::to_owned),
         floor_ratio: None,
     }
+}
+
+/// The distributions to plot: the rows timed sample by sample (round trips
+/// and operations; a one-way stream has a sample a block), and Python's,
+/// of which only the median, p99 and p99.9 are known.
+fn spreads(chosen: &[usize], samples: &[Histogram<u64>], rows: &[Row]) -> Vec<plot::Spread> {
+    let mut found: Vec<plot::Spread> = chosen
+        .iter()
+        .filter(|&&i| !matches!(CASES[i].unit, Unit::Message(_)))
+        .map(|&i| {
+            let q = |at: f64| samples[i].value_at_quantile(at) as f64;
+            plot::Spread {
+                name: CASES[i].name.to_owned(),
+                p1: q(0.01),
+                p25: q(0.25),
+                p50: q(0.5),
+                p75: q(0.75),
+                p99: q(0.99),
+                p999: q(0.999),
+            }
+        })
+        .collect();
+    found.extend(
+        rows.iter()
+            .filter(|r| r.name.starts_with("Python "))
+            .map(|r| plot::Spread {
+                name: r.name.clone(),
+                p1: r.median,
+                p25: r.median,
+                p50: r.median,
+                p75: r.median,
+                p99: r.p99,
+                p999: r.p999,
+            }),
+    );
+    found
 }
 
 /// Each row's ratios to its baseline and floor, where those were run.

@@ -138,7 +138,7 @@ impl World {
 
     /// The word at byte `at` of [`words`](Self::words).
     pub fn word(&self, at: usize) -> &AtomicU64 {
-        assert!(at % 8 == 0 && at + 8 <= self.words.size());
+        assert!(at.is_multiple_of(8) && at + 8 <= self.words.size());
         // SAFETY: an aligned word inside the block (asserted; the block is
         // page-aligned), used by both processes only atomically.
         unsafe { &*self.words.as_ptr().add(at).cast::<AtomicU64>() }
@@ -146,7 +146,7 @@ impl World {
 
     /// The futex word at byte `at` of [`words`](Self::words).
     pub fn futex_word(&self, at: usize) -> &AtomicU32 {
-        assert!(at % 4 == 0 && at + 4 <= self.words.size());
+        assert!(at.is_multiple_of(4) && at + 4 <= self.words.size());
         // SAFETY: as for `word`.
         unsafe { &*self.words.as_ptr().add(at).cast::<AtomicU32>() }
     }
