@@ -253,94 +253,62 @@ pub fn measure(
         RTRB_PING => {
             let (mut there, mut from_here) = rtrb::RingBuffer::<u64>::new(64);
             let (mut to_back, mut back) = rtrb::RingBuffer::<u64>::new(64);
-            let echo = std::thread::spawn(move || {
-                super::pin_thread(peer_cpu);
-                for _ in 0..iters {
-                    let v = loop {
-                        if let Ok(v) = from_here.pop() {
-                            break v;
-                        }
-                        std::hint::spin_loop();
-                    };
-                    while to_back.push(v).is_err() {}
-                }
-            });
-            each(iters, samples, |k| {
-                while there.push(k).is_err() {}
-                while back.pop().is_err() {
-                    std::hint::spin_loop();
-                }
-            });
-            echo.join().expect("echo thread");
+            threads_ping_pong(
+                iters,
+                samples,
+                peer_cpu,
+                move || match from_here.pop() {
+                    Ok(v) => {
+                        while to_back.push(v).is_err() {}
+                        true
+                    }
+                    Err(_) => false,
+                },
+                |k| there.push(k).is_ok(),
+                || back.pop().is_ok(),
+            );
         }
         ARRAY_QUEUE_PING => {
             let queues = Arc::new((
                 crossbeam_queue::ArrayQueue::<u64>::new(64),
                 crossbeam_queue::ArrayQueue::<u64>::new(64),
             ));
-            let echo = {
-                let q = queues.clone();
-                std::thread::spawn(move || {
-                    super::pin_thread(peer_cpu);
-                    for _ in 0..iters {
-                        let v = loop {
-                            if let Some(v) = q.0.pop() {
-                                break v;
-                            }
-                            std::hint::spin_loop();
-                        };
+            let q = queues.clone();
+            threads_ping_pong(
+                iters,
+                samples,
+                peer_cpu,
+                move || match q.0.pop() {
+                    Some(v) => {
                         while q.1.push(v).is_err() {}
+                        true
                     }
-                })
-            };
-            each(iters, samples, |k| {
-                while queues.0.push(k).is_err() {}
-                while queues.1.pop().is_none() {
-                    std::hint::spin_loop();
-                }
-            });
-            echo.join().expect("echo thread");
+                    None => false,
+                },
+                |k| queues.0.push(k).is_ok(),
+                || queues.1.pop().is_some(),
+            );
         }
         RTRB_ONE_WAY => {
             let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(4096);
-            let sender = std::thread::spawn(move || {
-                super::pin_thread(peer_cpu);
-                for k in 0..iters {
-                    while tx.push(k).is_err() {
-                        std::hint::spin_loop();
-                    }
-                }
-            });
-            block(iters, samples, || {
-                for _ in 0..iters {
-                    while rx.pop().is_err() {
-                        std::hint::spin_loop();
-                    }
-                }
-            });
-            sender.join().expect("sender thread");
+            threads_one_way(
+                iters,
+                samples,
+                peer_cpu,
+                move |k| tx.push(k).is_ok(),
+                || rx.pop().is_ok(),
+            );
         }
         ARRAY_QUEUE_ONE_WAY => {
             let q = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(4096));
-            let sender = {
-                let q = q.clone();
-                std::thread::spawn(move || {
-                    super::pin_thread(peer_cpu);
-                    for k in 0..iters {
-                        while q.push(k).is_err() {
-                            std::hint::spin_loop();
-                        }
-                    }
-                })
-            };
-            block(iters, samples, || {
-                for _ in 0..iters {
-                    while q.pop().is_none() {
-                        std::hint::spin_loop();
-                    }
-                }
-            });
-            sender.join().expect("sender thread");
+            let tx = q.clone();
+            threads_one_way(
+                iters,
+                samples,
+                peer_cpu,
+                move |k| tx.push(k).is_ok(),
+                || q.pop().is_some(),
+            );
         }
         MUTEX => {
             let m = parking_lot::Mutex::new(0u64);
@@ -442,6 +410,61 @@ pub fn measure(
         }
         other => unreachable!("no measure for {other}"),
     }
+}
+
+/// A ping-pong between this thread and one on `cpu`: `echo` takes one
+/// item and sends it back if there is one; `send` and `recv` are this
+/// side's tries. Each round trip is a sample.
+fn threads_ping_pong(
+    iters: u64,
+    samples: &mut Histogram<u64>,
+    cpu: Option<usize>,
+    mut echo: impl FnMut() -> bool + Send + 'static,
+    mut send: impl FnMut(u64) -> bool,
+    mut recv: impl FnMut() -> bool,
+) {
+    let echoer = std::thread::spawn(move || {
+        super::pin_thread(cpu);
+        for _ in 0..iters {
+            while !echo() {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    each(iters, samples, |k| {
+        while !send(k) {}
+        while !recv() {
+            std::hint::spin_loop();
+        }
+    });
+    echoer.join().expect("echo thread");
+}
+
+/// A one-way stream from a thread on `cpu` (`push` tries to send an item)
+/// to this one (`pop` tries to take one), timed by the block.
+fn threads_one_way(
+    iters: u64,
+    samples: &mut Histogram<u64>,
+    cpu: Option<usize>,
+    mut push: impl FnMut(u64) -> bool + Send + 'static,
+    mut pop: impl FnMut() -> bool,
+) {
+    let sender = std::thread::spawn(move || {
+        super::pin_thread(cpu);
+        for k in 0..iters {
+            while !push(k) {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    block(iters, samples, || {
+        for _ in 0..iters {
+            while !pop() {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    sender.join().expect("sender thread");
 }
 
 /// An uncontended lock is timed in batches; a contended one call by call.

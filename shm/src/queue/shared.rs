@@ -793,30 +793,7 @@ pub(crate) fn queue_state(name: &str, fingerprint: Fingerprint) -> Result<QueueS
         "the recorded type",
         &Options::default(),
     )?;
-    let header = *segment.header();
-    let mode = match header.flags & (queue_flags::SPSC | queue_flags::MPMC) {
-        queue_flags::SPSC => QueueMode::Spsc,
-        queue_flags::MPMC => QueueMode::Mpmc,
-        _ => {
-            return Err(Error::corrupt(
-                name,
-                Corruption::Flags {
-                    kind: Kind::Queue,
-                    found: header.flags,
-                },
-            ))
-        }
-    };
-    let layout = QueueLayout::new(fingerprint, header.param, mode).map_err(|e| {
-        Error::corrupt(
-            name,
-            Corruption::Parameter {
-                kind: Kind::Queue,
-                found: header.param,
-                layout: Some(e),
-            },
-        )
-    })?;
+    let (layout, mode, joinable) = build::opened_layout(&segment, fingerprint)?;
     let control = segment.at(layout.control_offset, size_of::<Control>())?;
     // SAFETY: inside the mapping (checked by `at`), aligned by the layout,
     // atomics only; `segment` lives to the end of this function.
@@ -835,7 +812,7 @@ pub(crate) fn queue_state(name: &str, fingerprint: Fingerprint) -> Result<QueueS
     };
     Ok(QueueState {
         mode,
-        joinable: header.flags & queue_flags::JOINABLE != 0,
+        joinable,
         len,
         capacity: layout.capacity,
         closed: control.closed.load(Ordering::SeqCst) != 0,

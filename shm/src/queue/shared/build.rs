@@ -100,27 +100,7 @@ impl<T: Plain> Shared<T> {
             std::any::type_name::<T>(),
             opts,
         )?;
-        let header = *segment.header();
-        let mode = match header.flags & (queue_flags::SPSC | queue_flags::MPMC) {
-            queue_flags::SPSC => QueueMode::Spsc,
-            queue_flags::MPMC => QueueMode::Mpmc,
-            _ => {
-                return Err(Error::corrupt(
-                    name,
-                    Corruption::Flags {
-                        kind: Kind::Queue,
-                        found: header.flags,
-                    },
-                ))
-            }
-        };
-        let layout = check_layout(
-            &segment,
-            Kind::Queue,
-            QueueLayout::new(fingerprint, header.param, mode),
-            |l| l.total_size,
-        )?;
-        let joinable = header.flags & queue_flags::JOINABLE != 0;
+        let (layout, mode, joinable) = opened_layout(&segment, fingerprint)?;
         Shared::assemble(Arc::new(segment), layout, mode, joinable)
     }
 
@@ -184,4 +164,33 @@ impl<T: Plain> Shared<T> {
             wait: WaitStrategy::default(),
         })
     }
+}
+
+/// The layout, mode and joinability an opened queue segment's header
+/// records for items of `fingerprint`, checked against the segment.
+pub(in crate::queue) fn opened_layout(
+    segment: &Segment,
+    fingerprint: Fingerprint,
+) -> Result<(QueueLayout, QueueMode, bool)> {
+    let header = *segment.header();
+    let mode = match header.flags & (queue_flags::SPSC | queue_flags::MPMC) {
+        queue_flags::SPSC => QueueMode::Spsc,
+        queue_flags::MPMC => QueueMode::Mpmc,
+        _ => {
+            return Err(Error::corrupt(
+                &segment.shared_name(),
+                Corruption::Flags {
+                    kind: Kind::Queue,
+                    found: header.flags,
+                },
+            ))
+        }
+    };
+    let layout = check_layout(
+        segment,
+        Kind::Queue,
+        QueueLayout::new(fingerprint, header.param, mode),
+        |l| l.total_size,
+    )?;
+    Ok((layout, mode, header.flags & queue_flags::JOINABLE != 0))
 }
