@@ -40,7 +40,13 @@ pub const BATCH: u64 = 100;
 const ONE_LINE: &str = "one cache line, round trip (floor)";
 const TWO_LINES: &str = "two cache lines, round trip (floor)";
 const OS_PIPE_PING: &str = "OS pipe ping-pong, 8 B";
+const OS_PIPE_8: &str = "OS pipe one-way, 8 B";
 const OS_PIPE_4K: &str = "OS pipe one-way, 4 KiB";
+const UNIX_8: &str = "Unix socket one-way, 8 B";
+const UNIX_4K: &str = "Unix socket one-way, 4 KiB";
+const MQ_8: &str = "MessageQueue one-way, 8 B";
+const MQ_4K: &str = "MessageQueue one-way, 4 KiB";
+const MQ_64K: &str = "MessageQueue one-way, 64 KiB";
 const OS_PIPE_64K: &str = "OS pipe one-way, 64 KiB";
 const MUTEX: &str = "parking_lot Mutex, uncontended (threads)";
 const FUTEX: &str = "futex ping-pong";
@@ -50,6 +56,7 @@ const RTRB_ONE_WAY: &str = "rtrb one-way, u64 (threads)";
 const ARRAY_QUEUE_ONE_WAY: &str = "crossbeam ArrayQueue one-way, u64 (threads)";
 const LOCK: &str = "Lock, uncontended";
 const PIPE_PING: &str = "Pipe ping-pong, 8 B";
+const PIPE_8: &str = "Pipe one-way, 8 B";
 const PIPE_4K: &str = "Pipe one-way, 4 KiB";
 const PIPE_64K: &str = "Pipe one-way, 64 KiB";
 const LOANS: &str = "loan one-way, 64 MiB";
@@ -85,8 +92,10 @@ pub const CASES: &[Case] = &[
     // OS IPC.
     case(OS_PIPE_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
     case("Unix socket ping-pong, 8 B", RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case(OS_PIPE_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
+    case(UNIX_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
     case(OS_PIPE_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
-    case("Unix socket one-way, 4 KiB", Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
+    case(UNIX_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
     case(OS_PIPE_64K, Message(BIG_PAGE), (500, 100), Some(PIPE_64K), None),
     // In-process peers, between two threads.
     case(RTRB_PING, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
@@ -106,9 +115,11 @@ pub const CASES: &[Case] = &[
     case("Queue<u64> SPSC one-way", Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
     case("Queue<u64> MPMC one-way", Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
     case("MessageQueue ping-pong, 8 B", RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
-    case("MessageQueue one-way, 4 KiB", Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
-    case("MessageQueue one-way, 64 KiB", Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
+    case(MQ_8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
+    case(MQ_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
+    case(MQ_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
     case(PIPE_PING, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case(PIPE_8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
     case(PIPE_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
     case(PIPE_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
     case(LOANS, Message(LOAN), (4, 2), Some(MEMCPY), None),
@@ -151,7 +162,6 @@ fn record(samples: &mut Histogram<u64>, ns: u64) {
 /// Buffers each process fills once, before any block, so that no block
 /// pays for allocating or first touching them.
 pub struct Buffers {
-    page: Vec<u8>,
     big: Vec<u8>,
     loan: Vec<u8>,
     loan_other: Vec<u8>,
@@ -160,7 +170,6 @@ pub struct Buffers {
 impl Buffers {
     pub fn new() -> Buffers {
         Buffers {
-            page: vec![7; PAGE],
             big: vec![7; BIG_PAGE],
             loan: vec![3; LOAN],
             loan_other: vec![5; LOAN],
@@ -184,7 +193,12 @@ pub fn measure(
     cpus: &Cpus,
 ) {
     let name = CASES[i].name;
-    let (page, big) = (&mut b.page, &mut b.big);
+    // A one-way case's message: the front of the largest buffer.
+    let bytes = match CASES[i].unit {
+        Unit::Message(n) if n <= BIG_PAGE => n,
+        _ => 0,
+    };
+    let message = &mut b.big[..bytes];
     let peer_cpu = cpus.peer;
     match name {
         ONE_LINE => {
@@ -233,20 +247,15 @@ pub fn measure(
                 s.read_exact(&mut reply).expect("socket read");
             });
         }
-        OS_PIPE_4K | OS_PIPE_64K => {
-            let buf = if name == OS_PIPE_4K { page } else { big };
-            let mut inp = &w.os_stream;
+        OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
+            let mut inp = if name.starts_with("OS pipe") {
+                &w.os_stream
+            } else {
+                &w.unix_stream
+            };
             block(iters, samples, || {
                 for _ in 0..iters {
-                    inp.read_exact(buf).expect("pipe read");
-                }
-            });
-        }
-        "Unix socket one-way, 4 KiB" => {
-            let mut inp = &w.unix_stream;
-            block(iters, samples, || {
-                for _ in 0..iters {
-                    inp.read_exact(page).expect("socket read");
+                    inp.read_exact(message).expect("read");
                 }
             });
         }
@@ -367,11 +376,10 @@ pub fn measure(
                 w.mq[1].get_bytes_into(&mut reply).expect("get");
             });
         }
-        "MessageQueue one-way, 4 KiB" | "MessageQueue one-way, 64 KiB" => {
-            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+        MQ_8 | MQ_4K | MQ_64K => {
             block(iters, samples, || {
                 for _ in 0..iters {
-                    w.mq_stream.get_bytes_into(buf).expect("get");
+                    w.mq_stream.get_bytes_into(message).expect("get");
                 }
             });
         }
@@ -382,11 +390,10 @@ pub fn measure(
                 w.ping.recv_bytes_into(&mut reply).expect("recv");
             });
         }
-        PIPE_4K | PIPE_64K => {
-            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+        PIPE_8 | PIPE_4K | PIPE_64K => {
             block(iters, samples, || {
                 for _ in 0..iters {
-                    w.stream.recv_bytes_into(buf).expect("recv");
+                    w.stream.recv_bytes_into(message).expect("recv");
                 }
             });
         }
@@ -479,7 +486,11 @@ fn batched_or_each(name: &str, iters: u64, samples: &mut Histogram<u64>, mut op:
 /// Runs the peer's side of case `i` for `iters` iterations.
 pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
     let name = CASES[i].name;
-    let (page, big) = (&b.page, &b.big);
+    let bytes = match CASES[i].unit {
+        Unit::Message(n) if n <= BIG_PAGE => n,
+        _ => 0,
+    };
+    let message = &b.big[..bytes];
     match name {
         ONE_LINE => {
             let line = w.word(0);
@@ -527,17 +538,14 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 s.write_all(&ping).expect("socket write");
             }
         }
-        OS_PIPE_4K | OS_PIPE_64K => {
-            let buf = if name == OS_PIPE_4K { page } else { big };
-            let mut out = &w.os_stream;
+        OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
+            let mut out = if name.starts_with("OS pipe") {
+                &w.os_stream
+            } else {
+                &w.unix_stream
+            };
             for _ in 0..iters {
-                out.write_all(buf).expect("pipe write");
-            }
-        }
-        "Unix socket one-way, 4 KiB" => {
-            let mut out = &w.unix_stream;
-            for _ in 0..iters {
-                out.write_all(page).expect("socket write");
+                out.write_all(message).expect("write");
             }
         }
         "Lock, two processes contending" => {
@@ -591,10 +599,9 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 w.mq[1].put_bytes(&ping).expect("put");
             }
         }
-        "MessageQueue one-way, 4 KiB" | "MessageQueue one-way, 64 KiB" => {
-            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+        MQ_8 | MQ_4K | MQ_64K => {
             for _ in 0..iters {
-                w.mq_stream.put_bytes(buf).expect("put");
+                w.mq_stream.put_bytes(message).expect("put");
             }
         }
         PIPE_PING => {
@@ -604,10 +611,9 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 w.ping.send_bytes(&ping).expect("send");
             }
         }
-        PIPE_4K | PIPE_64K => {
-            let buf = if name.ends_with(", 4 KiB") { page } else { big };
+        PIPE_8 | PIPE_4K | PIPE_64K => {
             for _ in 0..iters {
-                w.stream.send_bytes(buf).expect("send");
+                w.stream.send_bytes(message).expect("send");
             }
         }
         LOANS => {
