@@ -5,8 +5,9 @@
 //! shmipc ls                 every segment: kind, type, size, creator, mappers
 //! shmipc inspect NAME...    the header and the live state of each
 //! shmipc rm NAME...         remove segments that no live process maps
-//! shmipc gc [--dry-run]     remove the segments of dead creators that no
-//!                           live process maps
+//! shmipc gc [--dry-run] [--prefix P]
+//!                           remove the segments of dead creators that no
+//!                           live process maps (whose name starts with P)
 //! shmipc bench [--quick]    this crate against its floors and peers, in
 //!                           one table measured in one run (--json, --plot)
 //! ```
@@ -55,6 +56,9 @@ enum Command {
         /// List what would be removed, and remove nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Only the segments whose name starts with this.
+        #[arg(long, default_value = "")]
+        prefix: String,
     },
     /// Measure this crate against the machine's floors, OS IPC, in-process
     /// peers and Python's multiprocessing, in one run, and print one table.
@@ -94,7 +98,7 @@ fn main() -> ExitCode {
             .fold(true, |ok, (i, n)| inspect(n, i > 0) && ok),
         // Every name is tried, as `rm` does, whatever failed before.
         Command::Rm { names } => names.iter().filter(|n| !rm(n)).count() == 0,
-        Command::Gc { dry_run } => gc(dry_run),
+        Command::Gc { dry_run, prefix } => gc(&prefix, dry_run),
         Command::Bench {
             quick,
             filter,
@@ -214,8 +218,8 @@ fn rm(name: &str) -> bool {
     }
 }
 
-fn gc(dry_run: bool) -> bool {
-    let removed = match segments::collect_garbage(dry_run) {
+fn gc(prefix: &str, dry_run: bool) -> bool {
+    let removed = match segments::collect_garbage(prefix, dry_run) {
         Ok(removed) => removed,
         Err(e) => return fail(format_args!("cannot collect garbage: {e}")),
     };

@@ -196,7 +196,9 @@ fn gc_removes_what_a_killed_creator_left_and_keeps_what_is_in_use() {
     // Dropping the child SIGKILLs it and reaps it.
     drop(creator);
 
-    let out = shmipc(&["gc", "--dry-run"]);
+    // Only this test's names: other runs on the machine keep theirs.
+    let prefix = name("gc-");
+    let out = shmipc(&["gc", "--dry-run", "--prefix", &prefix]);
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
     assert!(
@@ -209,7 +211,7 @@ fn gc_removes_what_a_killed_creator_left_and_keeps_what_is_in_use() {
         "a dry run removes nothing"
     );
 
-    let out = shmipc(&["gc"]);
+    let out = shmipc(&["gc", "--prefix", &prefix]);
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
     assert!(

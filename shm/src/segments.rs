@@ -211,10 +211,12 @@ pub fn remove(name: &str) -> Result<()> {
     crate::segment::unlink(name)
 }
 
-/// Removes every segment [`SegmentInfo::is_garbage`] says may go (its
-/// creator is dead and no live process maps it), or with `dry_run` only
-/// lists them; gives those it removed (or would). A segment that a process
-/// maps by the time it is removed is kept.
+/// Removes every segment whose name starts with `prefix` (all of them for
+/// `""`) that [`SegmentInfo::is_garbage`] says may go (its creator is dead
+/// and no live process maps it), or with `dry_run` only lists them; gives
+/// those it removed (or would). A segment that a process maps by the time
+/// it is removed is kept. A service cleans up after a crash of its own
+/// with its names' prefix, leaving other programs' segments alone.
 ///
 /// ```
 /// # extern crate shmipc_shm as shmipc;
@@ -222,12 +224,15 @@ pub fn remove(name: &str) -> Result<()> {
 /// # let name = format!("doc-segments-gc-{}", std::process::id());
 /// let live = shmipc::Lock::create(&name)?;
 /// // Its creator (this process) is alive and maps it: never garbage.
-/// assert!(shmipc::segments::collect_garbage(true)?.iter().all(|s| s.name != name));
+/// assert!(shmipc::segments::collect_garbage("doc-", true)?.iter().all(|s| s.name != name));
 /// # drop(live); Ok(()) }
 /// ```
-pub fn collect_garbage(dry_run: bool) -> Result<Vec<SegmentInfo>> {
+pub fn collect_garbage(prefix: &str, dry_run: bool) -> Result<Vec<SegmentInfo>> {
     let mut removed = Vec::new();
-    for segment in list()?.into_iter().filter(SegmentInfo::is_garbage) {
+    let garbage = list()?
+        .into_iter()
+        .filter(|s| s.name.starts_with(prefix) && s.is_garbage());
+    for segment in garbage {
         if dry_run {
             removed.push(segment);
             continue;
