@@ -49,6 +49,7 @@
 //! | `Pipe(duplex)`: `send`, `recv`, `send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll` | [`pipe`], [`Connection`] |
 //! | `multiprocessing.connection.wait` | [`wait`] |
 //! | `shared_memory.SharedMemory` | [`SharedMemory`] |
+//! | `Process(target, args)`: `start`, `join`, `is_alive`, `exitcode`, `terminate`, `kill`, `daemon`, `close`; the `__main__` guard | [`Process`] (its result or panic message comes back), [`init`] first thing in `main` |
 //!
 //! Every blocking call has a blocking, a `try_` and a `_timeout` form where
 //! Python has one, and each returns an error of its own that hands back

@@ -25,6 +25,7 @@
 //! | SharedMemory, a named block of bytes | [`shared_memory`] |
 //! | messages of any length and type: MessageQueue, SimpleQueue, pipe and Connection | [`message`] |
 //! | waiting on several objects at once | `multi_wait` ([`wait`]) |
+//! | a function run in a child process: `init`, Process | [`process`] (feature `serde`) |
 #![warn(missing_docs)]
 
 pub mod array;
@@ -47,6 +48,8 @@ mod object;
 pub mod options;
 mod owner_died;
 pub mod plain;
+#[cfg(feature = "serde")]
+pub mod process;
 pub mod queue;
 pub mod raw_array;
 pub mod raw_value;
@@ -75,6 +78,8 @@ pub use message::{
 pub use multi_wait::{wait, Waitable};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
+#[cfg(feature = "serde")]
+pub use process::{init, Process, ProcessError};
 pub use queue::{
     Consumer, GetError, JoinError, JoinableQueue, Producer, PutError, Queue, SliceError,
     WaitStrategy,

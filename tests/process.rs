@@ -1,0 +1,209 @@
+//! `Process`: functions run in real child processes, started by re-running
+//! this test binary, whose `main` calls `shmipc::init()` first (so it has
+//! its own `main`, not libtest's; each test prints libtest's lines).
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use shmipc::{Process, ProcessError};
+
+const ROLE: &str = "SHMIPC_PROCESS_TEST_ROLE";
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn describe(words: Vec<String>) -> (usize, String) {
+    (words.len(), words.join(" "))
+}
+
+fn boom(n: u32) -> u32 {
+    panic!("boom {n}")
+}
+
+/// Blocks for ever (until killed).
+fn forever(_: ()) {
+    loop {
+        std::thread::park();
+    }
+}
+
+fn returns_its_value_and_exit_code_0() {
+    let mut p = Process::new(square, 7).name("squarer");
+    assert_eq!(p.get_name(), "squarer");
+    assert_eq!(p.exitcode(), None);
+    p.start().unwrap();
+    let pid = p.pid().unwrap();
+    p.join();
+    assert_eq!(p.exitcode(), Some(0));
+    assert!(!p.is_alive());
+    assert_eq!(p.result(), Ok(49));
+    // Reaped: no zombie left.
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    p.close().unwrap();
+
+    let mut p = Process::new(describe, vec!["a".to_owned(), "bc".to_owned()]);
+    p.start().unwrap();
+    p.join();
+    assert_eq!(p.result(), Ok((2, "a bc".to_owned())));
+}
+
+fn a_panic_is_its_message_and_exit_code_1() {
+    let mut p = Process::new(boom, 42);
+    p.start().unwrap();
+    p.join();
+    assert_eq!(p.exitcode(), Some(1));
+    assert_eq!(
+        p.result(),
+        Err(ProcessError::Panicked("boom 42".to_owned()))
+    );
+}
+
+fn kill_and_terminate_give_minus_the_signal() {
+    for (signal, how) in [(9, "kill"), (15, "terminate")] {
+        let mut p = Process::new(forever, ());
+        p.start().unwrap();
+        assert!(p.is_alive());
+        match how {
+            "kill" => p.kill().unwrap(),
+            _ => p.terminate().unwrap(),
+        }
+        p.join();
+        assert_eq!(p.exitcode(), Some(-signal), "{how}");
+        assert_eq!(p.result(), Err(ProcessError::Died { exitcode: -signal }));
+    }
+}
+
+fn join_timeout_and_close_while_running() {
+    let mut p = Process::new(forever, ());
+    p.start().unwrap();
+    assert!(!p.join_timeout(Duration::from_millis(50)));
+    assert!(p.is_alive());
+    assert_eq!(p.result(), Err(ProcessError::TimedOut));
+    p.kill().unwrap();
+    assert!(p.join_timeout(Duration::from_secs(60)));
+    let p2 = Process::new(forever, ()).daemon(true);
+    assert!(p2.close().is_ok(), "never started: nothing runs");
+    let mut p3 = Process::new(forever, ()).daemon(true);
+    p3.start().unwrap();
+    let p3 = match p3.close() {
+        Err(shmipc::Error::InvalidArgument { detail }) => detail,
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert!(p3.contains("still running"), "{p3}");
+}
+
+/// Waits (up to a minute) for the process `pid`, not our child, to exit,
+/// through a pidfd; `false` if it did not.
+fn wait_for_exit(pid: u32) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags and returns a descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as i32, 0) };
+    if fd < 0 {
+        // Gone already (ESRCH).
+        return true;
+    }
+    // SAFETY: a descriptor we own from here on.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let mut poll = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut poll, 1, 60_000) == 1 }
+}
+
+fn a_daemon_dies_with_its_parent_even_by_sigkill() {
+    // The daemon is orphaned when its parent dies: made a child of this
+    // process then, rather than of pid 1, so that this test reaps it.
+    // SAFETY: prctl with an option and a flag reads no memory.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
+    let mut parent = Command::new(std::env::current_exe().unwrap())
+        .env(ROLE, "daemon-parent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(parent.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let daemon: u32 = line.trim().parse().unwrap();
+    let parent_pid = parent.id();
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let died = wait_for_exit(daemon);
+    // The pipe the killed parent made: both its processes are gone.
+    let prefix = format!("proc-{parent_pid}-");
+    let removed = shmipc::segments::collect_garbage(&prefix, false).unwrap();
+    assert!(died, "daemon {daemon} outlived its parent");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    let mut status = 0;
+    // SAFETY: waits for one pid, writing its status into `status`.
+    let reaped = unsafe { libc::waitpid(daemon as i32, &mut status, 0) };
+    assert_eq!(reaped, daemon as i32);
+    assert!(
+        libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL,
+        "status {status:#x}"
+    );
+    assert!(
+        !std::path::Path::new(&format!("/proc/{daemon}")).exists(),
+        "a zombie is left"
+    );
+}
+
+/// The parent of the daemon test: starts a daemon child, says its pid,
+/// and waits to be killed.
+fn daemon_parent() {
+    let mut p = Process::new(forever, ()).daemon(true);
+    p.start().unwrap();
+    println!("{}", p.pid().unwrap());
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+fn main() {
+    shmipc::init();
+    if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
+        return daemon_parent();
+    }
+    let tests: [(&str, fn()); 5] = [
+        (
+            "returns_its_value_and_exit_code_0",
+            returns_its_value_and_exit_code_0,
+        ),
+        (
+            "a_panic_is_its_message_and_exit_code_1",
+            a_panic_is_its_message_and_exit_code_1,
+        ),
+        (
+            "kill_and_terminate_give_minus_the_signal",
+            kill_and_terminate_give_minus_the_signal,
+        ),
+        (
+            "join_timeout_and_close_while_running",
+            join_timeout_and_close_while_running,
+        ),
+        (
+            "a_daemon_dies_with_its_parent_even_by_sigkill",
+            a_daemon_dies_with_its_parent_even_by_sigkill,
+        ),
+    ];
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut passed = 0;
+    for (name, test) in tests {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        test();
+        println!("test {name} ... ok");
+        passed += 1;
+    }
+    println!("\ntest result: ok. {passed} passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
+}
