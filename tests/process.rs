@@ -95,6 +95,63 @@ fn join_timeout_and_close_while_running() {
     assert!(p3.contains("still running"), "{p3}");
 }
 
+fn hang(_: u32) -> u32 {
+    loop {
+        std::thread::park();
+    }
+}
+
+fn pool_maps_in_order_and_a_panic_leaves_the_worker_alive() {
+    let pool = shmipc::Pool::new(2).unwrap();
+    let squares: Vec<u64> = (0..200).map(|x| x * x).collect();
+    assert_eq!(pool.map(square, 0..200).unwrap(), squares);
+    let pids = pool.pids();
+    assert_eq!(
+        pool.apply(boom, 7),
+        Err(shmipc::PoolError::Panicked("boom 7".to_owned()))
+    );
+    assert_eq!(pool.apply(square, 12), Ok(144));
+    assert_eq!(pool.pids(), pids, "a panic kills no worker");
+    let pending = pool.apply_async(square, 5).unwrap();
+    pending.wait();
+    assert!(pending.ready());
+    assert_eq!(pending.successful(), Ok(true));
+    assert_eq!(pending.get(), Ok(25));
+}
+
+fn pool_worker_killed_fails_its_task_and_is_replaced() {
+    let mut pool = shmipc::Pool::new(2).unwrap();
+    let stuck = pool.apply_async(hang, 0).unwrap();
+    assert_eq!(
+        stuck.successful(),
+        Err(shmipc::PoolError::NotReady),
+        "not before it is ready"
+    );
+    let before = pool.pids();
+    for pid in &before {
+        // SAFETY: kill(2) of the pool's own worker processes.
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+    }
+    assert_eq!(
+        stuck.get_timeout(Duration::from_secs(60)),
+        Err(shmipc::PoolError::WorkerDied { exitcode: -9 })
+    );
+    // Replaced: the pool goes on.
+    assert_eq!(pool.map(square, 0..10).unwrap()[9], 81);
+    assert!(pool.pids().iter().all(|p| !before.contains(p)));
+    // A task still running when the pool is terminated fails; no hang.
+    let late = pool.apply_async(hang, 0).unwrap();
+    pool.terminate();
+    pool.join().unwrap();
+    assert_eq!(late.get(), Err(shmipc::PoolError::Closed));
+    for pid in pool.pids() {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "worker {pid} left"
+        );
+    }
+}
+
 /// Waits (up to a minute) for the process `pid`, not our child, to exit,
 /// through a pidfd; `false` if it did not.
 fn wait_for_exit(pid: u32) -> bool {
@@ -170,7 +227,7 @@ fn main() {
     if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
         return daemon_parent();
     }
-    let tests: [(&str, fn()); 5] = [
+    let tests: [(&str, fn()); 7] = [
         (
             "returns_its_value_and_exit_code_0",
             returns_its_value_and_exit_code_0,
@@ -190,6 +247,14 @@ fn main() {
         (
             "a_daemon_dies_with_its_parent_even_by_sigkill",
             a_daemon_dies_with_its_parent_even_by_sigkill,
+        ),
+        (
+            "pool_maps_in_order_and_a_panic_leaves_the_worker_alive",
+            pool_maps_in_order_and_a_panic_leaves_the_worker_alive,
+        ),
+        (
+            "pool_worker_killed_fails_its_task_and_is_replaced",
+            pool_worker_killed_fails_its_task_and_is_replaced,
         ),
     ];
     let filter: Vec<String> = std::env::args()

@@ -49,6 +49,8 @@ pub mod options;
 mod owner_died;
 pub mod plain;
 #[cfg(feature = "serde")]
+pub mod pool;
+#[cfg(feature = "serde")]
 pub mod process;
 pub mod queue;
 pub mod raw_array;
@@ -78,6 +80,8 @@ pub use message::{
 pub use multi_wait::{wait, Waitable};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
+#[cfg(feature = "serde")]
+pub use pool::{AsyncResult, Pool, PoolError};
 #[cfg(feature = "serde")]
 pub use process::{init, Process, ProcessError};
 pub use queue::{

@@ -61,14 +61,16 @@ pub fn init() {
 }
 
 /// What the parent passes the child: the trampoline's and the function's
-/// offsets from [`init`], the pipe's name, the parent's pid when the child
-/// should die with it (a daemon), and the parent's executable.
-struct Spec {
-    trampoline: isize,
-    function: isize,
-    pipe: String,
-    daemon_of: Option<u32>,
-    exe: (u64, u64),
+/// offsets from [`init`] (both 0 for a [`Pool`](crate::Pool)'s worker,
+/// which gets its functions task by task), the pipe's name, the parent's
+/// pid when the child should die with it (a daemon), and the parent's
+/// executable.
+pub(crate) struct Spec {
+    pub(crate) trampoline: isize,
+    pub(crate) function: isize,
+    pub(crate) pipe: String,
+    pub(crate) daemon_of: Option<u32>,
+    pub(crate) exe: (u64, u64),
 }
 
 impl Spec {
@@ -108,12 +110,14 @@ impl Spec {
 }
 
 /// The executable this process runs, as (device, inode).
-fn this_exe() -> std::io::Result<(u64, u64)> {
+pub(crate) fn this_exe() -> std::io::Result<(u64, u64)> {
     let m = std::fs::metadata("/proc/self/exe")?;
     Ok((m.dev(), m.ino()))
 }
 
-fn anchor() -> isize {
+/// Where [`init`] is in this process: functions are passed to children as
+/// offsets from it.
+pub(crate) fn anchor() -> isize {
     init as fn() as usize as isize
 }
 
@@ -138,6 +142,9 @@ fn run_child(spec: &str) -> std::result::Result<i32, String> {
         return Err("this executable is not the parent's (was it rebuilt?)".to_owned());
     }
     let conn = Connection::open(&spec.pipe).map_err(|e| e.to_string())?;
+    if spec.trampoline == 0 {
+        return crate::pool::worker_loop(&conn);
+    }
     let base = anchor();
     // SAFETY: the parent computed both offsets from `init` in this very
     // file (checked just above), from a `trampoline::<A, R>` and an
@@ -167,7 +174,7 @@ fn trampoline<A: DeserializeOwned, R: Serialize>(
     Ok(returned)
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -313,11 +320,7 @@ impl<R: Serialize + DeserializeOwned> Process<R> {
                 self.name
             )));
         };
-        let pipe = format!(
-            "proc-{}-{}",
-            std::process::id(),
-            STARTED.fetch_add(1, Ordering::Relaxed)
-        );
+        let pipe = pipe_name();
         let conn = Connection::create(&pipe, true)?;
         let spec = Spec {
             trampoline: self.trampoline,
@@ -326,13 +329,7 @@ impl<R: Serialize + DeserializeOwned> Process<R> {
             daemon_of: self.daemon.then(std::process::id),
             exe: this_exe().map_err(|e| Error::os("/proc/self/exe", "stat", e))?,
         };
-        let exe =
-            std::env::current_exe().map_err(|e| Error::os("/proc/self/exe", "readlink", e))?;
-        let child = Command::new(exe)
-            .env(CHILD_ENV, spec.encode())
-            .spawn()
-            .map_err(|e| Error::os(&self.name, "spawn", e))?;
-        self.child = Some(child);
+        self.child = Some(spawn(&spec, &self.name)?);
         launch(&conn).map_err(Error::invalid)?;
         self.conn = Some(conn);
         Ok(())
@@ -537,8 +534,32 @@ impl<R> Drop for Process<R> {
     }
 }
 
+/// A fresh name for a parent-child pipe.
+pub(crate) fn pipe_name() -> String {
+    format!(
+        "proc-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Starts a child that [`init`] turns into what `spec` says; `what` names
+/// it in errors.
+pub(crate) fn spawn(spec: &Spec, what: &str) -> Result<Child> {
+    if !INIT_CALLED.load(Ordering::SeqCst) {
+        return Err(Error::invalid(
+            "starting a process: call shmipc::init() first thing in main, so that the child process runs the function instead of main",
+        ));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::os("/proc/self/exe", "readlink", e))?;
+    Command::new(exe)
+        .env(CHILD_ENV, spec.encode())
+        .spawn()
+        .map_err(|e| Error::os(what, "spawn", e))
+}
+
 /// Python's `exitcode` of a status.
-fn exitcode(status: ExitStatus) -> i32 {
+pub(crate) fn exitcode(status: ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => code,

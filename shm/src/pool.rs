@@ -1,0 +1,525 @@
+//! [`Pool`]: worker processes that run functions on request, as Python's
+//! `multiprocessing.Pool`, and never hang when a worker dies.
+//!
+//! Workers are children started as [`Process`](crate::Process)es are (an
+//! `exec` of this executable that [`init`](crate::init) branches off),
+//! each with a duplex pipe to the parent. A task is a function passed as
+//! offsets from `init` (the function and a monomorphic trampoline), and its
+//! argument encoded with postcard; a worker sends back the encoded result
+//! or the panic message, and lives on after a panic.
+//!
+//! A thread of the pool (the manager) hands tasks to idle workers, one at a
+//! time each, so it knows which task every worker holds: when a worker dies
+//! (a signal, the OOM killer), that task fails with
+//! [`PoolError::WorkerDied`] and the worker is replaced. It sleeps in
+//! [`wait`](crate::wait) on every worker's pipe and an [`Event`] that new
+//! tasks set.
+
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::process::Child;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::message::{Connection, RecvError};
+use crate::multi_wait::Waitable;
+use crate::process::{anchor, exitcode, panic_message, pipe_name, spawn, this_exe, Spec};
+use crate::Event;
+
+/// A task for a worker: its id, the trampoline's and the function's
+/// offsets from `init`, and the encoded argument. The id [`STOP`] ends the
+/// worker.
+type Task = (u64, isize, isize, Vec<u8>);
+/// A worker's answer: the task's id, and the encoded result or the panic
+/// message.
+type Done = (u64, std::result::Result<Vec<u8>, String>);
+
+const STOP: u64 = u64::MAX;
+
+/// A worker's side: runs tasks until told to stop or the pool is gone.
+pub(crate) fn worker_loop(conn: &Connection) -> std::result::Result<i32, String> {
+    let base = anchor();
+    loop {
+        let (id, trampoline, function, arg): Task = match conn.recv() {
+            Ok(task) => task,
+            Err(RecvError::Closed { .. }) => return Ok(0),
+            Err(e) => return Err(e.to_string()),
+        };
+        if id == STOP {
+            return Ok(0);
+        }
+        // SAFETY: the parent took both offsets from `init` in this very
+        // executable (checked by `run_child`), from a `trampoline::<A, R>`
+        // and an `fn(A) -> R` of matching types (`Pool::apply_async` takes
+        // them together).
+        let run = unsafe {
+            std::mem::transmute::<usize, fn(usize, &[u8]) -> std::result::Result<Vec<u8>, String>>(
+                (base + trampoline) as usize,
+            )
+        };
+        let outcome = run((base + function) as usize, &arg);
+        let done: Done = (id, outcome);
+        conn.send(&done).map_err(|e| e.to_string())?;
+    }
+}
+
+/// Decodes an `A`, runs the `fn(A) -> R` at `function` on it, and encodes
+/// its result; a panic is its message.
+fn trampoline<A: DeserializeOwned, R: Serialize>(
+    function: usize,
+    arg: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
+    // SAFETY: `function` is the address of an `fn(A) -> R` (see
+    // `worker_loop`).
+    let f = unsafe { std::mem::transmute::<usize, fn(A) -> R>(function) };
+    let arg: A = postcard::from_bytes(arg).map_err(|e| format!("decoding the argument: {e}"))?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(arg)))
+        .map_err(|payload| panic_message(payload.as_ref()))?;
+    postcard::to_allocvec(&result).map_err(|e| format!("encoding the result: {e}"))
+}
+
+/// Why a task gave no result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// The function panicked; its message. The worker lives on.
+    Panicked(String),
+    /// The worker running the task died first (killed by a signal: the
+    /// exit code is minus its number); it has been replaced.
+    WorkerDied {
+        /// Python's `exitcode` of the worker.
+        exitcode: i32,
+    },
+    /// `get_timeout` ran out first (the task goes on).
+    TimedOut,
+    /// The pool was closed or terminated before the task was taken.
+    Closed,
+    /// `successful` was asked before the result was ready.
+    NotReady,
+    /// Something else failed: starting a worker, encoding, decoding.
+    Failed(String),
+}
+
+impl std::fmt::Display for PoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PoolError::Panicked(m) => write!(f, "the task panicked: {m}"),
+            PoolError::WorkerDied { exitcode } if *exitcode < 0 => write!(
+                f,
+                "the worker running the task was killed by signal {}",
+                -exitcode
+            ),
+            PoolError::WorkerDied { exitcode } => {
+                write!(f, "the worker running the task exited with code {exitcode}")
+            }
+            PoolError::TimedOut => write!(f, "the task's result was not ready in time"),
+            PoolError::Closed => write!(f, "the pool was closed before the task ran"),
+            PoolError::NotReady => write!(f, "the task's result is not ready"),
+            PoolError::Failed(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+/// What the pool's callers and its manager share.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a result comes in.
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Task>,
+    results: HashMap<u64, std::result::Result<Vec<u8>, PoolError>>,
+    next_id: u64,
+    closed: bool,
+    terminated: bool,
+    pids: Vec<u32>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in another thread cannot leave the state half-changed:
+        // every change is one statement.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Worker processes that run functions (see the [module](self) notes).
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     shmipc::init();
+///     let pool = shmipc::Pool::new(2)?;
+///     assert_eq!(pool.map(square, 0..5)?, [0, 1, 4, 9, 16]);
+///     assert_eq!(pool.apply(square, 12)?, 144);
+///     Ok(())
+/// }
+/// ```
+pub struct Pool {
+    shared: Arc<Shared>,
+    wake: Event,
+    manager: Option<JoinHandle<()>>,
+}
+
+/// One worker, as the manager sees it.
+struct Worker {
+    child: Child,
+    conn: Connection,
+    /// The task it holds.
+    busy: Option<u64>,
+}
+
+fn start_worker() -> Result<Worker> {
+    let pipe = pipe_name();
+    let conn = Connection::create(&pipe, true)?;
+    let spec = Spec {
+        trampoline: 0,
+        function: 0,
+        pipe,
+        // Workers die with the pool's process.
+        daemon_of: Some(std::process::id()),
+        exe: this_exe().map_err(|e| Error::os("/proc/self/exe", "stat", e))?,
+    };
+    let child = spawn(&spec, "pool worker")?;
+    Ok(Worker {
+        child,
+        conn,
+        busy: None,
+    })
+}
+
+impl Pool {
+    /// A pool of `processes` workers, started now. An error if
+    /// [`init`](crate::init) was not called, or `processes` is 0.
+    pub fn new(processes: usize) -> Result<Pool> {
+        if processes == 0 {
+            return Err(Error::invalid("a pool needs at least one process"));
+        }
+        let workers = (0..processes)
+            .map(|_| start_worker())
+            .collect::<Result<Vec<_>>>()?;
+        let wake_name = format!("{}-wake", pipe_name());
+        let wake = Event::create(&wake_name)?;
+        let manager_wake = Event::open(&wake_name)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                pids: workers.iter().map(|w| w.child.id()).collect(),
+                ..State::default()
+            }),
+            done: Condvar::new(),
+        });
+        let manager = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("shmipc-pool".into())
+                .spawn(move || manage(&shared, workers, &manager_wake))
+                .map_err(|e| Error::os("pool", "spawn a thread", e))?
+        };
+        Ok(Pool {
+            shared,
+            wake,
+            manager: Some(manager),
+        })
+    }
+
+    /// The workers' pids now (a worker that died is replaced by one with
+    /// another pid).
+    pub fn pids(&self) -> Vec<u32> {
+        self.shared.lock().pids.clone()
+    }
+
+    /// Queues `f(arg)` for a worker and returns at once.
+    pub fn apply_async<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<AsyncResult<R>>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let base = anchor();
+        let encoded = postcard::to_allocvec(&arg)
+            .map_err(|e| Error::invalid(format!("encoding the argument: {e}")))?;
+        let trampoline = trampoline::<A, R> as fn(usize, &[u8]) -> _ as usize as isize - base;
+        let function = f as usize as isize - base;
+        let id = {
+            let mut state = self.shared.lock();
+            if state.closed || state.terminated {
+                return Err(Error::invalid("the pool is closed: no more tasks"));
+            }
+            let id = state.next_id;
+            state.next_id += 1;
+            state.queue.push_back((id, trampoline, function, encoded));
+            id
+        };
+        self.wake.set();
+        Ok(AsyncResult {
+            id,
+            shared: self.shared.clone(),
+            _result: PhantomData,
+        })
+    }
+
+    /// Runs `f(arg)` in a worker and waits for its result.
+    pub fn apply<A, R>(&self, f: fn(A) -> R, arg: A) -> std::result::Result<R, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        self.apply_async(f, arg)
+            .map_err(|e| PoolError::Failed(e.to_string()))?
+            .get()
+    }
+
+    /// `f` of every item, in the items' order; the first task that failed
+    /// makes the error (the others still run).
+    pub fn map<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+    ) -> std::result::Result<Vec<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let pending = items
+            .into_iter()
+            .map(|item| self.apply_async(f, item))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| PoolError::Failed(e.to_string()))?;
+        let results: Vec<_> = pending.into_iter().map(|r| r.get()).collect();
+        results.into_iter().collect()
+    }
+
+    /// No more tasks; those queued still run (Python's `close`).
+    pub fn close(&self) {
+        self.shared.lock().closed = true;
+        self.wake.set();
+    }
+
+    /// Stops the workers now: tasks queued or running fail with
+    /// [`PoolError::Closed`] (Python's `terminate`).
+    pub fn terminate(&self) {
+        self.shared.lock().terminated = true;
+        self.wake.set();
+    }
+
+    /// Waits for the workers to exit, after [`close`](Self::close) or
+    /// [`terminate`](Self::terminate); an error before either.
+    pub fn join(&mut self) -> Result<()> {
+        {
+            let state = self.shared.lock();
+            if !state.closed && !state.terminated {
+                return Err(Error::invalid(
+                    "Pool::join: close or terminate the pool first",
+                ));
+            }
+        }
+        if let Some(manager) = self.manager.take() {
+            let _ = manager.join();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Pool {
+    /// Terminates the pool, as Python's does when it is collected.
+    fn drop(&mut self) {
+        self.terminate();
+        let _ = self.join();
+    }
+}
+
+/// The manager: hands out tasks, takes results in, replaces dead workers,
+/// and at the end stops and reaps every worker.
+fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event) {
+    loop {
+        let (closed, terminated) = dispatch(shared, &mut workers);
+        if terminated || (closed && workers.iter().all(|w| w.busy.is_none())) {
+            break;
+        }
+        {
+            let mut ready: Vec<&dyn Waitable> =
+                workers.iter().map(|w| &w.conn as &dyn Waitable).collect();
+            ready.push(wake);
+            // The liveness of the workers is looked at after every wait;
+            // the timeout bounds how late a death is seen.
+            crate::wait(&ready, Some(Duration::from_millis(50)));
+        }
+        wake.clear();
+        collect(shared, &mut workers);
+    }
+    let terminated = shared.lock().terminated;
+    if terminated {
+        // The tasks running now will send nothing: they fail.
+        let mut state = shared.lock();
+        for id in workers.iter_mut().filter_map(|w| w.busy.take()) {
+            state.results.insert(id, Err(PoolError::Closed));
+        }
+    }
+    for w in &mut workers {
+        if terminated {
+            let _ = w.child.kill();
+        } else {
+            let _ = w.conn.send(&(STOP, 0isize, 0isize, Vec::<u8>::new()));
+        }
+    }
+    for w in &mut workers {
+        let _ = w.child.wait();
+    }
+    let mut state = shared.lock();
+    // Whatever was still queued never ran.
+    while let Some((id, ..)) = state.queue.pop_front() {
+        state.results.insert(id, Err(PoolError::Closed));
+    }
+    drop(state);
+    shared.done.notify_all();
+}
+
+/// Gives queued tasks to idle workers; says whether the pool is closed and
+/// whether it is terminated.
+fn dispatch(shared: &Shared, workers: &mut [Worker]) -> (bool, bool) {
+    let mut state = shared.lock();
+    if !state.terminated {
+        for w in workers.iter_mut().filter(|w| w.busy.is_none()) {
+            let Some(task) = state.queue.pop_front() else {
+                break;
+            };
+            let id = task.0;
+            match w.conn.send(&task) {
+                Ok(()) => w.busy = Some(id),
+                // A worker that cannot take it is dead: `collect` replaces
+                // it; the task waits for the next.
+                Err(_) => state.queue.push_front(task),
+            }
+        }
+    }
+    (state.closed && state.queue.is_empty(), state.terminated)
+}
+
+/// Takes in every result waiting, and fails the task of, and replaces,
+/// every worker that died.
+fn collect(shared: &Shared, workers: &mut [Worker]) {
+    let mut got = Vec::new();
+    for w in workers.iter_mut() {
+        while let Ok((id, outcome)) = w.conn.recv_timeout::<Done>(Duration::ZERO) {
+            got.push((id, outcome.map_err(PoolError::Panicked)));
+            if w.busy == Some(id) {
+                w.busy = None;
+            }
+        }
+        if let Ok(Some(status)) = w.child.try_wait() {
+            if let Some(id) = w.busy.take() {
+                got.push((
+                    id,
+                    Err(PoolError::WorkerDied {
+                        exitcode: exitcode(status),
+                    }),
+                ));
+            }
+            match start_worker() {
+                Ok(fresh) => *w = fresh,
+                Err(e) => {
+                    // No worker: the tasks wait, and the next look tries again.
+                    eprintln!("shmipc: pool: cannot replace a dead worker: {e}");
+                }
+            }
+        }
+    }
+    let mut state = shared.lock();
+    state.pids = workers.iter().map(|w| w.child.id()).collect();
+    if !got.is_empty() {
+        state.results.extend(got);
+        drop(state);
+        shared.done.notify_all();
+    }
+}
+
+/// A task's result to come (Python's `AsyncResult`).
+pub struct AsyncResult<R> {
+    id: u64,
+    shared: Arc<Shared>,
+    _result: PhantomData<fn() -> R>,
+}
+
+impl<R: DeserializeOwned> AsyncResult<R> {
+    /// Waits for the result.
+    pub fn get(self) -> std::result::Result<R, PoolError> {
+        self.get_until(None)
+    }
+
+    /// Waits at most `timeout`: [`PoolError::TimedOut`] then, and the task
+    /// goes on (this result is consumed).
+    pub fn get_timeout(self, timeout: Duration) -> std::result::Result<R, PoolError> {
+        self.get_until(Instant::now().checked_add(timeout))
+    }
+
+    fn get_until(self, deadline: Option<Instant>) -> std::result::Result<R, PoolError> {
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(outcome) = state.results.remove(&self.id) {
+                let bytes = outcome?;
+                return postcard::from_bytes(&bytes).map_err(|e| {
+                    PoolError::Failed(format!(
+                        "decoding the result as {}: {e}",
+                        std::any::type_name::<R>()
+                    ))
+                });
+            }
+            state = match deadline {
+                None => self
+                    .shared
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(PoolError::TimedOut);
+                    }
+                    self.shared
+                        .done
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Whether the result is in.
+    pub fn ready(&self) -> bool {
+        self.shared.lock().results.contains_key(&self.id)
+    }
+
+    /// Waits until the result is in, without taking it.
+    pub fn wait(&self) {
+        let mut state = self.shared.lock();
+        while !state.results.contains_key(&self.id) {
+            state = self
+                .shared
+                .done
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Whether the task returned (rather than failed);
+    /// [`PoolError::NotReady`] before the result is in.
+    pub fn successful(&self) -> std::result::Result<bool, PoolError> {
+        match self.shared.lock().results.get(&self.id) {
+            None => Err(PoolError::NotReady),
+            Some(outcome) => Ok(outcome.is_ok()),
+        }
+    }
+}
