@@ -152,6 +152,92 @@ fn pool_worker_killed_fails_its_task_and_is_replaced() {
     }
 }
 
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+fn hang_at_3(x: u64) -> u64 {
+    if x == 3 {
+        hang(0);
+    }
+    x
+}
+
+static INITIALIZED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn set_initialized() {
+    INITIALIZED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn initialized_in(_: ()) -> (bool, u32) {
+    (
+        INITIALIZED.load(std::sync::atomic::Ordering::SeqCst),
+        std::process::id(),
+    )
+}
+
+fn pool_imap_unordered_starmap_and_chunks() {
+    let pool = shmipc::Pool::new(2).unwrap();
+    let squares: Vec<u64> = (0..50).map(|x| x * x).collect();
+    let ordered: Vec<u64> = pool
+        .imap(square, 0..50)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ordered, squares);
+    let mut any: Vec<u64> = pool
+        .imap_unordered(square, 0..50)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    any.sort_unstable();
+    assert_eq!(any, squares);
+    assert_eq!(pool.map_chunked(square, 0..50, 7).unwrap(), squares);
+    assert_eq!(pool.starmap(add, [(1, 2), (30, 40)]).unwrap(), [3, 70]);
+}
+
+fn pool_initializer_and_max_tasks_per_child() {
+    let pool = shmipc::Pool::builder()
+        .processes(1)
+        .initializer(set_initialized)
+        .max_tasks_per_child(1)
+        .build()
+        .unwrap();
+    let runs: Vec<(bool, u32)> = (0..3)
+        .map(|_| pool.apply(initialized_in, ()).unwrap())
+        .collect();
+    assert!(runs.iter().all(|(initialized, _)| *initialized), "{runs:?}");
+    let mut pids: Vec<u32> = runs.iter().map(|(_, pid)| *pid).collect();
+    pids.dedup();
+    assert_eq!(pids.len(), 3, "a fresh worker for each task: {runs:?}");
+    assert!(
+        !INITIALIZED.load(std::sync::atomic::Ordering::SeqCst),
+        "only in workers"
+    );
+}
+
+fn pool_worker_killed_in_the_middle_of_imap() {
+    let pool = shmipc::Pool::new(1).unwrap();
+    let mut results = pool.imap(hang_at_3, 0..6).unwrap();
+    for want in 0..3 {
+        assert_eq!(results.next(), Some(Ok(want)));
+    }
+    assert_eq!(
+        results.next_timeout(Duration::from_millis(20)),
+        Some(Err(shmipc::PoolError::TimedOut))
+    );
+    // SAFETY: kill(2) of the pool's one worker, stuck in item 3.
+    unsafe { libc::kill(pool.pids()[0] as i32, libc::SIGKILL) };
+    assert_eq!(
+        results.next(),
+        Some(Err(shmipc::PoolError::WorkerDied { exitcode: -9 }))
+    );
+    assert_eq!(results.next(), Some(Ok(4)));
+    assert_eq!(results.next(), Some(Ok(5)));
+    assert_eq!(results.next(), None);
+    assert_eq!(pool.map(square, 0..4).unwrap(), [0, 1, 4, 9]);
+}
+
 /// Waits (up to a minute) for the process `pid`, not our child, to exit,
 /// through a pidfd; `false` if it did not.
 fn wait_for_exit(pid: u32) -> bool {
@@ -227,7 +313,7 @@ fn main() {
     if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
         return daemon_parent();
     }
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 10] = [
         (
             "returns_its_value_and_exit_code_0",
             returns_its_value_and_exit_code_0,
@@ -255,6 +341,18 @@ fn main() {
         (
             "pool_worker_killed_fails_its_task_and_is_replaced",
             pool_worker_killed_fails_its_task_and_is_replaced,
+        ),
+        (
+            "pool_imap_unordered_starmap_and_chunks",
+            pool_imap_unordered_starmap_and_chunks,
+        ),
+        (
+            "pool_initializer_and_max_tasks_per_child",
+            pool_initializer_and_max_tasks_per_child,
+        ),
+        (
+            "pool_worker_killed_in_the_middle_of_imap",
+            pool_worker_killed_in_the_middle_of_imap,
         ),
     ];
     let filter: Vec<String> = std::env::args()

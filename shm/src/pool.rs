@@ -41,9 +41,19 @@ type Done = (u64, std::result::Result<Vec<u8>, String>);
 
 const STOP: u64 = u64::MAX;
 
-/// A worker's side: runs tasks until told to stop or the pool is gone.
-pub(crate) fn worker_loop(conn: &Connection) -> std::result::Result<i32, String> {
+/// A worker's side: runs the pool's initializer (at `initializer` from
+/// `init`, if not 0), then tasks until told to stop or the pool is gone.
+pub(crate) fn worker_loop(
+    conn: &Connection,
+    initializer: isize,
+) -> std::result::Result<i32, String> {
     let base = anchor();
+    if initializer != 0 {
+        // SAFETY: the parent took this offset from `init` in this very
+        // executable, of an `fn()` (`PoolBuilder::initializer` takes one).
+        let init = unsafe { std::mem::transmute::<usize, fn()>((base + initializer) as usize) };
+        init();
+    }
     loop {
         let (id, trampoline, function, arg): Task = match conn.recv() {
             Ok(task) => task,
@@ -66,6 +76,39 @@ pub(crate) fn worker_loop(conn: &Connection) -> std::result::Result<i32, String>
         let done: Done = (id, outcome);
         conn.send(&done).map_err(|e| e.to_string())?;
     }
+}
+
+/// Decodes a chunk of `A`s, runs the `fn(A) -> R` at `function` on each,
+/// and encodes the results; a panic (the chunk's first) is its message.
+fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(
+    function: usize,
+    chunk: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
+    // SAFETY: as in `trampoline`.
+    let f = unsafe { std::mem::transmute::<usize, fn(A) -> R>(function) };
+    let items: Vec<A> =
+        postcard::from_bytes(chunk).map_err(|e| format!("decoding the arguments: {e}"))?;
+    let results: Vec<R> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        items.into_iter().map(f).collect()
+    }))
+    .map_err(|payload| panic_message(payload.as_ref()))?;
+    postcard::to_allocvec(&results).map_err(|e| format!("encoding the results: {e}"))
+}
+
+/// Runs the `fn(A, B) -> R` at `function` on a decoded pair (`starmap`).
+fn pair_trampoline<A: DeserializeOwned, B: DeserializeOwned, R: Serialize>(
+    function: usize,
+    chunk: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
+    // SAFETY: as in `trampoline`, for an `fn(A, B) -> R`.
+    let f = unsafe { std::mem::transmute::<usize, fn(A, B) -> R>(function) };
+    let items: Vec<(A, B)> =
+        postcard::from_bytes(chunk).map_err(|e| format!("decoding the arguments: {e}"))?;
+    let results: Vec<R> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        items.into_iter().map(|(a, b)| f(a, b)).collect()
+    }))
+    .map_err(|payload| panic_message(payload.as_ref()))?;
+    postcard::to_allocvec(&results).map_err(|e| format!("encoding the results: {e}"))
 }
 
 /// Decodes an `A`, runs the `fn(A) -> R` at `function` on it, and encodes
@@ -172,6 +215,7 @@ pub struct Pool {
     shared: Arc<Shared>,
     wake: Event,
     manager: Option<JoinHandle<()>>,
+    processes: usize,
 }
 
 /// One worker, as the manager sees it.
@@ -180,14 +224,16 @@ struct Worker {
     conn: Connection,
     /// The task it holds.
     busy: Option<u64>,
+    /// Tasks it has run.
+    ran: u64,
 }
 
-fn start_worker() -> Result<Worker> {
+fn start_worker(settings: &Settings) -> Result<Worker> {
     let pipe = pipe_name();
     let conn = Connection::create(&pipe, true)?;
     let spec = Spec {
         trampoline: 0,
-        function: 0,
+        function: settings.initializer,
         pipe,
         // Workers die with the pool's process.
         daemon_of: Some(std::process::id()),
@@ -198,18 +244,91 @@ fn start_worker() -> Result<Worker> {
         child,
         conn,
         busy: None,
+        ran: 0,
     })
+}
+
+/// How a pool's workers are started and retired.
+#[derive(Clone, Copy)]
+struct Settings {
+    /// The initializer's offset from `init`; 0 for none.
+    initializer: isize,
+    /// Tasks after which a worker is replaced; 0 for never.
+    max_tasks: u64,
+}
+
+/// Settings for a [`Pool`] (Python's `Pool(processes, initializer,
+/// maxtasksperchild)`).
+///
+/// ```
+/// # extern crate shmipc_shm as shmipc;
+/// fn pid(_: ()) -> u32 {
+///     std::process::id()
+/// }
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     shmipc::init();
+///     let pool = shmipc::Pool::builder().processes(1).max_tasks_per_child(1).build()?;
+///     // Each task gets a fresh worker.
+///     assert_ne!(pool.apply(pid, ())?, pool.apply(pid, ())?);
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone, Copy)]
+pub struct PoolBuilder {
+    processes: usize,
+    settings: Settings,
+}
+
+impl PoolBuilder {
+    /// Workers (default: the cpus this process may use).
+    pub fn processes(mut self, n: usize) -> Self {
+        self.processes = n;
+        self
+    }
+
+    /// A function every worker runs once, before its first task.
+    pub fn initializer(mut self, f: fn()) -> Self {
+        self.settings.initializer = f as usize as isize - anchor();
+        self
+    }
+
+    /// Replaces a worker after it has run `n` tasks (0: never).
+    pub fn max_tasks_per_child(mut self, n: u64) -> Self {
+        self.settings.max_tasks = n;
+        self
+    }
+
+    /// Starts the pool.
+    pub fn build(self) -> Result<Pool> {
+        Pool::start(self.processes, self.settings)
+    }
 }
 
 impl Pool {
     /// A pool of `processes` workers, started now. An error if
     /// [`init`](crate::init) was not called, or `processes` is 0.
     pub fn new(processes: usize) -> Result<Pool> {
+        Pool::builder().processes(processes).build()
+    }
+
+    /// A pool with more settings (see [`PoolBuilder`]).
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder {
+            processes: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            settings: Settings {
+                initializer: 0,
+                max_tasks: 0,
+            },
+        }
+    }
+
+    fn start(processes: usize, settings: Settings) -> Result<Pool> {
         if processes == 0 {
             return Err(Error::invalid("a pool needs at least one process"));
         }
         let workers = (0..processes)
-            .map(|_| start_worker())
+            .map(|_| start_worker(&settings))
             .collect::<Result<Vec<_>>>()?;
         let wake_name = format!("{}-wake", pipe_name());
         let wake = Event::create(&wake_name)?;
@@ -225,13 +344,14 @@ impl Pool {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("shmipc-pool".into())
-                .spawn(move || manage(&shared, workers, &manager_wake))
+                .spawn(move || manage(&shared, workers, &manager_wake, settings))
                 .map_err(|e| Error::os("pool", "spawn a thread", e))?
         };
         Ok(Pool {
             shared,
             wake,
             manager: Some(manager),
+            processes,
         })
     }
 
@@ -247,11 +367,22 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
+        self.submit(trampoline::<A, R>, f as usize, &arg)
+    }
+
+    /// Queues a task: `run` (a trampoline) of the function at `function`
+    /// on `arg`, encoded.
+    fn submit<T: Serialize + ?Sized, R>(
+        &self,
+        run: fn(usize, &[u8]) -> std::result::Result<Vec<u8>, String>,
+        function: usize,
+        arg: &T,
+    ) -> Result<AsyncResult<R>> {
         let base = anchor();
-        let encoded = postcard::to_allocvec(&arg)
+        let encoded = postcard::to_allocvec(arg)
             .map_err(|e| Error::invalid(format!("encoding the argument: {e}")))?;
-        let trampoline = trampoline::<A, R> as fn(usize, &[u8]) -> _ as usize as isize - base;
-        let function = f as usize as isize - base;
+        let trampoline = run as usize as isize - base;
+        let function = function as isize - base;
         let id = {
             let mut state = self.shared.lock();
             if state.closed || state.terminated {
@@ -281,8 +412,9 @@ impl Pool {
             .get()
     }
 
-    /// `f` of every item, in the items' order; the first task that failed
-    /// makes the error (the others still run).
+    /// `f` of every item, in the items' order, sent to the workers in
+    /// chunks of about a quarter of an even share (Python's default); the
+    /// first chunk that failed makes the error (the others still run).
     pub fn map<A, R>(
         &self,
         f: fn(A) -> R,
@@ -292,13 +424,104 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let pending = items
-            .into_iter()
-            .map(|item| self.apply_async(f, item))
-            .collect::<Result<Vec<_>>>()
+        let items: Vec<A> = items.into_iter().collect();
+        let chunksize = items.len().div_ceil(4 * self.processes).max(1);
+        self.map_chunked(f, items, chunksize)
+    }
+
+    /// As [`map`](Self::map), in chunks of `chunksize` items (at least 1).
+    pub fn map_chunked<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> std::result::Result<Vec<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let mut out = Vec::new();
+        for chunk in self.imap_chunked(f, items, chunksize)?.chunks {
+            out.extend(chunk.get()?);
+        }
+        Ok(out)
+    }
+
+    /// `f(a, b)` of every pair, in order (Python's `starmap`).
+    pub fn starmap<A, B, R>(
+        &self,
+        f: fn(A, B) -> R,
+        items: impl IntoIterator<Item = (A, B)>,
+    ) -> std::result::Result<Vec<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        B: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let items: Vec<(A, B)> = items.into_iter().collect();
+        let pending = self
+            .submit::<_, Vec<R>>(pair_trampoline::<A, B, R>, f as usize, &items)
             .map_err(|e| PoolError::Failed(e.to_string()))?;
-        let results: Vec<_> = pending.into_iter().map(|r| r.get()).collect();
-        results.into_iter().collect()
+        pending.get()
+    }
+
+    /// `f` of every item as an iterator of results in the items' order,
+    /// each as soon as it and those before it are in (Python's `imap`,
+    /// chunk size 1); see [`Imap::next_timeout`].
+    pub fn imap<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+    ) -> std::result::Result<Imap<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        self.imap_chunked(f, items, 1)
+    }
+
+    /// As [`imap`](Self::imap), in chunks of `chunksize` items.
+    pub fn imap_chunked<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> std::result::Result<Imap<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let chunksize = chunksize.max(1);
+        let mut chunks = VecDeque::new();
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let chunk: Vec<A> = items.by_ref().take(chunksize).collect();
+            chunks.push_back(
+                self.submit::<_, Vec<R>>(chunk_trampoline::<A, R>, f as usize, &chunk)
+                    .map_err(|e| PoolError::Failed(e.to_string()))?,
+            );
+        }
+        Ok(Imap {
+            chunks,
+            ready: VecDeque::new(),
+            unordered: false,
+        })
+    }
+
+    /// As [`imap`](Self::imap), each result as soon as it is in, in any
+    /// order (Python's `imap_unordered`).
+    pub fn imap_unordered<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+    ) -> std::result::Result<Imap<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let mut imap = self.imap_chunked(f, items, 1)?;
+        imap.unordered = true;
+        Ok(imap)
     }
 
     /// No more tasks; those queued still run (Python's `close`).
@@ -342,7 +565,7 @@ impl Drop for Pool {
 
 /// The manager: hands out tasks, takes results in, replaces dead workers,
 /// and at the end stops and reaps every worker.
-fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event) {
+fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event, settings: Settings) {
     loop {
         let (closed, terminated) = dispatch(shared, &mut workers);
         if terminated || (closed && workers.iter().all(|w| w.busy.is_none())) {
@@ -357,7 +580,7 @@ fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event) {
             crate::wait(&ready, Some(Duration::from_millis(50)));
         }
         wake.clear();
-        collect(shared, &mut workers);
+        collect(shared, &mut workers, &settings);
     }
     let terminated = shared.lock().terminated;
     if terminated {
@@ -409,14 +632,24 @@ fn dispatch(shared: &Shared, workers: &mut [Worker]) -> (bool, bool) {
 
 /// Takes in every result waiting, and fails the task of, and replaces,
 /// every worker that died.
-fn collect(shared: &Shared, workers: &mut [Worker]) {
+fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings) {
     let mut got = Vec::new();
     for w in workers.iter_mut() {
         while let Ok((id, outcome)) = w.conn.recv_timeout::<Done>(Duration::ZERO) {
             got.push((id, outcome.map_err(PoolError::Panicked)));
             if w.busy == Some(id) {
                 w.busy = None;
+                w.ran += 1;
             }
+        }
+        let retire = settings.max_tasks > 0 && w.ran >= settings.max_tasks && w.busy.is_none();
+        if retire
+            && w.conn
+                .send(&(STOP, 0isize, 0isize, Vec::<u8>::new()))
+                .is_ok()
+        {
+            // It exits at once; reaped here, replaced below.
+            let _ = w.child.wait();
         }
         if let Ok(Some(status)) = w.child.try_wait() {
             if let Some(id) = w.busy.take() {
@@ -427,7 +660,7 @@ fn collect(shared: &Shared, workers: &mut [Worker]) {
                     }),
                 ));
             }
-            match start_worker() {
+            match start_worker(settings) {
                 Ok(fresh) => *w = fresh,
                 Err(e) => {
                     // No worker: the tasks wait, and the next look tries again.
@@ -455,46 +688,20 @@ pub struct AsyncResult<R> {
 impl<R: DeserializeOwned> AsyncResult<R> {
     /// Waits for the result.
     pub fn get(self) -> std::result::Result<R, PoolError> {
-        self.get_until(None)
+        self.take(None).unwrap_or(Err(PoolError::TimedOut))
     }
 
     /// Waits at most `timeout`: [`PoolError::TimedOut`] then, and the task
     /// goes on (this result is consumed).
     pub fn get_timeout(self, timeout: Duration) -> std::result::Result<R, PoolError> {
-        self.get_until(Instant::now().checked_add(timeout))
+        self.take(Instant::now().checked_add(timeout))
+            .unwrap_or(Err(PoolError::TimedOut))
     }
 
-    fn get_until(self, deadline: Option<Instant>) -> std::result::Result<R, PoolError> {
-        let mut state = self.shared.lock();
-        loop {
-            if let Some(outcome) = state.results.remove(&self.id) {
-                let bytes = outcome?;
-                return postcard::from_bytes(&bytes).map_err(|e| {
-                    PoolError::Failed(format!(
-                        "decoding the result as {}: {e}",
-                        std::any::type_name::<R>()
-                    ))
-                });
-            }
-            state = match deadline {
-                None => self
-                    .shared
-                    .done
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(PoolError::TimedOut);
-                    }
-                    self.shared
-                        .done
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
-        }
+    /// The result, waiting until `deadline`; `None` if it came first.
+    fn take(&self, deadline: Option<Instant>) -> Option<std::result::Result<R, PoolError>> {
+        let (_, outcome) = self.shared.take_any(&[self.id], deadline)?;
+        Some(decode(outcome))
     }
 
     /// Whether the result is in.
@@ -521,5 +728,111 @@ impl<R: DeserializeOwned> AsyncResult<R> {
             None => Err(PoolError::NotReady),
             Some(outcome) => Ok(outcome.is_ok()),
         }
+    }
+}
+
+/// A result's bytes as an `R`.
+fn decode<R: DeserializeOwned>(
+    outcome: std::result::Result<Vec<u8>, PoolError>,
+) -> std::result::Result<R, PoolError> {
+    let bytes = outcome?;
+    postcard::from_bytes(&bytes).map_err(|e| {
+        PoolError::Failed(format!(
+            "decoding the result as {}: {e}",
+            std::any::type_name::<R>()
+        ))
+    })
+}
+
+impl Shared {
+    /// Takes the first result in of the tasks `ids`, waiting until
+    /// `deadline`: its index in `ids` and the outcome; `None` if the
+    /// deadline came first.
+    fn take_any(
+        &self,
+        ids: &[u64],
+        deadline: Option<Instant>,
+    ) -> Option<(usize, std::result::Result<Vec<u8>, PoolError>)> {
+        let mut state = self.lock();
+        loop {
+            for (i, id) in ids.iter().enumerate() {
+                if let Some(outcome) = state.results.remove(id) {
+                    return Some((i, outcome));
+                }
+            }
+            state = match deadline {
+                None => self
+                    .done
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.done
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// The results of [`Pool::imap`] (in order) or [`Pool::imap_unordered`]
+/// (as they come), as an iterator.
+pub struct Imap<R> {
+    /// The chunks not yet taken, in the items' order.
+    chunks: VecDeque<AsyncResult<Vec<R>>>,
+    /// Results of a chunk taken, not yet handed out.
+    ready: VecDeque<R>,
+    unordered: bool,
+}
+
+impl<R: DeserializeOwned> Imap<R> {
+    /// The next result, waiting at most `timeout`: `None` when all were
+    /// handed out, `Some(Err(PoolError::TimedOut))` if it was not in time
+    /// (ask again: nothing is lost). A failed task is its error, and the
+    /// results after it still come.
+    pub fn next_timeout(&mut self, timeout: Duration) -> Option<std::result::Result<R, PoolError>> {
+        self.next_until(Instant::now().checked_add(timeout))
+    }
+
+    fn next_until(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Option<std::result::Result<R, PoolError>> {
+        if let Some(r) = self.ready.pop_front() {
+            return Some(Ok(r));
+        }
+        let shared = self.chunks.front()?.shared.clone();
+        let ids: Vec<u64> = if self.unordered {
+            self.chunks.iter().map(|c| c.id).collect()
+        } else {
+            vec![self.chunks.front()?.id]
+        };
+        let Some((i, outcome)) = shared.take_any(&ids, deadline) else {
+            return Some(Err(PoolError::TimedOut));
+        };
+        self.chunks.remove(i);
+        match decode::<Vec<R>>(outcome) {
+            Ok(results) => {
+                self.ready.extend(results);
+                self.ready
+                    .pop_front()
+                    .map(Ok)
+                    .or_else(|| self.next_until(deadline))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl<R: DeserializeOwned> Iterator for Imap<R> {
+    type Item = std::result::Result<R, PoolError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_until(None)
     }
 }

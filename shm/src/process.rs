@@ -143,7 +143,7 @@ fn run_child(spec: &str) -> std::result::Result<i32, String> {
     }
     let conn = Connection::open(&spec.pipe).map_err(|e| e.to_string())?;
     if spec.trampoline == 0 {
-        return crate::pool::worker_loop(&conn);
+        return crate::pool::worker_loop(&conn, spec.function);
     }
     let base = anchor();
     // SAFETY: the parent computed both offsets from `init` in this very
