@@ -89,6 +89,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The benchmark's pool workers are runs of this executable.
+    shmipc::init();
     let cli = Cli::parse();
     let ok = match cli.command {
         Command::Ls => ls(),

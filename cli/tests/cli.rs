@@ -312,6 +312,9 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
         "Pipe one-way, 4 KiB",
         "Pipe one-way, 64 KiB",
         "loan one-way, 64 MiB",
+        "Pool(2) start-up and first result",
+        "Pool(2) imap, chunksize 1",
+        "Pool(2) map of 100,000 ints",
     ];
     let python = Command::new("python3")
         .arg("--version")
@@ -323,6 +326,9 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
             "Python Pipe ping-pong, 8 B",
             "Python Lock, uncontended",
             "Python Value increments",
+            "Python Pool(2) start-up and first result",
+            "Python Pool(2) imap, chunksize 1",
+            "Python Pool(2) map of 100,000 ints",
         ]);
     }
     for name in expected {

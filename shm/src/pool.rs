@@ -222,8 +222,9 @@ pub struct Pool {
 struct Worker {
     child: Child,
     conn: Connection,
-    /// The task it holds.
-    busy: Option<u64>,
+    /// The tasks it holds, the one it runs first (kept, so that those it
+    /// never started can go back to the queue if it dies).
+    busy: VecDeque<Task>,
     /// Tasks it has run.
     ran: u64,
 }
@@ -243,7 +244,7 @@ fn start_worker(settings: &Settings) -> Result<Worker> {
     Ok(Worker {
         child,
         conn,
-        busy: None,
+        busy: VecDeque::new(),
         ran: 0,
     })
 }
@@ -327,26 +328,45 @@ impl Pool {
         if processes == 0 {
             return Err(Error::invalid("a pool needs at least one process"));
         }
-        let workers = (0..processes)
-            .map(|_| start_worker(&settings))
-            .collect::<Result<Vec<_>>>()?;
         let wake_name = format!("{}-wake", pipe_name());
         let wake = Event::create(&wake_name)?;
         let manager_wake = Event::open(&wake_name)?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                pids: workers.iter().map(|w| w.child.id()).collect(),
-                ..State::default()
-            }),
+            state: Mutex::new(State::default()),
             done: Condvar::new(),
         });
+        // The manager starts the workers: they are daemons of the thread
+        // that starts them (PR_SET_PDEATHSIG follows a thread), and the
+        // manager lives as long as the pool.
+        let (started_tx, started) = std::sync::mpsc::channel();
         let manager = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("shmipc-pool".into())
-                .spawn(move || manage(&shared, workers, &manager_wake, settings))
+                .spawn(move || {
+                    let workers = (0..processes)
+                        .map(|_| start_worker(&settings))
+                        .collect::<Result<Vec<_>>>();
+                    match workers {
+                        Ok(workers) => {
+                            shared.lock().pids = workers.iter().map(|w| w.child.id()).collect();
+                            let _ = started_tx.send(Ok(()));
+                            manage(&shared, workers, &manager_wake, settings);
+                        }
+                        Err(e) => {
+                            let _ = started_tx.send(Err(e));
+                        }
+                    }
+                })
                 .map_err(|e| Error::os("pool", "spawn a thread", e))?
         };
+        let startup = started
+            .recv()
+            .unwrap_or_else(|_| Err(Error::invalid("the pool's manager thread panicked")));
+        if let Err(e) = startup {
+            let _ = manager.join();
+            return Err(e);
+        }
         Ok(Pool {
             shared,
             wake,
@@ -566,12 +586,13 @@ impl Drop for Pool {
 /// The manager: hands out tasks, takes results in, replaces dead workers,
 /// and at the end stops and reaps every worker.
 fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event, settings: Settings) {
+    let mut last_look = Instant::now();
     loop {
-        let (closed, terminated) = dispatch(shared, &mut workers);
-        if terminated || (closed && workers.iter().all(|w| w.busy.is_none())) {
+        let (closed, terminated) = dispatch(shared, &mut workers, &settings);
+        if terminated || (closed && workers.iter().all(|w| w.busy.is_empty())) {
             break;
         }
-        {
+        if !results_soon(&workers) {
             let mut ready: Vec<&dyn Waitable> =
                 workers.iter().map(|w| &w.conn as &dyn Waitable).collect();
             ready.push(wake);
@@ -580,14 +601,23 @@ fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event, settings: Set
             crate::wait(&ready, Some(Duration::from_millis(50)));
         }
         wake.clear();
-        collect(shared, &mut workers, &settings);
+        // A worker's death is looked for a few times a second, or when its
+        // pipe says it is gone: a look is a syscall per worker, which would
+        // otherwise cost every task.
+        let look = last_look.elapsed() >= DEATH_LOOK;
+        if look {
+            last_look = Instant::now();
+        }
+        collect(shared, &mut workers, &settings, look);
     }
     let terminated = shared.lock().terminated;
     if terminated {
         // The tasks running now will send nothing: they fail.
         let mut state = shared.lock();
-        for id in workers.iter_mut().filter_map(|w| w.busy.take()) {
-            state.results.insert(id, Err(PoolError::Closed));
+        for w in workers.iter_mut() {
+            for (id, ..) in w.busy.drain(..) {
+                state.results.insert(id, Err(PoolError::Closed));
+            }
         }
     }
     for w in &mut workers {
@@ -609,21 +639,60 @@ fn manage(shared: &Shared, mut workers: Vec<Worker>, wake: &Event, settings: Set
     shared.done.notify_all();
 }
 
-/// Gives queued tasks to idle workers; says whether the pool is closed and
-/// whether it is terminated.
-fn dispatch(shared: &Shared, workers: &mut [Worker]) -> (bool, bool) {
+/// How often the manager looks for dead workers when their pipes do not
+/// say (a pipe sees its peer's death only once that peer opened it).
+const DEATH_LOOK: Duration = Duration::from_millis(5);
+
+/// Tasks a worker holds at once: the one it runs and the next, so that it
+/// never waits for the manager between two.
+const IN_FLIGHT: usize = 2;
+
+/// How long the manager looks for results before it sleeps: a task's round
+/// trip through a worker is microseconds, and a futex wake-up tens of them.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Whether a result arrives within [`SPIN`] (looked for while any worker
+/// holds a task).
+fn results_soon(workers: &[Worker]) -> bool {
+    if workers.iter().all(|w| w.busy.is_empty()) {
+        return false;
+    }
+    let until = Instant::now() + SPIN;
+    loop {
+        let any = workers
+            .iter()
+            .any(|w| !w.busy.is_empty() && w.conn.poll(Some(Duration::ZERO)).unwrap_or(true));
+        if any {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// Gives queued tasks to workers with room; says whether the pool is
+/// closed and whether it is terminated.
+fn dispatch(shared: &Shared, workers: &mut [Worker], settings: &Settings) -> (bool, bool) {
+    // A worker to be retired after n tasks takes them one at a time.
+    let in_flight = if settings.max_tasks > 0 { 1 } else { IN_FLIGHT };
     let mut state = shared.lock();
     if !state.terminated {
-        for w in workers.iter_mut().filter(|w| w.busy.is_none()) {
-            let Some(task) = state.queue.pop_front() else {
-                break;
-            };
-            let id = task.0;
-            match w.conn.send(&task) {
-                Ok(()) => w.busy = Some(id),
-                // A worker that cannot take it is dead: `collect` replaces
-                // it; the task waits for the next.
-                Err(_) => state.queue.push_front(task),
+        for w in workers.iter_mut() {
+            while w.busy.len() < in_flight {
+                let Some(task) = state.queue.pop_front() else {
+                    break;
+                };
+                match w.conn.send(&task) {
+                    Ok(()) => w.busy.push_back(task),
+                    // A worker that cannot take it is dead: `collect`
+                    // replaces it; the task waits for the next.
+                    Err(_) => {
+                        state.queue.push_front(task);
+                        break;
+                    }
+                }
             }
         }
     }
@@ -632,17 +701,27 @@ fn dispatch(shared: &Shared, workers: &mut [Worker]) -> (bool, bool) {
 
 /// Takes in every result waiting, and fails the task of, and replaces,
 /// every worker that died.
-fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings) {
+fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings, look: bool) {
     let mut got = Vec::new();
+    let mut requeue: Vec<Task> = Vec::new();
     for w in workers.iter_mut() {
-        while let Ok((id, outcome)) = w.conn.recv_timeout::<Done>(Duration::ZERO) {
+        let mut gone = false;
+        loop {
+            let (id, outcome) = match w.conn.recv_timeout::<Done>(Duration::ZERO) {
+                Ok(done) => done,
+                Err(RecvError::Empty { .. } | RecvError::TimedOut { .. }) => break,
+                Err(_) => {
+                    gone = true;
+                    break;
+                }
+            };
             got.push((id, outcome.map_err(PoolError::Panicked)));
-            if w.busy == Some(id) {
-                w.busy = None;
+            if let Some(at) = w.busy.iter().position(|t| t.0 == id) {
+                w.busy.remove(at);
                 w.ran += 1;
             }
         }
-        let retire = settings.max_tasks > 0 && w.ran >= settings.max_tasks && w.busy.is_none();
+        let retire = settings.max_tasks > 0 && w.ran >= settings.max_tasks && w.busy.is_empty();
         if retire
             && w.conn
                 .send(&(STOP, 0isize, 0isize, Vec::<u8>::new()))
@@ -650,9 +729,15 @@ fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings) {
         {
             // It exits at once; reaped here, replaced below.
             let _ = w.child.wait();
+            gone = true;
+        }
+        if !(look || gone) {
+            continue;
         }
         if let Ok(Some(status)) = w.child.try_wait() {
-            if let Some(id) = w.busy.take() {
+            // It ran the first task it held (its results are all in);
+            // the others it never started, and they go back to the queue.
+            if let Some((id, ..)) = w.busy.pop_front() {
                 got.push((
                     id,
                     Err(PoolError::WorkerDied {
@@ -660,6 +745,7 @@ fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings) {
                     }),
                 ));
             }
+            requeue.extend(w.busy.drain(..));
             match start_worker(settings) {
                 Ok(fresh) => *w = fresh,
                 Err(e) => {
@@ -671,6 +757,9 @@ fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings) {
     }
     let mut state = shared.lock();
     state.pids = workers.iter().map(|w| w.child.id()).collect();
+    for task in requeue.into_iter().rev() {
+        state.queue.push_front(task);
+    }
     if !got.is_empty() {
         state.results.extend(got);
         drop(state);

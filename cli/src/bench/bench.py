@@ -13,14 +13,19 @@ def percentiles(samples):
     return at(0.5), at(0.99), at(0.999)
 
 
-def report(name, samples):
+def report(name, samples, unit="ns/op"):
     median, p99, p999 = percentiles(samples)
-    print(json.dumps({"name": name, "median": median, "p99": p99, "p999": p999}), flush=True)
+    row = {"name": name, "unit": unit, "median": median, "p99": p99, "p999": p999}
+    print(json.dumps(row), flush=True)
 
 
 def queue_echo(a, b, n):
     for _ in range(n):
         b.put(a.get())
+
+
+def double(x):
+    return x * 2
 
 
 def pipe_echo(end, n):
@@ -48,7 +53,7 @@ def main():
     for _ in range(warm):
         a.put(0)
         b.get()
-    report("Python Queue ping-pong, 8 B", timed(n, lambda: (a.put(1), b.get())))
+    report("Python Queue ping-pong, 8 B", timed(n, lambda: (a.put(1), b.get())), "ns/round trip")
     p.join()
 
     here, there = mp.Pipe()
@@ -58,7 +63,11 @@ def main():
     for _ in range(warm):
         here.send_bytes(message)
         here.recv_bytes()
-    report("Python Pipe ping-pong, 8 B", timed(n, lambda: (here.send_bytes(message), here.recv_bytes())))
+    report(
+        "Python Pipe ping-pong, 8 B",
+        timed(n, lambda: (here.send_bytes(message), here.recv_bytes())),
+        "ns/round trip",
+    )
     p.join()
 
     lock = mp.Lock()
@@ -71,6 +80,29 @@ def main():
             value.value += 1
 
     report("Python Value increments", timed(n, increment))
+
+    def start_pool():
+        with mp.Pool(2) as pool:
+            pool.apply(double, (1,))
+
+    report("Python Pool(2) start-up and first result", timed(3, start_pool), "ns/call")
+
+    with mp.Pool(2) as pool:
+        pool.map(double, range(2), 1)
+        items = max(2000, n * 2)
+        per_item = []
+        for _ in range(3):
+            t = time.perf_counter_ns()
+            for _ in pool.imap(double, range(items), 1):
+                pass
+            per_item.append((time.perf_counter_ns() - t) // items)
+        report("Python Pool(2) imap, chunksize 1", per_item, "ns/message")
+        per_item = []
+        for _ in range(3):
+            t = time.perf_counter_ns()
+            pool.map(double, range(100_000))
+            per_item.append((time.perf_counter_ns() - t) // 100_000)
+        report("Python Pool(2) map of 100,000 ints", per_item, "ns/message")
 
 
 if __name__ == "__main__":

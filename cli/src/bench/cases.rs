@@ -19,6 +19,8 @@ pub enum Unit {
     Op,
     /// A one-way message of this many bytes, timed by the block.
     Message(usize),
+    /// A call in one process, timed one by one.
+    Call,
 }
 
 /// A case: its name, unit, block sizes and what it is compared with.
@@ -61,6 +63,9 @@ const PIPE_4K: &str = "Pipe one-way, 4 KiB";
 const PIPE_64K: &str = "Pipe one-way, 64 KiB";
 const LOANS: &str = "loan one-way, 64 MiB";
 const MEMCPY: &str = "memcpy of 64 MiB (one process)";
+pub const POOL_START: &str = "Pool(2) start-up and first result";
+pub const POOL_IMAP: &str = "Pool(2) imap, chunksize 1";
+pub const POOL_MAP: &str = "Pool(2) map of 100,000 ints";
 
 const fn case(
     name: &'static str,
@@ -124,6 +129,9 @@ pub const CASES: &[Case] = &[
     case(PIPE_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
     case(LOANS, Message(LOAN), (4, 2), Some(MEMCPY), None),
     case(MEMCPY, Message(LOAN), (4, 2), Some(LOANS), None),
+    case(POOL_START, Unit::Call, (3, 1), Some(FUTEX), None),
+    case(POOL_IMAP, Message(8), (20_000, 2_000), Some(PIPE_PING), None),
+    case(POOL_MAP, Message(8), (100_000, 100_000), Some(PIPE_8), None),
 ];
 
 /// Times each of `iters` calls of `step` into `samples`.
@@ -415,6 +423,24 @@ pub fn measure(
             });
             std::hint::black_box(into);
         }
+        POOL_START => each(iters, samples, |_| {
+            let pool = unpinned(|| shmipc::Pool::new(2)).expect("pool");
+            pool.apply(double, 1).expect("first result");
+        }),
+        POOL_IMAP | POOL_MAP => {
+            let pool = unpinned(|| shmipc::Pool::new(2)).expect("pool");
+            // Warm: both workers up before the clock starts.
+            pool.map_chunked(double, 0..2, 1).expect("warm-up");
+            block(iters, samples, || {
+                if name == POOL_IMAP {
+                    for r in pool.imap(double, 0..iters).expect("imap") {
+                        r.expect("item");
+                    }
+                } else {
+                    pool.map(double, 0..iters).expect("map");
+                }
+            });
+        }
         other => unreachable!("no measure for {other}"),
     }
 }
@@ -472,6 +498,24 @@ fn threads_one_way(
         }
     });
     sender.join().expect("sender thread");
+}
+
+/// The pool's task in its cases: as trivial as Python's.
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+/// `f` run on a thread that may use every cpu, so that the processes it
+/// starts are not held to this pinned thread's.
+fn unpinned<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            super::unpin_thread();
+            f()
+        })
+        .join()
+        .expect("unpinned thread")
+    })
 }
 
 /// An uncontended lock is timed in batches; a contended one call by call.

@@ -86,6 +86,7 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
     let scope = std::process::id();
     let (world, fds) = World::create(scope).map_err(|e| e.to_string())?;
     let cpus = available_cpus();
+    let _ = ALL_CPUS.set(cpus.clone());
     let placement = if cpus.len() >= 2 {
         pin_to(cpus[0]);
         format!("parent pinned to cpu {}, peer to cpu {}", cpus[0], cpus[1])
@@ -166,25 +167,19 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
     let python_note = if python::ROWS.iter().any(|(name, _)| wanted(name)) {
         match python::run(if args.quick { 500 } else { 2000 }) {
             Ok(found) => {
-                rows.extend(found.into_iter().filter(|r| wanted(&r.0)).map(
-                    |(name, median, p99, p999, baseline)| Row {
-                        unit: if name.contains("ping-pong") {
-                            "ns/round trip"
-                        } else {
-                            "ns/op"
-                        },
-                        name,
-                        median,
-                        p99,
-                        p999,
-                        bytes_per_second: None,
-                        items_per_second: None,
-                        baseline: Some(baseline.to_owned()),
-                        ratio: None,
-                        floor: None,
-                        floor_ratio: None,
-                    },
-                ));
+                rows.extend(found.into_iter().filter(|r| wanted(&r.name)).map(|r| Row {
+                    items_per_second: (r.unit == "ns/message").then(|| 1e9 / r.median.max(1.0)),
+                    name: r.name,
+                    unit: r.unit,
+                    median: r.median,
+                    p99: r.p99,
+                    p999: r.p999,
+                    bytes_per_second: None,
+                    baseline: Some(r.baseline.to_owned()),
+                    ratio: None,
+                    floor: None,
+                    floor_ratio: None,
+                }));
                 None
             }
             Err(why) => Some(why),
@@ -214,6 +209,7 @@ fn row(i: usize, h: &Histogram<u64>) -> Row {
             Unit::RoundTrip => "ns/round trip",
             Unit::Op => "ns/op",
             Unit::Message(_) => "ns/message",
+            Unit::Call => "ns/call",
         },
         median,
         p99: h.value_at_quantile(0.99) as f64,
@@ -255,7 +251,7 @@ fn spreads(chosen: &[usize], samples: &[Histogram<u64>], rows: &[Row]) -> Vec<pl
         .collect();
     found.extend(
         rows.iter()
-            .filter(|r| r.name.starts_with("Python "))
+            .filter(|r| r.name.starts_with("Python ") && r.unit != "ns/message")
             .map(|r| plot::Spread {
                 name: r.name.clone(),
                 p1: r.median,
@@ -387,6 +383,26 @@ fn available_cpus() -> Vec<usize> {
         .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
         .collect()
 }
+
+/// Lets the calling thread run on every cpu this process was allowed at
+/// its start (best effort).
+fn unpin_thread() {
+    let cpus = ALL_CPUS.get().cloned().unwrap_or_default();
+    if cpus.is_empty() {
+        return;
+    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for cpu in cpus {
+        // SAFETY: `cpu` came from `available_cpus`, below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) };
+}
+
+/// The cpus this process could use before it pinned itself.
+static ALL_CPUS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
 
 /// Pins the calling thread to `cpu`, if given (best effort).
 fn pin_thread(cpu: Option<usize>) {

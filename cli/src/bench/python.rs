@@ -12,10 +12,25 @@ pub const ROWS: &[(&str, &str)] = &[
     ("Python Pipe ping-pong, 8 B", "Pipe ping-pong, 8 B"),
     ("Python Lock, uncontended", "Lock, uncontended"),
     ("Python Value increments", "Value<u64> increments"),
+    (
+        "Python Pool(2) start-up and first result",
+        super::cases::POOL_START,
+    ),
+    ("Python Pool(2) imap, chunksize 1", super::cases::POOL_IMAP),
+    ("Python Pool(2) map of 100,000 ints", super::cases::POOL_MAP),
 ];
 
-/// A row measured by Python: name, median, p99, p99.9 (ns), and its baseline.
-pub type PythonRow = (String, f64, f64, f64, &'static str);
+/// A row measured by Python.
+pub struct PythonRow {
+    pub name: String,
+    /// What a sample is: `ns/round trip`, `ns/op`, `ns/call` or `ns/message`.
+    pub unit: &'static str,
+    pub median: f64,
+    pub p99: f64,
+    pub p999: f64,
+    /// The row of this crate it is compared with.
+    pub baseline: &'static str,
+}
 
 /// Runs the script with `n` round trips or operations per case; why not,
 /// if it could not.
@@ -45,13 +60,20 @@ pub fn run(n: u64) -> Result<Vec<PythonRow>, String> {
             .find(|(n, _)| *n == name)
             .map(|(_, b)| *b)
             .ok_or(format!("unknown Python row {name:?}"))?;
-        rows.push((
-            name.clone(),
-            number("median")?,
-            number("p99")?,
-            number("p999")?,
+        let unit = match v["unit"].as_str() {
+            Some("ns/round trip") => "ns/round trip",
+            Some("ns/call") => "ns/call",
+            Some("ns/message") => "ns/message",
+            _ => "ns/op",
+        };
+        rows.push(PythonRow {
+            median: number("median")?,
+            p99: number("p99")?,
+            p999: number("p999")?,
+            name,
+            unit,
             baseline,
-        ));
+        });
     }
     Ok(rows)
 }
