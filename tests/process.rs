@@ -238,6 +238,51 @@ fn pool_worker_killed_in_the_middle_of_imap() {
     assert_eq!(pool.map(square, 0..4).unwrap(), [0, 1, 4, 9]);
 }
 
+/// Item 3 sets the event named and hangs, the first time (the event not
+/// yet set); every other item, and a second try, returns the item.
+fn stuck_once((event, x): (String, u64)) -> u64 {
+    if x == 3 {
+        let stuck = shmipc::Event::open(&event).unwrap();
+        if !stuck.is_set() {
+            stuck.set();
+            hang(0);
+        }
+    }
+    x
+}
+
+/// Runs `stuck_once` over 0..6 in a one-worker pool built by `builder`,
+/// SIGKILLing the worker once item 3 is stuck; what `map_async` gave.
+fn map_with_a_kill(
+    label: &str,
+    builder: shmipc::PoolBuilder,
+) -> Result<Vec<u64>, shmipc::PoolError> {
+    let event = format!("process-test-{}-{label}", std::process::id());
+    let stuck = shmipc::Event::create(&event).unwrap();
+    let pool = builder.processes(1).build().unwrap();
+    let worker = pool.pids()[0];
+    let items: Vec<(String, u64)> = (0..6).map(|x| (event.clone(), x)).collect();
+    let pending = pool.map_async(stuck_once, items).unwrap();
+    stuck.wait();
+    // SAFETY: kill(2) of the pool's one worker, stuck in item 3.
+    unsafe { libc::kill(worker as i32, libc::SIGKILL) };
+    let got = pending.get();
+    // The pool goes on either way.
+    assert_eq!(pool.map(square, 0..3).unwrap(), [0, 1, 4]);
+    got
+}
+
+fn pool_worker_killed_in_the_middle_of_map_fails_or_retries() {
+    assert_eq!(
+        map_with_a_kill("fail", shmipc::Pool::builder()),
+        Err(shmipc::PoolError::WorkerDied { exitcode: -9 })
+    );
+    assert_eq!(
+        map_with_a_kill("retry", shmipc::Pool::builder().retry_lost_tasks(1)),
+        Ok((0..6).collect())
+    );
+}
+
 /// Waits (up to a minute) for the process `pid`, not our child, to exit,
 /// through a pidfd; `false` if it did not.
 fn wait_for_exit(pid: u32) -> bool {
@@ -313,7 +358,7 @@ fn main() {
     if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
         return daemon_parent();
     }
-    let tests: [(&str, fn()); 10] = [
+    let tests: [(&str, fn()); 11] = [
         (
             "returns_its_value_and_exit_code_0",
             returns_its_value_and_exit_code_0,
@@ -353,6 +398,10 @@ fn main() {
         (
             "pool_worker_killed_in_the_middle_of_imap",
             pool_worker_killed_in_the_middle_of_imap,
+        ),
+        (
+            "pool_worker_killed_in_the_middle_of_map_fails_or_retries",
+            pool_worker_killed_in_the_middle_of_map_fails_or_retries,
         ),
     ];
     let filter: Vec<String> = std::env::args()

@@ -81,7 +81,7 @@ pub use multi_wait::{wait, Waitable};
 pub use options::Options;
 pub use plain::{AtomicInt, Plain};
 #[cfg(feature = "serde")]
-pub use pool::{AsyncResult, Imap, Pool, PoolBuilder, PoolError};
+pub use pool::{AsyncResult, Imap, MapResult, Pool, PoolBuilder, PoolError};
 #[cfg(feature = "serde")]
 pub use process::{init, Process, ProcessError};
 pub use queue::{

@@ -185,6 +185,8 @@ struct State {
     closed: bool,
     terminated: bool,
     pids: Vec<u32>,
+    /// Times each task was run again after its worker died.
+    retried: HashMap<u64, u32>,
 }
 
 impl Shared {
@@ -256,6 +258,8 @@ struct Settings {
     initializer: isize,
     /// Tasks after which a worker is replaced; 0 for never.
     max_tasks: u64,
+    /// Times a task whose worker died is run again before it fails.
+    retries: u32,
 }
 
 /// Settings for a [`Pool`] (Python's `Pool(processes, initializer,
@@ -300,6 +304,14 @@ impl PoolBuilder {
         self
     }
 
+    /// Runs a task whose worker died under it again, on another worker,
+    /// up to `n` times before it fails with [`PoolError::WorkerDied`]
+    /// (default 0: it fails at once). For functions that may run twice.
+    pub fn retry_lost_tasks(mut self, n: u32) -> Self {
+        self.settings.retries = n;
+        self
+    }
+
     /// Starts the pool.
     pub fn build(self) -> Result<Pool> {
         Pool::start(self.processes, self.settings)
@@ -320,6 +332,7 @@ impl Pool {
             settings: Settings {
                 initializer: 0,
                 max_tasks: 0,
+                retries: 0,
             },
         }
     }
@@ -447,6 +460,23 @@ impl Pool {
         let items: Vec<A> = items.into_iter().collect();
         let chunksize = items.len().div_ceil(4 * self.processes).max(1);
         self.map_chunked(f, items, chunksize)
+    }
+
+    /// As [`map`](Self::map), returning at once (Python's `map_async`).
+    pub fn map_async<A, R>(
+        &self,
+        f: fn(A) -> R,
+        items: impl IntoIterator<Item = A>,
+    ) -> std::result::Result<MapResult<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
+        let items: Vec<A> = items.into_iter().collect();
+        let chunksize = items.len().div_ceil(4 * self.processes).max(1);
+        Ok(MapResult {
+            chunks: self.imap_chunked(f, items, chunksize)?.chunks,
+        })
     }
 
     /// As [`map`](Self::map), in chunks of `chunksize` items (at least 1).
@@ -704,6 +734,8 @@ fn dispatch(shared: &Shared, workers: &mut [Worker], settings: &Settings) -> (bo
 fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings, look: bool) {
     let mut got = Vec::new();
     let mut requeue: Vec<Task> = Vec::new();
+    // Tasks whose worker died running them, with its exit code.
+    let mut lost: Vec<(Task, i32)> = Vec::new();
     for w in workers.iter_mut() {
         let mut gone = false;
         loop {
@@ -737,13 +769,8 @@ fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings, look: b
         if let Ok(Some(status)) = w.child.try_wait() {
             // It ran the first task it held (its results are all in);
             // the others it never started, and they go back to the queue.
-            if let Some((id, ..)) = w.busy.pop_front() {
-                got.push((
-                    id,
-                    Err(PoolError::WorkerDied {
-                        exitcode: exitcode(status),
-                    }),
-                ));
+            if let Some(task) = w.busy.pop_front() {
+                lost.push((task, exitcode(status)));
             }
             requeue.extend(w.busy.drain(..));
             match start_worker(settings) {
@@ -759,6 +786,16 @@ fn collect(shared: &Shared, workers: &mut [Worker], settings: &Settings, look: b
     state.pids = workers.iter().map(|w| w.child.id()).collect();
     for task in requeue.into_iter().rev() {
         state.queue.push_front(task);
+    }
+    for (task, code) in lost {
+        let tries = state.retried.entry(task.0).or_insert(0);
+        if *tries < settings.retries {
+            *tries += 1;
+            state.queue.push_front(task);
+        } else {
+            state.retried.remove(&task.0);
+            got.push((task.0, Err(PoolError::WorkerDied { exitcode: code })));
+        }
     }
     if !got.is_empty() {
         state.results.extend(got);
@@ -923,5 +960,40 @@ impl<R: DeserializeOwned> Iterator for Imap<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_until(None)
+    }
+}
+
+/// The results of [`Pool::map_async`] to come, in the items' order.
+pub struct MapResult<R> {
+    chunks: VecDeque<AsyncResult<Vec<R>>>,
+}
+
+impl<R: DeserializeOwned> MapResult<R> {
+    /// Waits for every result; the first chunk that failed is the error.
+    pub fn get(self) -> std::result::Result<Vec<R>, PoolError> {
+        self.get_until(None)
+    }
+
+    /// As [`get`](Self::get), for at most `timeout` in all.
+    pub fn get_timeout(self, timeout: Duration) -> std::result::Result<Vec<R>, PoolError> {
+        self.get_until(Instant::now().checked_add(timeout))
+    }
+
+    fn get_until(self, deadline: Option<Instant>) -> std::result::Result<Vec<R>, PoolError> {
+        let mut out = Vec::new();
+        for chunk in self.chunks {
+            out.extend(chunk.take(deadline).unwrap_or(Err(PoolError::TimedOut))?);
+        }
+        Ok(out)
+    }
+
+    /// Whether every result is in.
+    pub fn ready(&self) -> bool {
+        self.chunks.iter().all(AsyncResult::ready)
+    }
+
+    /// Waits until every result is in, without taking them.
+    pub fn wait(&self) {
+        self.chunks.iter().for_each(AsyncResult::wait);
     }
 }
