@@ -86,10 +86,19 @@ fn chunk_trampoline<A: DeserializeOwned, R: Serialize>(
 ) -> std::result::Result<Vec<u8>, String> {
     // SAFETY: as in `trampoline`.
     let f = unsafe { std::mem::transmute::<usize, fn(A) -> R>(function) };
-    let items: Vec<A> =
+    run_chunk(chunk, f)
+}
+
+/// Decodes a chunk of `T`s, runs `each` on every one, and encodes the
+/// results; a panic (the chunk's first) is its message.
+fn run_chunk<T: DeserializeOwned, R: Serialize>(
+    chunk: &[u8],
+    each: impl FnMut(T) -> R,
+) -> std::result::Result<Vec<u8>, String> {
+    let items: Vec<T> =
         postcard::from_bytes(chunk).map_err(|e| format!("decoding the arguments: {e}"))?;
     let results: Vec<R> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        items.into_iter().map(f).collect()
+        items.into_iter().map(each).collect()
     }))
     .map_err(|payload| panic_message(payload.as_ref()))?;
     postcard::to_allocvec(&results).map_err(|e| format!("encoding the results: {e}"))
@@ -102,13 +111,7 @@ fn pair_trampoline<A: DeserializeOwned, B: DeserializeOwned, R: Serialize>(
 ) -> std::result::Result<Vec<u8>, String> {
     // SAFETY: as in `trampoline`, for an `fn(A, B) -> R`.
     let f = unsafe { std::mem::transmute::<usize, fn(A, B) -> R>(function) };
-    let items: Vec<(A, B)> =
-        postcard::from_bytes(chunk).map_err(|e| format!("decoding the arguments: {e}"))?;
-    let results: Vec<R> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        items.into_iter().map(|(a, b)| f(a, b)).collect()
-    }))
-    .map_err(|payload| panic_message(payload.as_ref()))?;
-    postcard::to_allocvec(&results).map_err(|e| format!("encoding the results: {e}"))
+    run_chunk(chunk, |(a, b): (A, B)| f(a, b))
 }
 
 /// Decodes an `A`, runs the `fn(A) -> R` at `function` on it, and encodes
@@ -457,9 +460,7 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let items: Vec<A> = items.into_iter().collect();
-        let chunksize = items.len().div_ceil(4 * self.processes).max(1);
-        self.map_chunked(f, items, chunksize)
+        self.map_async(f, items)?.get()
     }
 
     /// As [`map`](Self::map), returning at once (Python's `map_async`).
@@ -490,11 +491,10 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let mut out = Vec::new();
-        for chunk in self.imap_chunked(f, items, chunksize)?.chunks {
-            out.extend(chunk.get()?);
+        MapResult {
+            chunks: self.imap_chunked(f, items, chunksize)?.chunks,
         }
-        Ok(out)
+        .get()
     }
 
     /// `f(a, b)` of every pair, in order (Python's `starmap`).
