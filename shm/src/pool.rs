@@ -398,6 +398,20 @@ impl Pool {
     }
 
     /// Queues `f(arg)` for a worker and returns at once.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let pending = pool.apply_async(square, 9)?;
+    /// pending.wait();
+    /// assert_eq!(pending.successful(), Ok(true));
+    /// assert_eq!(pending.get()?, 81);
+    /// # Ok(()) }
+    /// ```
     pub fn apply_async<A, R>(&self, f: fn(A) -> R, arg: A) -> Result<AsyncResult<R>>
     where
         A: Serialize + DeserializeOwned,
@@ -464,6 +478,18 @@ impl Pool {
     }
 
     /// As [`map`](Self::map), returning at once (Python's `map_async`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let squares = pool.map_async(square, 1..=3)?;
+    /// assert_eq!(squares.get()?, [1, 4, 9]);
+    /// # Ok(()) }
+    /// ```
     pub fn map_async<A, R>(
         &self,
         f: fn(A) -> R,
@@ -481,6 +507,17 @@ impl Pool {
     }
 
     /// As [`map`](Self::map), in chunks of `chunksize` items (at least 1).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// assert_eq!(pool.map_chunked(square, 0..10, 3)?[9], 81);
+    /// # Ok(()) }
+    /// ```
     pub fn map_chunked<A, R>(
         &self,
         f: fn(A) -> R,
@@ -498,6 +535,17 @@ impl Pool {
     }
 
     /// `f(a, b)` of every pair, in order (Python's `starmap`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// assert_eq!(pool.starmap(add, [(1, 2), (3, 4)])?, [3, 7]);
+    /// # Ok(()) }
+    /// ```
     pub fn starmap<A, B, R>(
         &self,
         f: fn(A, B) -> R,
@@ -518,6 +566,18 @@ impl Pool {
     /// `f` of every item as an iterator of results in the items' order,
     /// each as soon as it and those before it are in (Python's `imap`,
     /// chunk size 1); see [`Imap::next_timeout`].
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let squares: Vec<u64> = pool.imap(square, 0..4)?.collect::<Result<_, _>>()?;
+    /// assert_eq!(squares, [0, 1, 4, 9]);
+    /// # Ok(()) }
+    /// ```
     pub fn imap<A, R>(
         &self,
         f: fn(A) -> R,
@@ -560,6 +620,19 @@ impl Pool {
 
     /// As [`imap`](Self::imap), each result as soon as it is in, in any
     /// order (Python's `imap_unordered`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let mut squares: Vec<u64> = pool.imap_unordered(square, 0..4)?.collect::<Result<_, _>>()?;
+    /// squares.sort();
+    /// assert_eq!(squares, [0, 1, 4, 9]);
+    /// # Ok(()) }
+    /// ```
     pub fn imap_unordered<A, R>(
         &self,
         f: fn(A) -> R,
@@ -589,6 +662,20 @@ impl Pool {
 
     /// Waits for the workers to exit, after [`close`](Self::close) or
     /// [`terminate`](Self::terminate); an error before either.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let mut pool = pool;
+    /// assert!(pool.join().is_err(), "neither closed nor terminated");
+    /// pool.close();
+    /// pool.join()?;
+    /// # Ok(()) }
+    /// ```
     pub fn join(&mut self) -> Result<()> {
         {
             let state = self.shared.lock();

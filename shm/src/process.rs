@@ -452,11 +452,41 @@ impl<R: Serialize + DeserializeOwned> Process<R> {
     }
 
     /// Sends SIGTERM (Python's `terminate`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn forever(_: ()) { loop { std::thread::park() } }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let mut p = shmipc::Process::new(forever, ()).daemon(true);
+    /// p.start()?;
+    /// p.terminate()?;
+    /// p.join();
+    /// assert_eq!(p.exitcode(), Some(-15));
+    /// # Ok(()) }
+    /// ```
     pub fn terminate(&self) -> Result<()> {
         self.signal(libc::SIGTERM)
     }
 
     /// Sends SIGKILL (Python's `kill`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn forever(_: ()) { loop { std::thread::park() } }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let mut p = shmipc::Process::new(forever, ()).name("stuck");
+    /// p.start()?;
+    /// assert!(p.is_alive());
+    /// assert!(!p.join_timeout(std::time::Duration::from_millis(10)));
+    /// p.kill()?;
+    /// p.join();
+    /// assert_eq!(p.exitcode(), Some(-9));
+    /// assert!(matches!(p.result(), Err(shmipc::ProcessError::Died { exitcode: -9 })));
+    /// p.close()?;
+    /// # Ok(()) }
+    /// ```
     pub fn kill(&self) -> Result<()> {
         self.signal(libc::SIGKILL)
     }
