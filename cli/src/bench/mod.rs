@@ -159,11 +159,6 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
     }
 
     let mut rows: Vec<Row> = chosen.iter().map(|&i| row(i, &samples[i])).collect();
-    let wanted = |name: &str| {
-        args.filter
-            .as_deref()
-            .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
-    };
     let python_note = if python::ROWS.iter().any(|(name, _)| wanted(name)) {
         match python::run(if args.quick { 500 } else { 2000 }) {
             Ok(found) => {
