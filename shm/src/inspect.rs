@@ -10,7 +10,7 @@ use shmipc_core::layout::QueueMode;
 use shmipc_core::park::{Liveness, Owner};
 
 use crate::error::{Error, Result};
-use crate::segments::{pid_alive, Alive};
+use crate::segments::Alive;
 
 /// Field and value, in the order they are shown.
 pub(crate) type State = Vec<(&'static str, String)>;
@@ -173,7 +173,7 @@ fn holder(owner: Option<Owner>) -> String {
 fn pid_holder(pid: Option<u32>) -> String {
     match pid {
         None => "none".to_owned(),
-        Some(pid) => match pid_alive(pid) {
+        Some(pid) => match Alive::of_pid(pid) {
             Alive::Yes => format!("pid {pid} (alive)"),
             Alive::No => format!("pid {pid} (dead)"),
         },

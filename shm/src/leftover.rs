@@ -5,17 +5,11 @@
 //! drops it leaves the segment in `/dev/shm`, and the next `create` of the
 //! name fails with `AlreadyExists`. [`leftovers`] lists them, and
 //! [`Options::replace_stale`](crate::Options::replace_stale) lets `create`
-//! replace one.
+//! replace one. They are what [`segments::list`](crate::segments::list)
+//! shows with a dead creator and no mapper.
 
-use std::fs::File;
-use std::io::Read;
-
-use shmipc_core::header::{Header, HEADER_SIZE};
-use shmipc_core::park::{Liveness, Owner};
-
-use crate::error::{Error, Result};
-use crate::identity;
-use crate::sys::{dev_shm_path, OS_PREFIX};
+use crate::error::Result;
+use crate::segments::{self, Alive, SegmentInfo};
 
 /// A segment whose creator is dead and that no live process maps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,47 +41,21 @@ pub struct Leftover {
 /// # drop(live); Ok(()) }
 /// ```
 pub fn leftovers() -> Result<Vec<Leftover>> {
-    let entries =
-        std::fs::read_dir("/dev/shm").map_err(|e| Error::os("/dev/shm", "read_dir", e))?;
-    let mapped = crate::segments::mappers();
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(name) = file_name.to_str().and_then(|n| n.strip_prefix(OS_PREFIX)) else {
-            continue;
-        };
-        if mapped.contains_key(name) {
-            continue;
-        }
-        if let Some(leftover) = dead_creator(name) {
-            found.push(leftover);
-        }
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
+    Ok(segments::list()?.iter().filter_map(as_leftover).collect())
 }
 
 /// Whether the segment `name` is a leftover now (see [`leftovers`]).
 pub(crate) fn is_leftover(name: &str) -> bool {
-    dead_creator(name).is_some() && !crate::segments::mappers().contains_key(name)
+    segments::info(name).is_ok_and(|s| as_leftover(&s).is_some())
 }
 
-/// The segment `name` as a leftover, if its header is shmipc's and names a
-/// creator that is dead.
-fn dead_creator(name: &str) -> Option<Leftover> {
-    let mut file = File::open(dev_shm_path(name)).ok()?;
-    let size = file.metadata().ok()?.len();
-    let mut bytes = [0u8; HEADER_SIZE];
-    file.read_exact(&mut bytes).ok()?;
-    let header = Header::decode(&bytes, size).ok()?;
-    let creator = Owner {
-        tid: header.creator_pid,
-        pid: header.creator_pid,
-        start: header.creator_start,
-    };
-    (identity::process_liveness(&creator) == Liveness::Dead).then(|| Leftover {
-        name: name.to_owned(),
-        creator_pid: header.creator_pid,
-        size,
+/// `s` as a leftover, if its header is shmipc's (any kind) and names a
+/// creator that is dead, and no live process maps it.
+fn as_leftover(s: &SegmentInfo) -> Option<Leftover> {
+    let dead = s.creator_alive == Some(Alive::No) && s.mapped_by.is_empty();
+    Some(Leftover {
+        name: s.name.clone(),
+        creator_pid: s.creator_pid.filter(|_| dead)?,
+        size: s.size,
     })
 }

@@ -38,7 +38,9 @@ impl Alive {
         }
     }
 
-    fn of_pid(pid: u32) -> Alive {
+    /// Whether the process `pid` is alive, by its `/proc` entry (a pid
+    /// reused since reads as alive): for holders recorded by pid alone.
+    pub(crate) fn of_pid(pid: u32) -> Alive {
         if std::path::Path::new(&format!("/proc/{pid}")).exists() {
             Alive::Yes
         } else {
@@ -352,10 +354,4 @@ pub(crate) fn mappers() -> BTreeMap<String, Vec<u32>> {
         }
     }
     found
-}
-
-/// Whether the process `pid` is alive (by its `/proc` entry: a pid reused
-/// since reads as alive). For holders recorded by pid alone.
-pub(crate) fn pid_alive(pid: u32) -> Alive {
-    Alive::of_pid(pid)
 }
