@@ -309,11 +309,7 @@ impl<R: Serialize + DeserializeOwned> Process<R> {
     /// this process (the child would run `main` instead), or if already
     /// started.
     pub fn start(&mut self) -> Result<()> {
-        if !INIT_CALLED.load(Ordering::SeqCst) {
-            return Err(Error::invalid(
-                "Process::start: call shmipc::init() first thing in main, so that the child process runs the function instead of main",
-            ));
-        }
+        require_init("Process::start")?;
         let Some(launch) = self.launch.take() else {
             return Err(Error::invalid(format!(
                 "process '{}' was already started",
@@ -573,14 +569,20 @@ pub(crate) fn pipe_name() -> String {
     )
 }
 
-/// Starts a child that [`init`] turns into what `spec` says; `what` names
-/// it in errors.
-pub(crate) fn spawn(spec: &Spec, what: &str) -> Result<Child> {
-    if !INIT_CALLED.load(Ordering::SeqCst) {
-        return Err(Error::invalid(
-            "starting a process: call shmipc::init() first thing in main, so that the child process runs the function instead of main",
-        ));
+/// [`spawn`]'s callers' precondition, checked before they make anything:
+/// without [`init`] in `main`, a child would run `main` instead.
+pub(crate) fn require_init(caller: &str) -> Result<()> {
+    if INIT_CALLED.load(Ordering::SeqCst) {
+        return Ok(());
     }
+    Err(Error::invalid(format!(
+        "{caller}: call shmipc::init() first thing in main, so that the child process runs the function instead of main"
+    )))
+}
+
+/// Starts a child that [`init`] turns into what `spec` says; `what` names
+/// it in errors. The caller has checked [`require_init`].
+pub(crate) fn spawn(spec: &Spec, what: &str) -> Result<Child> {
     let exe = std::env::current_exe().map_err(|e| Error::os("/proc/self/exe", "readlink", e))?;
     Command::new(exe)
         .env(CHILD_ENV, spec.encode())

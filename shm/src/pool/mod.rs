@@ -235,6 +235,7 @@ impl Pool {
         if processes == 0 {
             return Err(Error::invalid("a pool needs at least one process"));
         }
+        crate::process::require_init("Pool::new")?;
         let wake_name = format!("{}-wake", pipe_name());
         let wake = Event::create(&wake_name)?;
         let manager_wake = Event::open(&wake_name)?;
