@@ -55,14 +55,7 @@ pub(crate) use channel::ChannelState;
 /// `MessageQueue`'s one; a pipe's one or two, the first end receiving on
 /// the first), read without taking a role.
 pub(crate) fn channel_states(name: &str, kind: Kind) -> Result<Vec<ChannelState>> {
-    let (segment, layout) = open_segment(name, kind, &Options::default(), |flags| match kind {
-        Kind::Pipe => match flags {
-            0 => Some(1),
-            pipe::DUPLEX => Some(2),
-            _ => None,
-        },
-        _ => (flags & !queue::JOINABLE == 0).then_some(1),
-    })?;
+    let (segment, layout) = open_segment(name, kind, &Options::default())?;
     (0..layout.channels)
         .map(|i| {
             let channel = channel::Channel::new(
@@ -114,17 +107,26 @@ fn create_segment(
     Ok((Arc::new(segment), layout))
 }
 
-/// Opens a message segment of `kind`; `channels` says, from its flags, how
-/// many channels it has, or that the flags are impossible.
-fn open_segment(
-    name: &str,
-    kind: Kind,
-    opts: &Options,
-    channels: impl FnOnce(u16) -> Option<usize>,
-) -> Result<(Arc<Segment>, MessageLayout)> {
+/// How many channels a message segment of `kind` with `flags` has: a
+/// pipe one or two (duplex), a queue one; `None` for flags no segment of
+/// the kind has.
+fn channel_count(kind: Kind, flags: u16) -> Option<usize> {
+    match kind {
+        Kind::Pipe => match flags {
+            0 => Some(1),
+            pipe::DUPLEX => Some(2),
+            _ => None,
+        },
+        _ => (flags & !queue::JOINABLE == 0).then_some(1),
+    }
+}
+
+/// Opens a message segment of `kind`, with the channels its flags say
+/// ([`channel_count`]); impossible flags are corrupt.
+fn open_segment(name: &str, kind: Kind, opts: &Options) -> Result<(Arc<Segment>, MessageLayout)> {
     let segment = Segment::open(name, kind, payload_fingerprint(), PAYLOAD_TYPE, opts)?;
     let header = *segment.header();
-    let count = channels(header.flags).ok_or_else(|| {
+    let count = channel_count(kind, header.flags).ok_or_else(|| {
         Error::corrupt(
             name,
             Corruption::Flags {

@@ -189,11 +189,7 @@ impl Connection {
     /// # drop(end); Ok(()) }
     /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<Connection> {
-        let (segment, layout) = open_segment(name, Kind::Pipe, opts, |flags| match flags {
-            0 => Some(1),
-            DUPLEX => Some(2),
-            _ => None,
-        })?;
+        let (segment, layout) = open_segment(name, Kind::Pipe, opts)?;
         Connection::take(segment, &layout, End::Second)
     }
 

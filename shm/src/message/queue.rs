@@ -132,11 +132,8 @@ impl MessageQueue {
     /// # drop(q); Ok(()) }
     /// ```
     pub fn open_with(name: &str, opts: &Options) -> Result<MessageQueue> {
-        let mut flags = 0;
-        let (segment, layout) = open_segment(name, Kind::MessageQueue, opts, |found| {
-            flags = found;
-            (found & !JOINABLE == 0).then_some(1)
-        })?;
+        let (segment, layout) = open_segment(name, Kind::MessageQueue, opts)?;
+        let flags = segment.header().flags;
         MessageQueue::assemble(segment, layout, flags)
     }
 
