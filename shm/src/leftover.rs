@@ -5,7 +5,7 @@
 //! drops it leaves the segment in `/dev/shm`, and the next `create` of the
 //! name fails with `AlreadyExists`. [`leftovers`] lists them, and
 //! [`Options::replace_stale`](crate::Options::replace_stale) lets `create`
-//! replace one. They are what [`segments::list`](crate::segments::list)
+//! replace one. They are what [`segments::list`]
 //! shows with a dead creator and no mapper.
 
 use crate::error::Result;

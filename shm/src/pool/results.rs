@@ -122,7 +122,7 @@ impl Shared {
     }
 }
 
-/// The results of [`Pool::imap`] (in order) or [`Pool::imap_unordered`]
+/// The results of [`Pool::imap`](super::Pool::imap) (in order) or [`Pool::imap_unordered`](super::Pool::imap_unordered)
 /// (as they come), as an iterator.
 pub struct Imap<R> {
     /// The chunks not yet taken, in the items' order.
@@ -180,7 +180,7 @@ impl<R: DeserializeOwned> Iterator for Imap<R> {
     }
 }
 
-/// The results of [`Pool::map_async`] to come, in the items' order.
+/// The results of [`Pool::map_async`](super::Pool::map_async) to come, in the items' order.
 pub struct MapResult<R> {
     pub(super) chunks: VecDeque<AsyncResult<Vec<R>>>,
 }
