@@ -65,12 +65,12 @@ pub fn init() {
 /// which gets its functions task by task), the pipe's name, the parent's
 /// pid when the child should die with it (a daemon), and the parent's
 /// executable.
-pub(crate) struct Spec {
-    pub(crate) trampoline: isize,
-    pub(crate) function: isize,
-    pub(crate) pipe: String,
-    pub(crate) daemon_of: Option<u32>,
-    pub(crate) exe: (u64, u64),
+struct Spec {
+    trampoline: isize,
+    function: isize,
+    pipe: String,
+    daemon_of: Option<u32>,
+    exe: (u64, u64),
 }
 
 impl Spec {
@@ -110,7 +110,7 @@ impl Spec {
 }
 
 /// The executable this process runs, as (device, inode).
-pub(crate) fn this_exe() -> std::io::Result<(u64, u64)> {
+fn this_exe() -> std::io::Result<(u64, u64)> {
     let m = std::fs::metadata("/proc/self/exe")?;
     Ok((m.dev(), m.ino()))
 }
@@ -318,14 +318,13 @@ impl<R: Serialize + DeserializeOwned> Process<R> {
         };
         let pipe = pipe_name();
         let conn = Connection::create(&pipe, true)?;
-        let spec = Spec {
-            trampoline: self.trampoline,
-            function: self.function,
-            pipe: pipe.clone(),
-            daemon_of: self.daemon.then(std::process::id),
-            exe: this_exe().map_err(|e| Error::os("/proc/self/exe", "stat", e))?,
-        };
-        self.child = Some(spawn(&spec, &self.name)?);
+        self.child = Some(spawn(
+            &self.name,
+            self.trampoline,
+            self.function,
+            pipe,
+            self.daemon.then(std::process::id),
+        )?);
         launch(&conn).map_err(Error::invalid)?;
         self.conn = Some(conn);
         Ok(())
@@ -580,9 +579,26 @@ pub(crate) fn require_init(caller: &str) -> Result<()> {
     )))
 }
 
-/// Starts a child that [`init`] turns into what `spec` says; `what` names
-/// it in errors. The caller has checked [`require_init`].
-pub(crate) fn spawn(spec: &Spec, what: &str) -> Result<Child> {
+/// Starts a child of this executable that [`init`] turns into a run of
+/// the function at `function` through the trampoline at `trampoline` (both
+/// offsets from `init`; both 0 for a pool worker, whose `function` is its
+/// initializer's), talking over the pipe `pipe`, and dying with the
+/// process `daemon_of` if given; `what` names it in errors. The caller has
+/// checked [`require_init`].
+pub(crate) fn spawn(
+    what: &str,
+    trampoline: isize,
+    function: isize,
+    pipe: String,
+    daemon_of: Option<u32>,
+) -> Result<Child> {
+    let spec = Spec {
+        trampoline,
+        function,
+        pipe,
+        daemon_of,
+        exe: this_exe().map_err(|e| Error::os("/proc/self/exe", "stat", e))?,
+    };
     let exe = std::env::current_exe().map_err(|e| Error::os("/proc/self/exe", "readlink", e))?;
     Command::new(exe)
         .env(CHILD_ENV, spec.encode())

@@ -6,10 +6,10 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use super::{Done, PoolError, Settings, Shared, Task, STOP};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::message::{Connection, RecvError};
 use crate::multi_wait::Waitable;
-use crate::process::{exitcode, pipe_name, spawn, this_exe, Spec};
+use crate::process::{exitcode, pipe_name, spawn};
 use crate::Event;
 
 /// One worker, as the manager sees it.
@@ -32,15 +32,9 @@ pub(super) fn pids(workers: &[Worker]) -> Vec<u32> {
 pub(super) fn start_worker(settings: &Settings) -> Result<Worker> {
     let pipe = pipe_name();
     let conn = Connection::create(&pipe, true)?;
-    let spec = Spec {
-        trampoline: 0,
-        function: settings.initializer,
-        pipe,
-        // Workers die with the pool's process.
-        daemon_of: Some(std::process::id()),
-        exe: this_exe().map_err(|e| Error::os("/proc/self/exe", "stat", e))?,
-    };
-    let child = spawn(&spec, "pool worker")?;
+    // Workers die with the pool's process.
+    let daemon_of = Some(std::process::id());
+    let child = spawn("pool worker", 0, settings.initializer, pipe, daemon_of)?;
     Ok(Worker {
         child,
         conn,
