@@ -94,11 +94,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ok = match cli.command {
         Command::Ls => ls(),
-        Command::Inspect { names } => names
-            .iter()
-            .enumerate()
-            .fold(true, |ok, (i, n)| inspect(n, i > 0) && ok),
-        // Every name is tried, as `rm` does, whatever failed before.
+        // Every name is tried, as `ls` and `rm` do, whatever failed before.
+        Command::Inspect { names } => {
+            names
+                .iter()
+                .enumerate()
+                .filter(|&(i, n)| !inspect(n, i > 0))
+                .count()
+                == 0
+        }
         Command::Rm { names } => names.iter().filter(|n| !rm(n)).count() == 0,
         Command::Gc { dry_run, prefix } => gc(&prefix, dry_run),
         Command::Bench {
