@@ -51,6 +51,17 @@ const MQ_4K: &str = "MessageQueue one-way, 4 KiB";
 const MQ_64K: &str = "MessageQueue one-way, 64 KiB";
 const OS_PIPE_64K: &str = "OS pipe one-way, 64 KiB";
 const MUTEX: &str = "parking_lot Mutex, uncontended (threads)";
+const UNIX_PING: &str = "Unix socket ping-pong, 8 B";
+const LOCK_CONTENDED: &str = "Lock, two processes contending";
+const VALUE_INCREMENTS: &str = "Value<u64> increments";
+const SEMAPHORE: &str = "Semaphore hand-off";
+const EVENT: &str = "Event hand-off";
+const BARRIER: &str = "Barrier(2) round";
+const SPSC_PING: &str = "Queue<u64> SPSC ping-pong";
+const MPMC_PING: &str = "Queue<u64> MPMC ping-pong";
+const SPSC_ONE_WAY: &str = "Queue<u64> SPSC one-way";
+const MPMC_ONE_WAY: &str = "Queue<u64> MPMC one-way";
+const MQ_PING: &str = "MessageQueue ping-pong, 8 B";
 const FUTEX: &str = "futex ping-pong";
 const RTRB_PING: &str = "rtrb ping-pong (threads)";
 const ARRAY_QUEUE_PING: &str = "crossbeam ArrayQueue ping-pong (threads)";
@@ -96,7 +107,7 @@ pub const CASES: &[Case] = &[
     case(FUTEX, RoundTrip, (2_000, 500), Some(TWO_LINES), None),
     // OS IPC.
     case(OS_PIPE_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
-    case("Unix socket ping-pong, 8 B", RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case(UNIX_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
     case(OS_PIPE_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
     case(UNIX_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
     case(OS_PIPE_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
@@ -110,16 +121,16 @@ pub const CASES: &[Case] = &[
     case(MUTEX, Op, (100_000, 20_000), Some(LOCK), None),
     // This crate.
     case(LOCK, Op, (100_000, 20_000), Some(MUTEX), None),
-    case("Lock, two processes contending", Op, (20_000, 4_000), Some(MUTEX), Some(ONE_LINE)),
-    case("Value<u64> increments", Op, (100_000, 20_000), Some(MUTEX), None),
-    case("Semaphore hand-off", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case("Event hand-off", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case("Barrier(2) round", RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case("Queue<u64> SPSC ping-pong", RoundTrip, (20_000, 4_000), Some(RTRB_PING), Some(TWO_LINES)),
-    case("Queue<u64> MPMC ping-pong", RoundTrip, (20_000, 4_000), Some(ARRAY_QUEUE_PING), Some(TWO_LINES)),
-    case("Queue<u64> SPSC one-way", Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
-    case("Queue<u64> MPMC one-way", Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
-    case("MessageQueue ping-pong, 8 B", RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case(LOCK_CONTENDED, Op, (20_000, 4_000), Some(MUTEX), Some(ONE_LINE)),
+    case(VALUE_INCREMENTS, Op, (100_000, 20_000), Some(MUTEX), None),
+    case(SEMAPHORE, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(EVENT, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(BARRIER, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(SPSC_PING, RoundTrip, (20_000, 4_000), Some(RTRB_PING), Some(TWO_LINES)),
+    case(MPMC_PING, RoundTrip, (20_000, 4_000), Some(ARRAY_QUEUE_PING), Some(TWO_LINES)),
+    case(SPSC_ONE_WAY, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
+    case(MPMC_ONE_WAY, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
+    case(MQ_PING, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
     case(MQ_8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
     case(MQ_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
     case(MQ_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
@@ -247,7 +258,7 @@ pub fn measure(
                 inp.read_exact(&mut reply).expect("pipe read");
             });
         }
-        "Unix socket ping-pong, 8 B" => {
+        UNIX_PING => {
             let mut s = &w.unix_ping;
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
@@ -256,7 +267,7 @@ pub fn measure(
             });
         }
         OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
-            let mut inp = if name.starts_with("OS pipe") {
+            let mut inp = if matches!(name, OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K) {
                 &w.os_stream
             } else {
                 &w.unix_stream
@@ -332,41 +343,37 @@ pub fn measure(
             batched(iters, samples, || *m.lock() += 1);
             std::hint::black_box(m);
         }
-        LOCK | "Lock, two processes contending" => {
+        LOCK | LOCK_CONTENDED => {
             batched_or_each(name, iters, samples, || drop(w.lock.acquire()));
         }
-        "Value<u64> increments" => {
+        VALUE_INCREMENTS => {
             batched(iters, samples, || {
                 if let Ok(mut v) = w.value.lock() {
                     *v += 1;
                 }
             });
         }
-        "Semaphore hand-off" => each(iters, samples, |_| {
+        SEMAPHORE => each(iters, samples, |_| {
             w.sems[0].release().expect("release");
             w.sems[1].acquire();
         }),
-        "Event hand-off" => each(iters, samples, |_| {
+        EVENT => each(iters, samples, |_| {
             w.events[0].set();
             w.events[1].wait();
             w.events[1].clear();
         }),
-        "Barrier(2) round" => each(iters, samples, |_| {
+        BARRIER => each(iters, samples, |_| {
             w.barrier.wait().expect("barrier");
         }),
-        "Queue<u64> SPSC ping-pong" | "Queue<u64> MPMC ping-pong" => {
-            let q = if name.contains("SPSC") {
-                &w.spsc
-            } else {
-                &w.mpmc
-            };
+        SPSC_PING | MPMC_PING => {
+            let q = if name == SPSC_PING { &w.spsc } else { &w.mpmc };
             each(iters, samples, |k| {
                 q[0].put(k).expect("put");
                 q[1].get().expect("get");
             });
         }
-        "Queue<u64> SPSC one-way" | "Queue<u64> MPMC one-way" => {
-            let q = if name.contains("SPSC") {
+        SPSC_ONE_WAY | MPMC_ONE_WAY => {
+            let q = if name == SPSC_ONE_WAY {
                 &w.spsc_stream
             } else {
                 &w.mpmc_stream
@@ -377,7 +384,7 @@ pub fn measure(
                 }
             });
         }
-        "MessageQueue ping-pong, 8 B" => {
+        MQ_PING => {
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
                 w.mq[0].put_bytes(&k.to_ne_bytes()).expect("put");
@@ -520,7 +527,7 @@ fn unpinned<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// An uncontended lock is timed in batches; a contended one call by call.
 fn batched_or_each(name: &str, iters: u64, samples: &mut Histogram<u64>, mut op: impl FnMut()) {
-    if name.contains("contending") {
+    if name == LOCK_CONTENDED {
         each(iters, samples, |_| op());
     } else {
         batched(iters, samples, op);
@@ -574,7 +581,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 out.write_all(&ping).expect("pipe write");
             }
         }
-        "Unix socket ping-pong, 8 B" => {
+        UNIX_PING => {
             let mut s = &w.unix_ping;
             let mut ping = [0u8; 8];
             for _ in 0..iters {
@@ -583,7 +590,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
             }
         }
         OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
-            let mut out = if name.starts_with("OS pipe") {
+            let mut out = if matches!(name, OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K) {
                 &w.os_stream
             } else {
                 &w.unix_stream
@@ -592,42 +599,38 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 out.write_all(message).expect("write");
             }
         }
-        "Lock, two processes contending" => {
+        LOCK_CONTENDED => {
             for _ in 0..iters {
                 drop(w.lock.acquire());
             }
         }
-        "Semaphore hand-off" => {
+        SEMAPHORE => {
             for _ in 0..iters {
                 w.sems[0].acquire();
                 w.sems[1].release().expect("release");
             }
         }
-        "Event hand-off" => {
+        EVENT => {
             for _ in 0..iters {
                 w.events[0].wait();
                 w.events[0].clear();
                 w.events[1].set();
             }
         }
-        "Barrier(2) round" => {
+        BARRIER => {
             for _ in 0..iters {
                 w.barrier.wait().expect("barrier");
             }
         }
-        "Queue<u64> SPSC ping-pong" | "Queue<u64> MPMC ping-pong" => {
-            let q = if name.contains("SPSC") {
-                &w.spsc
-            } else {
-                &w.mpmc
-            };
+        SPSC_PING | MPMC_PING => {
+            let q = if name == SPSC_PING { &w.spsc } else { &w.mpmc };
             for _ in 0..iters {
                 let v = q[0].get().expect("get");
                 q[1].put(v).expect("put");
             }
         }
-        "Queue<u64> SPSC one-way" | "Queue<u64> MPMC one-way" => {
-            let q = if name.contains("SPSC") {
+        SPSC_ONE_WAY | MPMC_ONE_WAY => {
+            let q = if name == SPSC_ONE_WAY {
                 &w.spsc_stream
             } else {
                 &w.mpmc_stream
@@ -636,7 +639,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 q.put(k).expect("put");
             }
         }
-        "MessageQueue ping-pong, 8 B" => {
+        MQ_PING => {
             let mut ping = [0u8; 8];
             for _ in 0..iters {
                 w.mq[0].get_bytes_into(&mut ping).expect("get");
