@@ -152,16 +152,8 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
         let segment = Segment::open(name, kind, fingerprint, std::any::type_name::<T>(), opts)?;
         let header = *segment.header();
         let reentrant = header.flags & REENTRANT_FLAG != 0;
-        let placement =
-            LockPlacement::from_flags(header.flags & !REENTRANT_FLAG).ok_or_else(|| {
-                Error::corrupt(
-                    name,
-                    Corruption::Flags {
-                        kind,
-                        found: header.flags,
-                    },
-                )
-            })?;
+        let placement = LockPlacement::from_flags(header.flags & !REENTRANT_FLAG)
+            .ok_or_else(|| Error::bad_flags(name, kind, header.flags))?;
         if placement != LockPlacement::None && reentrant != L::REENTRANT {
             return Err(Error::LockKindMismatch {
                 name: name.to_owned(),
@@ -171,13 +163,7 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
         }
         let wants_lock = matches!(kind, Kind::Value | Kind::Array);
         if wants_lock == (placement == LockPlacement::None) {
-            return Err(Error::corrupt(
-                name,
-                Corruption::Flags {
-                    kind,
-                    found: header.flags,
-                },
-            ));
+            return Err(Error::bad_flags(name, kind, header.flags));
         }
         if matches!(kind, Kind::Value | Kind::RawValue) && header.param != 1 {
             return Err(Error::corrupt(
@@ -248,12 +234,10 @@ impl<T: Plain, L: LockKind> Cells<T, L> {
     pub(crate) fn into_locked(mut self) -> Result<(Cells<T, L>, L)> {
         match self.lock.take() {
             Some(lock) => Ok((self, lock)),
-            None => Err(Error::corrupt(
+            None => Err(Error::bad_flags(
                 self.name(),
-                Corruption::Flags {
-                    kind: Kind::from_code(self.segment.header().kind).unwrap_or(Kind::Value),
-                    found: self.segment.header().flags,
-                },
+                Kind::from_code(self.segment.header().kind).unwrap_or(Kind::Value),
+                self.segment.header().flags,
             )),
         }
     }

@@ -12,7 +12,7 @@ use shmipc_core::layout::{CellLayout, LockPlacement};
 use shmipc_core::raw_condition::{RawCondition, CONDITION_SLOTS};
 
 use crate::cells::{check_guard, read_lock_name, write_lock_name, CellLock};
-use crate::error::{Corruption, Error, Result};
+use crate::error::{Error, Result};
 use crate::futex::{FutexPark, FutexWake};
 use crate::identity;
 use crate::lock::{outcome, Guard, Lock, LockKind, OwnerDied};
@@ -242,15 +242,7 @@ impl<L: LockKind> Condition<L> {
         }
         let placement = match LockPlacement::from_flags(flags & !REENTRANT_FLAG) {
             Some(p @ (LockPlacement::Inline | LockPlacement::Named)) => p,
-            _ => {
-                return Err(Error::corrupt(
-                    name,
-                    Corruption::Flags {
-                        kind: Kind::Condition,
-                        found: flags,
-                    },
-                ))
-            }
+            _ => return Err(Error::bad_flags(name, Kind::Condition, flags)),
         };
         let layout = check_layout(
             &segment,

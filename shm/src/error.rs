@@ -373,6 +373,11 @@ impl Error {
         }
     }
 
+    /// A header whose flags describe no object of `kind`.
+    pub(crate) fn bad_flags(name: &str, kind: Kind, found: u16) -> Error {
+        Error::corrupt(name, Corruption::Flags { kind, found })
+    }
+
     pub(crate) fn invalid(detail: impl Into<String>) -> Error {
         Error::InvalidArgument {
             detail: detail.into(),

@@ -45,7 +45,7 @@ pub use queue::MessageQueue;
 #[cfg(feature = "serde")]
 pub use simple::{SimpleQueue, DEFAULT_SIMPLE_QUEUE_BYTES};
 
-use crate::error::{Corruption, Error, Result};
+use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::segment::{check_layout, Segment, Spec};
 
@@ -126,15 +126,8 @@ fn channel_count(kind: Kind, flags: u16) -> Option<usize> {
 fn open_segment(name: &str, kind: Kind, opts: &Options) -> Result<(Arc<Segment>, MessageLayout)> {
     let segment = Segment::open(name, kind, payload_fingerprint(), PAYLOAD_TYPE, opts)?;
     let header = *segment.header();
-    let count = channel_count(kind, header.flags).ok_or_else(|| {
-        Error::corrupt(
-            name,
-            Corruption::Flags {
-                kind,
-                found: header.flags,
-            },
-        )
-    })?;
+    let count = channel_count(kind, header.flags)
+        .ok_or_else(|| Error::bad_flags(name, kind, header.flags))?;
     let layout = check_layout(
         &segment,
         kind,

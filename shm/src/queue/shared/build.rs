@@ -177,12 +177,10 @@ pub(in crate::queue) fn opened_layout(
         queue_flags::SPSC => QueueMode::Spsc,
         queue_flags::MPMC => QueueMode::Mpmc,
         _ => {
-            return Err(Error::corrupt(
+            return Err(Error::bad_flags(
                 &segment.shared_name(),
-                Corruption::Flags {
-                    kind: Kind::Queue,
-                    found: header.flags,
-                },
+                Kind::Queue,
+                header.flags,
             ))
         }
     };
