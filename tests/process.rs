@@ -121,12 +121,17 @@ fn pool_maps_in_order_and_a_panic_leaves_the_worker_alive() {
 
 fn pool_worker_killed_fails_its_task_and_is_replaced() {
     let mut pool = shmipc::Pool::new(2).unwrap();
-    let stuck = pool.apply_async(hang, 0).unwrap();
+    // Killed once it runs: a worker killed before it takes the task would
+    // leave it to a replacement, where it would hang.
+    let event = format!("process-test-{}-stuck", std::process::id());
+    let running = shmipc::Event::create(&event).unwrap();
+    let stuck = pool.apply_async(stuck_once, (event, 3)).unwrap();
     assert_eq!(
         stuck.successful(),
         Err(shmipc::PoolError::NotReady),
         "not before it is ready"
     );
+    running.wait();
     let before = pool.pids();
     for pid in &before {
         // SAFETY: kill(2) of the pool's own worker processes.
