@@ -5,7 +5,9 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use common::{name, role, spawn, tell_parent, wait_for_parent, Cleanup};
 
@@ -14,6 +16,39 @@ fn shmipc(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run the shmipc binary")
+}
+
+/// Runs the binary as [`shmipc`] does, but kills it (and so its peer, which
+/// dies with it) if it runs longer than `limit`: a benchmark that stalls
+/// fails this test with what it printed, instead of holding CI.
+fn shmipc_within(args: &[&str], limit: Duration) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_shmipc"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the shmipc binary");
+    let pid = child.id();
+    let (done, finished) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output();
+        let _ = done.send(());
+        out
+    });
+    let timed_out = finished.recv_timeout(limit).is_err();
+    if timed_out {
+        // SAFETY: kill(2) on the child this test started, not yet reaped:
+        // its waiter is still in `wait_with_output`.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let out = waiter.join().unwrap().expect("wait for the shmipc binary");
+    assert!(
+        !timed_out,
+        "shmipc {args:?} ran longer than {limit:?}; it printed:\n{}\n{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn stdout(out: &Output) -> String {
@@ -264,16 +299,21 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
     let dir = std::env::temp_dir().join(format!("shmipc-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (json, svg) = (dir.join("rows.json"), dir.join("latency.svg"));
-    let out = shmipc(&[
-        "bench",
-        "--quick",
-        "--rounds",
-        "1",
-        "--json",
-        json.to_str().unwrap(),
-        "--plot",
-        svg.to_str().unwrap(),
-    ]);
+    let out = shmipc_within(
+        &[
+            "bench",
+            "--quick",
+            "--rounds",
+            "1",
+            "--json",
+            json.to_str().unwrap(),
+            "--plot",
+            svg.to_str().unwrap(),
+        ],
+        // A minute or two where hand-offs are slow (the warm-up scales the
+        // blocks down); a stall past this is a bug.
+        Duration::from_secs(15 * 60),
+    );
     let text = std::fs::read_to_string(&json);
     let plot = std::fs::read_to_string(&svg);
     let _ = std::fs::remove_dir_all(&dir);

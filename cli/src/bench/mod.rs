@@ -18,6 +18,9 @@ mod world;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -32,6 +35,22 @@ pub struct BenchArgs {
     pub rounds: Option<usize>,
     pub json: Option<PathBuf>,
     pub plot: Option<PathBuf>,
+}
+
+/// The time a block of a case may take, `--quick` and full: far above
+/// what every case takes where hand-offs are quick.
+const QUICK_BLOCK: Duration = Duration::from_millis(100);
+const FULL_BLOCK: Duration = Duration::from_millis(400);
+/// The warm-up block of a case runs this part of its iterations.
+const WARM_UP_PART: u64 = 16;
+/// The fewest iterations a block is scaled down to.
+const MIN_ITERS: u64 = 16;
+/// How long Python's script may run, `--quick` and full.
+const PYTHON_LIMIT_QUICK: Duration = Duration::from_secs(120);
+const PYTHON_LIMIT_FULL: Duration = Duration::from_secs(600);
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds")
 }
 
 /// One row of the results: a case of this run, or one of Python's.
@@ -123,11 +142,51 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         }
     };
     expect("ready", &mut from_peer)?;
+    let peer_watch = PeerWatch::start(peer.id());
 
-    let mut samples: Vec<Histogram<u64>> = CASES
-        .iter()
-        .map(|_| Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("histogram bounds"))
-        .collect();
+    // One run of a case: tell the peer, take our side, hear it finish.
+    let mut run_case = |i: usize,
+                        iters: u64,
+                        samples: &mut Histogram<u64>,
+                        buffers: &mut cases::Buffers|
+     -> Result<(), String> {
+        writeln!(to_peer, "run {i} {iters}").map_err(|e| e.to_string())?;
+        expect("go", &mut from_peer)?;
+        cases::measure(i, &world, iters, samples, buffers, &threads);
+        expect("done", &mut from_peer)
+    };
+
+    // A warm-up round, not recorded, also times each case: where a
+    // hand-off is slow (the two processes sharing a cpu, a host that
+    // parks a vCPU), a case runs fewer iterations, so that a block stays
+    // near its budget and no run takes hours.
+    let budget = if args.quick { QUICK_BLOCK } else { FULL_BLOCK };
+    let mut iters = vec![0u64; CASES.len()];
+    let mut scaled_down = Vec::new();
+    for &i in &chosen {
+        let case = &CASES[i];
+        let asked = if args.quick {
+            case.iters.1
+        } else {
+            case.iters.0
+        };
+        if case.fixed {
+            iters[i] = asked;
+            continue;
+        }
+        let warm = (asked / WARM_UP_PART).max(1);
+        let mut scratch = new_histogram();
+        let started = Instant::now();
+        run_case(i, warm, &mut scratch, &mut buffers)?;
+        let per_iter = started.elapsed().as_secs_f64() / warm as f64;
+        let affordable = (budget.as_secs_f64() / per_iter.max(1e-12)) as u64;
+        iters[i] = asked.min(affordable.max(MIN_ITERS));
+        if iters[i] < asked {
+            scaled_down.push(case.name);
+        }
+    }
+
+    let mut samples: Vec<Histogram<u64>> = CASES.iter().map(|_| new_histogram()).collect();
     let bar = indicatif::ProgressBar::new((rounds * chosen.len()) as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
@@ -138,19 +197,13 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
             let i = chosen[(k + round) % chosen.len()];
             let case = &CASES[i];
             bar.set_message(case.name);
-            let iters = if args.quick {
-                case.iters.1
-            } else {
-                case.iters.0
-            };
-            writeln!(to_peer, "run {i} {iters}").map_err(|e| e.to_string())?;
-            expect("go", &mut from_peer)?;
-            cases::measure(i, &world, iters, &mut samples[i], &mut buffers, &threads);
-            expect("done", &mut from_peer)?;
+            run_case(i, iters[i], &mut samples[i], &mut buffers)?;
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
+    drop(run_case);
+    peer_watch.quitting();
     writeln!(to_peer, "quit").map_err(|e| e.to_string())?;
     drop(to_peer);
     let status = peer.wait().map_err(|e| e.to_string())?;
@@ -160,7 +213,12 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
 
     let mut rows: Vec<Row> = chosen.iter().map(|&i| row(i, &samples[i])).collect();
     let python_note = if python::ROWS.iter().any(|(name, _)| wanted(name)) {
-        match python::run(if args.quick { 500 } else { 2000 }) {
+        let (n, limit) = if args.quick {
+            (500, PYTHON_LIMIT_QUICK)
+        } else {
+            (2000, PYTHON_LIMIT_FULL)
+        };
+        match python::run(n, limit) {
             Ok(found) => {
                 rows.extend(found.into_iter().filter(|r| wanted(&r.name)).map(|r| Row {
                     items_per_second: (r.unit == "ns/message").then(|| 1e9 / r.median.max(1.0)),
@@ -187,6 +245,13 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         plot::draw(path, &spreads(&chosen, &samples, &rows))?;
     }
     print_table(&rows, rounds, &placement, python_note.as_deref());
+    if !scaled_down.is_empty() {
+        println!(
+            "hand-offs were slow here: {} ran fewer iterations than asked, to keep a block near {} ms",
+            scaled_down.join("; "),
+            budget.as_millis()
+        );
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
@@ -334,6 +399,7 @@ fn peer_inner(spec: &str) -> Result<(), String> {
     let [scope, cpu, a, b, c, d, e] = numbers[..] else {
         return Err(format!("expected 7 numbers, found {spec:?}"));
     };
+    die_with(scope as libc::pid_t);
     if cpu >= 0 {
         pin_to(cpu as usize);
     }
@@ -415,4 +481,62 @@ fn pin_to(cpu: usize) {
     unsafe { libc::CPU_SET(cpu, &mut set) };
     // SAFETY: `set` is a valid cpu_set_t of the size passed.
     unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) };
+}
+
+/// Makes this process (the peer) die when `parent` does, even by SIGKILL:
+/// a peer left spinning on a shared word would hold a cpu for ever.
+fn die_with(parent: libc::pid_t) {
+    // SAFETY: prctl with PR_SET_PDEATHSIG and a signal number reads no
+    // memory of ours.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    // SAFETY: getppid cannot fail. A parent that died before the prctl
+    // left us to another: then no signal will come, so go now.
+    if unsafe { libc::getppid() } != parent {
+        std::process::exit(1);
+    }
+}
+
+/// Watches the peer from a thread of its own: if it dies before it is
+/// told to quit, the parent (perhaps spinning on a word the peer would
+/// have moved) says so and exits instead of waiting for ever.
+struct PeerWatch {
+    quitting: Arc<AtomicBool>,
+}
+
+impl PeerWatch {
+    fn start(pid: u32) -> PeerWatch {
+        let quitting = Arc::new(AtomicBool::new(false));
+        let told = quitting.clone();
+        std::thread::spawn(move || {
+            // SAFETY: a zeroed siginfo_t is a valid buffer for waitid.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid on our own child with WNOWAIT only waits for
+            // its exit and leaves it to be reaped by `Child::wait`.
+            let rc = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if rc == 0 && !told.load(Ordering::Acquire) {
+                // SAFETY: waitid filled `info` for an exited child.
+                let status = unsafe { info.si_status() };
+                let how = if info.si_code == libc::CLD_EXITED {
+                    format!("exited with status {status}")
+                } else {
+                    format!("was killed by signal {status}")
+                };
+                eprintln!("shmipc: bench: the peer process {pid} {how} in the middle of a run");
+                std::process::exit(1);
+            }
+        });
+        PeerWatch { quitting }
+    }
+
+    /// From here on the peer's exit is expected.
+    fn quitting(&self) {
+        self.quitting.store(true, Ordering::Release);
+    }
 }
