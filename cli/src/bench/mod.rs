@@ -202,7 +202,6 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         }
     }
     bar.finish_and_clear();
-    drop(run_case);
     peer_watch.quitting();
     writeln!(to_peer, "quit").map_err(|e| e.to_string())?;
     drop(to_peer);
