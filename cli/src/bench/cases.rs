@@ -547,7 +547,9 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
     match name {
         ONE_LINE => {
             let line = w.word(0);
-            let start = line.load(Ordering::Acquire);
+            // Between blocks the line is even; the parent may already have
+            // made it odd (its first ping) before this side looks.
+            let start = line.load(Ordering::Acquire) & !1;
             for k in 0..iters {
                 spin_until(|| line.load(Ordering::Acquire) == start + 2 * k + 1);
                 line.store(start + 2 * k + 2, Ordering::Release);
