@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -176,10 +176,11 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         }
         let warm = (asked / WARM_UP_PART).max(1);
         let mut scratch = new_histogram();
-        let started = Instant::now();
         run_case(i, warm, &mut scratch, &mut buffers)?;
-        let per_iter = started.elapsed().as_secs_f64() / warm as f64;
-        let affordable = (budget.as_secs_f64() / per_iter.max(1e-12)) as u64;
+        // Every sample is a time per iteration, without what the block
+        // sets up first (a pool's start, say).
+        let per_iter = scratch.mean().max(1.0) * 1e-9;
+        let affordable = (budget.as_secs_f64() / per_iter) as u64;
         iters[i] = asked.min(affordable.max(MIN_ITERS));
         if iters[i] < asked {
             scaled_down.push(case.name);
