@@ -5,6 +5,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -22,8 +23,12 @@ fn shmipc(args: &[&str]) -> Output {
 /// dies with it) if it runs longer than `limit`: a benchmark that stalls
 /// fails this test with what it printed, instead of holding CI.
 fn shmipc_within(args: &[&str], limit: Duration) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_shmipc"))
-        .args(args)
+    run_within(Command::new(env!("CARGO_BIN_EXE_shmipc")).args(args), limit)
+}
+
+fn run_within(command: &mut Command, limit: Duration) -> Output {
+    let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -401,4 +406,39 @@ fn bench_quick_json_has_a_numeric_row_for_every_item() {
         table.contains("pinned") || table.contains("share it"),
         "{table}"
     );
+}
+
+#[test]
+fn bench_finishes_with_both_processes_on_one_cpu() {
+    if role().is_some() {
+        return;
+    }
+    // Where the two processes share a cpu, a round trip that spins waits
+    // a whole time slice: CI's run once stalled for over an hour so. The
+    // command must notice slow hand-offs and scale its blocks down.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shmipc"));
+    command.args(["bench", "--quick", "--rounds", "1"]);
+    // SAFETY: the closure runs in the child between fork and exec and
+    // makes one async-signal-safe system call on a set on its own stack.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(0, &mut set);
+            libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+            Ok(())
+        });
+    }
+    let out = run_within(&mut command, Duration::from_secs(15 * 60));
+    assert!(out.status.success(), "{out:?}");
+    let table = stdout(&out);
+    assert!(table.contains("share it"), "{table}");
+    for name in [
+        "one cache line, round trip (floor)",
+        "two cache lines, round trip (floor)",
+        "rtrb ping-pong (threads)",
+        "Queue<u64> SPSC ping-pong",
+        "Pipe ping-pong, 8 B",
+    ] {
+        assert!(table.contains(name), "{name} not in\n{table}");
+    }
 }
