@@ -50,7 +50,7 @@
 //! | `multiprocessing.connection.wait` | [`wait`] |
 //! | `shared_memory.SharedMemory` | [`SharedMemory`] |
 //! | `Process(target, args)`: `start`, `join`, `is_alive`, `exitcode`, `terminate`, `kill`, `daemon`, `close`; the `__main__` guard | [`Process`] (its result or panic message comes back), [`init`] first thing in `main` |
-//! | `Pool(n, initializer, maxtasksperchild)`: `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`, `close`, `terminate`, `join` | [`Pool`], [`Pool::builder`], [`AsyncResult`], [`Imap`]: a killed worker fails its task ([`PoolError::WorkerDied`]) and is replaced |
+//! | `Pool(n, initializer, maxtasksperchild)`: `apply`, `apply_async`, `map`, `imap`, `imap_unordered`, `starmap`, `starmap_async`, `close`, `terminate`, `join` | [`Pool`], [`Pool::builder`], [`AsyncResult`], [`Imap`]: a killed worker fails its task ([`PoolError::WorkerDied`]) and is replaced |
 //!
 //! Every blocking call has a blocking, a `try_` and a `_timeout` form where
 //! Python has one, and each returns an error of its own that hands back

@@ -199,6 +199,24 @@ fn pool_imap_unordered_starmap_and_chunks() {
     assert_eq!(any, squares);
     assert_eq!(pool.map_chunked(square, 0..50, 7).unwrap(), squares);
     assert_eq!(pool.starmap(add, [(1, 2), (30, 40)]).unwrap(), [3, 70]);
+    // A starmap is spread over the workers in chunks, as a map is: eight
+    // chunks here, two handed to each worker at once.
+    let pairs: Vec<(u64, u64)> = (0..64).map(|k| (k, k)).collect();
+    let done = pool.starmap(sum_and_pid, pairs).unwrap();
+    assert!(done
+        .iter()
+        .enumerate()
+        .all(|(k, &(sum, _))| sum == 2 * k as u64));
+    let mut pids: Vec<u32> = done.iter().map(|&(_, pid)| pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 2, "one worker ran every chunk: {pids:?}");
+    let sums = pool.starmap_async(add, [(5, 6)]).unwrap();
+    assert_eq!(sums.get().unwrap(), [11]);
+}
+
+fn sum_and_pid(a: u64, b: u64) -> (u64, u32) {
+    (a + b, std::process::id())
 }
 
 fn pool_initializer_and_max_tasks_per_child() {

@@ -389,7 +389,7 @@ impl Pool {
         R: Serialize + DeserializeOwned,
     {
         let items: Vec<A> = items.into_iter().collect();
-        let chunksize = items.len().div_ceil(4 * self.processes).max(1);
+        let chunksize = self.python_chunksize(items.len());
         Ok(MapResult {
             chunks: self.imap_chunked(f, items, chunksize)?.chunks,
         })
@@ -423,7 +423,9 @@ impl Pool {
         .get()
     }
 
-    /// `f(a, b)` of every pair, in order (Python's `starmap`).
+    /// `f(a, b)` of every pair, in order, sent to the workers in chunks as
+    /// [`map`](Self::map) sends its items (Python's `starmap`). A function
+    /// of more arguments takes them as one tuple, through `map`.
     ///
     /// ```
     /// # extern crate shmipc_shm as shmipc;
@@ -445,11 +447,68 @@ impl Pool {
         B: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
+        self.starmap_async(f, items)?.get()
+    }
+
+    /// As [`starmap`](Self::starmap), returning at once (Python's
+    /// `starmap_async`).
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # fn add(a: u64, b: u64) -> u64 { a + b }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # shmipc::init();
+    /// let pool = shmipc::Pool::new(2)?;
+    /// let sums = pool.starmap_async(add, (0..100).map(|k| (k, k)))?;
+    /// assert_eq!(sums.get()?[99], 198);
+    /// # Ok(()) }
+    /// ```
+    pub fn starmap_async<A, B, R>(
+        &self,
+        f: fn(A, B) -> R,
+        items: impl IntoIterator<Item = (A, B)>,
+    ) -> std::result::Result<MapResult<R>, PoolError>
+    where
+        A: Serialize + DeserializeOwned,
+        B: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
+    {
         let items: Vec<(A, B)> = items.into_iter().collect();
-        let pending = self
-            .submit::<_, Vec<R>>(pair_trampoline::<A, B, R>, f as usize, &items)
-            .map_err(|e| PoolError::Failed(e.to_string()))?;
-        pending.get()
+        let chunksize = self.python_chunksize(items.len());
+        let chunks =
+            self.submit_chunks(pair_trampoline::<A, B, R>, f as usize, items, chunksize)?;
+        Ok(MapResult { chunks })
+    }
+
+    /// Python's chunk size for a map of `len` items: about a quarter of
+    /// an even share per worker, so that a slow chunk delays the end by
+    /// little.
+    fn python_chunksize(&self, len: usize) -> usize {
+        len.div_ceil(4 * self.processes).max(1)
+    }
+
+    /// Queues `items` in chunks of `chunksize` (at least 1), each a task
+    /// of `run` on the function at `function`; the chunks' results to come,
+    /// in order.
+    fn submit_chunks<T: Serialize, R>(
+        &self,
+        run: fn(usize, &[u8]) -> std::result::Result<Vec<u8>, String>,
+        function: usize,
+        items: impl IntoIterator<Item = T>,
+        chunksize: usize,
+    ) -> std::result::Result<VecDeque<AsyncResult<Vec<R>>>, PoolError> {
+        let chunksize = chunksize.max(1);
+        let mut chunks = VecDeque::new();
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let chunk: Vec<T> = items.by_ref().take(chunksize).collect();
+            chunks.push_back(
+                self.submit::<_, Vec<R>>(run, function, &chunk)
+                    .map_err(|e| PoolError::Failed(e.to_string()))?,
+            );
+        }
+        Ok(chunks)
     }
 
     /// `f` of every item as an iterator of results in the items' order,
@@ -490,18 +549,8 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        let chunksize = chunksize.max(1);
-        let mut chunks = VecDeque::new();
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            let chunk: Vec<A> = items.by_ref().take(chunksize).collect();
-            chunks.push_back(
-                self.submit::<_, Vec<R>>(chunk_trampoline::<A, R>, f as usize, &chunk)
-                    .map_err(|e| PoolError::Failed(e.to_string()))?,
-            );
-        }
         Ok(Imap {
-            chunks,
+            chunks: self.submit_chunks(chunk_trampoline::<A, R>, f as usize, items, chunksize)?,
             ready: VecDeque::new(),
             unordered: false,
         })
