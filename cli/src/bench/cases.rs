@@ -25,6 +25,8 @@ pub enum Unit {
 
 /// A case: its name, unit, block sizes and what it is compared with.
 pub struct Case {
+    pub id: Id,
+    /// The row's name (`id.name()`).
     pub name: &'static str,
     pub unit: Unit,
     /// Iterations per block, full and `--quick`.
@@ -81,15 +83,106 @@ pub const POOL_START: &str = "Pool(2) start-up and first result";
 pub const POOL_IMAP: &str = "Pool(2) imap, chunksize 1";
 pub const POOL_MAP: &str = "Pool(2) map of 100,000 ints";
 
+/// Which case a [`Case`] is: what [`measure`] and [`answer`] match on, so
+/// that a case without a side of its own does not compile.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Id {
+    OneLine,
+    TwoLines,
+    OsPipePing,
+    OsPipe8,
+    OsPipe4k,
+    Unix8,
+    Unix4k,
+    Mq8,
+    Mq4k,
+    Mq64k,
+    OsPipe64k,
+    Mutex,
+    UnixPing,
+    LockContended,
+    ValueIncrements,
+    Semaphore,
+    Event,
+    Barrier,
+    SpscPing,
+    MpmcPing,
+    SpscOneWay,
+    MpmcOneWay,
+    MqPing,
+    Futex,
+    RtrbPing,
+    ArrayQueuePing,
+    RtrbOneWay,
+    ArrayQueueOneWay,
+    Lock,
+    PipePing,
+    Pipe8,
+    Pipe4k,
+    Pipe64k,
+    Loans,
+    Memcpy,
+    PoolStart,
+    PoolImap,
+    PoolMap,
+}
+
+impl Id {
+    /// The case's row name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Id::OneLine => ONE_LINE,
+            Id::TwoLines => TWO_LINES,
+            Id::OsPipePing => OS_PIPE_PING,
+            Id::OsPipe8 => OS_PIPE_8,
+            Id::OsPipe4k => OS_PIPE_4K,
+            Id::Unix8 => UNIX_8,
+            Id::Unix4k => UNIX_4K,
+            Id::Mq8 => MQ_8,
+            Id::Mq4k => MQ_4K,
+            Id::Mq64k => MQ_64K,
+            Id::OsPipe64k => OS_PIPE_64K,
+            Id::Mutex => MUTEX,
+            Id::UnixPing => UNIX_PING,
+            Id::LockContended => LOCK_CONTENDED,
+            Id::ValueIncrements => VALUE_INCREMENTS,
+            Id::Semaphore => SEMAPHORE,
+            Id::Event => EVENT,
+            Id::Barrier => BARRIER,
+            Id::SpscPing => SPSC_PING,
+            Id::MpmcPing => MPMC_PING,
+            Id::SpscOneWay => SPSC_ONE_WAY,
+            Id::MpmcOneWay => MPMC_ONE_WAY,
+            Id::MqPing => MQ_PING,
+            Id::Futex => FUTEX,
+            Id::RtrbPing => RTRB_PING,
+            Id::ArrayQueuePing => ARRAY_QUEUE_PING,
+            Id::RtrbOneWay => RTRB_ONE_WAY,
+            Id::ArrayQueueOneWay => ARRAY_QUEUE_ONE_WAY,
+            Id::Lock => LOCK,
+            Id::PipePing => PIPE_PING,
+            Id::Pipe8 => PIPE_8,
+            Id::Pipe4k => PIPE_4K,
+            Id::Pipe64k => PIPE_64K,
+            Id::Loans => LOANS,
+            Id::Memcpy => MEMCPY,
+            Id::PoolStart => POOL_START,
+            Id::PoolImap => POOL_IMAP,
+            Id::PoolMap => POOL_MAP,
+        }
+    }
+}
+
 const fn case(
-    name: &'static str,
+    id: Id,
     unit: Unit,
     iters: (u64, u64),
     baseline: Option<&'static str>,
     floor: Option<&'static str>,
 ) -> Case {
     Case {
-        name,
+        id,
+        name: id.name(),
         unit,
         iters,
         baseline,
@@ -116,47 +209,47 @@ use Unit::{Message, Op, RoundTrip};
 #[rustfmt::skip]
 pub const CASES: &[Case] = &[
     // Floors.
-    case(ONE_LINE, RoundTrip, (20_000, 4_000), Some(TWO_LINES), None),
-    case(TWO_LINES, RoundTrip, (20_000, 4_000), Some(ONE_LINE), None),
-    case(FUTEX, RoundTrip, (2_000, 500), Some(TWO_LINES), None),
+    case(Id::OneLine, RoundTrip, (20_000, 4_000), Some(TWO_LINES), None),
+    case(Id::TwoLines, RoundTrip, (20_000, 4_000), Some(ONE_LINE), None),
+    case(Id::Futex, RoundTrip, (2_000, 500), Some(TWO_LINES), None),
     // OS IPC.
-    case(OS_PIPE_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
-    case(UNIX_PING, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
-    case(OS_PIPE_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
-    case(UNIX_8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
-    case(OS_PIPE_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
-    case(UNIX_4K, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
-    case(OS_PIPE_64K, Message(BIG_PAGE), (500, 100), Some(PIPE_64K), None),
+    case(Id::OsPipePing, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case(Id::UnixPing, RoundTrip, (1_000, 200), Some(PIPE_PING), Some(TWO_LINES)),
+    case(Id::OsPipe8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
+    case(Id::Unix8, Message(8), (20_000, 4_000), Some(PIPE_8), None),
+    case(Id::OsPipe4k, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
+    case(Id::Unix4k, Message(PAGE), (5_000, 1_000), Some(PIPE_4K), None),
+    case(Id::OsPipe64k, Message(BIG_PAGE), (500, 100), Some(PIPE_64K), None),
     // In-process peers, between two threads.
-    case(RTRB_PING, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
-    case(ARRAY_QUEUE_PING, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
-    case(RTRB_ONE_WAY, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
-    case(ARRAY_QUEUE_ONE_WAY, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
-    case(MUTEX, Op, (100_000, 20_000), Some(LOCK), None),
+    case(Id::RtrbPing, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
+    case(Id::ArrayQueuePing, RoundTrip, (20_000, 4_000), Some(TWO_LINES), Some(TWO_LINES)),
+    case(Id::RtrbOneWay, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
+    case(Id::ArrayQueueOneWay, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
+    case(Id::Mutex, Op, (100_000, 20_000), Some(LOCK), None),
     // This crate.
-    case(LOCK, Op, (100_000, 20_000), Some(MUTEX), None),
-    case(LOCK_CONTENDED, Op, (20_000, 4_000), Some(MUTEX), Some(ONE_LINE)),
-    case(VALUE_INCREMENTS, Op, (100_000, 20_000), Some(MUTEX), None),
-    case(SEMAPHORE, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case(EVENT, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case(BARRIER, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
-    case(SPSC_PING, RoundTrip, (20_000, 4_000), Some(RTRB_PING), Some(TWO_LINES)),
-    case(MPMC_PING, RoundTrip, (20_000, 4_000), Some(ARRAY_QUEUE_PING), Some(TWO_LINES)),
-    case(SPSC_ONE_WAY, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
-    case(MPMC_ONE_WAY, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
-    case(MQ_PING, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
-    case(MQ_8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
-    case(MQ_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
-    case(MQ_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
-    case(PIPE_PING, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
-    case(PIPE_8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
-    case(PIPE_4K, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
-    case(PIPE_64K, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
-    case(LOANS, Message(LOAN), (4, 2), Some(MEMCPY), None),
-    case(MEMCPY, Message(LOAN), (4, 2), Some(LOANS), None),
-    case(POOL_START, Unit::Call, (3, 1), Some(FUTEX), None),
-    case(POOL_IMAP, Message(8), (20_000, 2_000), Some(PIPE_PING), None),
-    case(POOL_MAP, Message(8), (100_000, 100_000), Some(PIPE_8), None).fixed(),
+    case(Id::Lock, Op, (100_000, 20_000), Some(MUTEX), None),
+    case(Id::LockContended, Op, (20_000, 4_000), Some(MUTEX), Some(ONE_LINE)),
+    case(Id::ValueIncrements, Op, (100_000, 20_000), Some(MUTEX), None),
+    case(Id::Semaphore, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(Id::Event, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(Id::Barrier, RoundTrip, (5_000, 1_000), Some(FUTEX), Some(TWO_LINES)),
+    case(Id::SpscPing, RoundTrip, (20_000, 4_000), Some(RTRB_PING), Some(TWO_LINES)),
+    case(Id::MpmcPing, RoundTrip, (20_000, 4_000), Some(ARRAY_QUEUE_PING), Some(TWO_LINES)),
+    case(Id::SpscOneWay, Message(8), (200_000, 40_000), Some(RTRB_ONE_WAY), None),
+    case(Id::MpmcOneWay, Message(8), (200_000, 40_000), Some(ARRAY_QUEUE_ONE_WAY), None),
+    case(Id::MqPing, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case(Id::Mq8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
+    case(Id::Mq4k, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
+    case(Id::Mq64k, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
+    case(Id::PipePing, RoundTrip, (20_000, 4_000), Some(OS_PIPE_PING), Some(TWO_LINES)),
+    case(Id::Pipe8, Message(8), (100_000, 20_000), Some(OS_PIPE_8), None),
+    case(Id::Pipe4k, Message(PAGE), (5_000, 1_000), Some(OS_PIPE_4K), None),
+    case(Id::Pipe64k, Message(BIG_PAGE), (500, 100), Some(OS_PIPE_64K), None),
+    case(Id::Loans, Message(LOAN), (4, 2), Some(MEMCPY), None),
+    case(Id::Memcpy, Message(LOAN), (4, 2), Some(LOANS), None),
+    case(Id::PoolStart, Unit::Call, (3, 1), Some(FUTEX), None),
+    case(Id::PoolImap, Message(8), (20_000, 2_000), Some(PIPE_PING), None),
+    case(Id::PoolMap, Message(8), (100_000, 100_000), Some(PIPE_8), None).fixed(),
 ];
 
 /// Times each of `iters` calls of `step` into `samples`.
@@ -225,7 +318,7 @@ pub fn measure(
     b: &mut Buffers,
     cpus: &Cpus,
 ) {
-    let name = CASES[i].name;
+    let id = CASES[i].id;
     // A one-way case's message: the front of the largest buffer.
     let bytes = match CASES[i].unit {
         Unit::Message(n) if n <= BIG_PAGE => n,
@@ -233,8 +326,8 @@ pub fn measure(
     };
     let message = &mut b.big[..bytes];
     let peer_cpu = cpus.peer;
-    match name {
-        ONE_LINE => {
+    match id {
+        Id::OneLine => {
             let line = w.word(0);
             let start = line.load(Ordering::Acquire);
             each(iters, samples, |k| {
@@ -242,7 +335,7 @@ pub fn measure(
                 spin_until(|| line.load(Ordering::Acquire) == start + 2 * k + 2);
             });
         }
-        TWO_LINES => {
+        Id::TwoLines => {
             let (there, back) = (w.word(128), w.word(256));
             let start = there.load(Ordering::Acquire);
             each(iters, samples, |k| {
@@ -250,7 +343,7 @@ pub fn measure(
                 spin_until(|| back.load(Ordering::Acquire) == start + k + 1);
             });
         }
-        FUTEX => {
+        Id::Futex => {
             let (there, back) = (w.futex_word(512), w.futex_word(640));
             let start = there.load(Ordering::Acquire);
             each(iters, samples, |k| {
@@ -260,7 +353,7 @@ pub fn measure(
                 futex_wait_for(back, v);
             });
         }
-        OS_PIPE_PING => {
+        Id::OsPipePing => {
             let (mut out, mut inp) = (&w.os_out, &w.os_in);
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
@@ -268,7 +361,7 @@ pub fn measure(
                 inp.read_exact(&mut reply).expect("pipe read");
             });
         }
-        UNIX_PING => {
+        Id::UnixPing => {
             let mut s = &w.unix_ping;
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
@@ -276,8 +369,8 @@ pub fn measure(
                 s.read_exact(&mut reply).expect("socket read");
             });
         }
-        OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
-            let mut inp = if matches!(name, OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K) {
+        Id::OsPipe8 | Id::OsPipe4k | Id::OsPipe64k | Id::Unix8 | Id::Unix4k => {
+            let mut inp = if matches!(id, Id::OsPipe8 | Id::OsPipe4k | Id::OsPipe64k) {
                 &w.os_stream
             } else {
                 &w.unix_stream
@@ -288,7 +381,7 @@ pub fn measure(
                 }
             });
         }
-        RTRB_PING => {
+        Id::RtrbPing => {
             let (mut there, mut from_here) = rtrb::RingBuffer::<u64>::new(64);
             let (mut to_back, mut back) = rtrb::RingBuffer::<u64>::new(64);
             threads_ping_pong(
@@ -306,7 +399,7 @@ pub fn measure(
                 || back.pop().is_ok(),
             );
         }
-        ARRAY_QUEUE_PING => {
+        Id::ArrayQueuePing => {
             let queues = Arc::new((
                 crossbeam_queue::ArrayQueue::<u64>::new(64),
                 crossbeam_queue::ArrayQueue::<u64>::new(64),
@@ -327,7 +420,7 @@ pub fn measure(
                 || queues.1.pop().is_some(),
             );
         }
-        RTRB_ONE_WAY => {
+        Id::RtrbOneWay => {
             let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(4096);
             threads_one_way(
                 iters,
@@ -337,7 +430,7 @@ pub fn measure(
                 || rx.pop().is_ok(),
             );
         }
-        ARRAY_QUEUE_ONE_WAY => {
+        Id::ArrayQueueOneWay => {
             let q = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(4096));
             let tx = q.clone();
             threads_one_way(
@@ -348,42 +441,42 @@ pub fn measure(
                 || q.pop().is_some(),
             );
         }
-        MUTEX => {
+        Id::Mutex => {
             let m = parking_lot::Mutex::new(0u64);
             batched(iters, samples, || *m.lock() += 1);
             std::hint::black_box(m);
         }
-        LOCK | LOCK_CONTENDED => {
-            batched_or_each(name, iters, samples, || drop(w.lock.acquire()));
+        Id::Lock | Id::LockContended => {
+            batched_or_each(id, iters, samples, || drop(w.lock.acquire()));
         }
-        VALUE_INCREMENTS => {
+        Id::ValueIncrements => {
             batched(iters, samples, || {
                 if let Ok(mut v) = w.value.lock() {
                     *v += 1;
                 }
             });
         }
-        SEMAPHORE => each(iters, samples, |_| {
+        Id::Semaphore => each(iters, samples, |_| {
             w.sems[0].release().expect("release");
             w.sems[1].acquire();
         }),
-        EVENT => each(iters, samples, |_| {
+        Id::Event => each(iters, samples, |_| {
             w.events[0].set();
             w.events[1].wait();
             w.events[1].clear();
         }),
-        BARRIER => each(iters, samples, |_| {
+        Id::Barrier => each(iters, samples, |_| {
             w.barrier.wait().expect("barrier");
         }),
-        SPSC_PING | MPMC_PING => {
-            let q = if name == SPSC_PING { &w.spsc } else { &w.mpmc };
+        Id::SpscPing | Id::MpmcPing => {
+            let q = if id == Id::SpscPing { &w.spsc } else { &w.mpmc };
             each(iters, samples, |k| {
                 q[0].put(k).expect("put");
                 q[1].get().expect("get");
             });
         }
-        SPSC_ONE_WAY | MPMC_ONE_WAY => {
-            let q = if name == SPSC_ONE_WAY {
+        Id::SpscOneWay | Id::MpmcOneWay => {
+            let q = if id == Id::SpscOneWay {
                 &w.spsc_stream
             } else {
                 &w.mpmc_stream
@@ -394,35 +487,35 @@ pub fn measure(
                 }
             });
         }
-        MQ_PING => {
+        Id::MqPing => {
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
                 w.mq[0].put_bytes(&k.to_ne_bytes()).expect("put");
                 w.mq[1].get_bytes_into(&mut reply).expect("get");
             });
         }
-        MQ_8 | MQ_4K | MQ_64K => {
+        Id::Mq8 | Id::Mq4k | Id::Mq64k => {
             block(iters, samples, || {
                 for _ in 0..iters {
                     w.mq_stream.get_bytes_into(message).expect("get");
                 }
             });
         }
-        PIPE_PING => {
+        Id::PipePing => {
             let mut reply = [0u8; 8];
             each(iters, samples, |k| {
                 w.ping.send_bytes(&k.to_ne_bytes()).expect("send");
                 w.ping.recv_bytes_into(&mut reply).expect("recv");
             });
         }
-        PIPE_8 | PIPE_4K | PIPE_64K => {
+        Id::Pipe8 | Id::Pipe4k | Id::Pipe64k => {
             block(iters, samples, || {
                 for _ in 0..iters {
                     w.stream.recv_bytes_into(message).expect("recv");
                 }
             });
         }
-        LOANS => {
+        Id::Loans => {
             let into = &mut b.loan;
             block(iters, samples, || {
                 for _ in 0..iters {
@@ -431,7 +524,7 @@ pub fn measure(
                 }
             });
         }
-        MEMCPY => {
+        Id::Memcpy => {
             let (from, into) = (&b.loan_other, &mut b.loan);
             block(iters, samples, || {
                 for _ in 0..iters {
@@ -440,16 +533,16 @@ pub fn measure(
             });
             std::hint::black_box(into);
         }
-        POOL_START => each(iters, samples, |_| {
+        Id::PoolStart => each(iters, samples, |_| {
             let pool = unpinned(|| shmipc::Pool::new(2)).expect("pool");
             pool.apply(double, 1).expect("first result");
         }),
-        POOL_IMAP | POOL_MAP => {
+        Id::PoolImap | Id::PoolMap => {
             let pool = unpinned(|| shmipc::Pool::new(2)).expect("pool");
             // Warm: both workers up before the clock starts.
             pool.map_chunked(double, 0..2, 1).expect("warm-up");
             block(iters, samples, || {
-                if name == POOL_IMAP {
+                if id == Id::PoolImap {
                     for r in pool.imap(double, 0..iters).expect("imap") {
                         r.expect("item");
                     }
@@ -458,7 +551,6 @@ pub fn measure(
                 }
             });
         }
-        other => unreachable!("no measure for {other}"),
     }
 }
 
@@ -528,8 +620,8 @@ fn unpinned<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 /// An uncontended lock is timed in batches; a contended one call by call.
-fn batched_or_each(name: &str, iters: u64, samples: &mut Histogram<u64>, mut op: impl FnMut()) {
-    if name == LOCK_CONTENDED {
+fn batched_or_each(id: Id, iters: u64, samples: &mut Histogram<u64>, mut op: impl FnMut()) {
+    if id == Id::LockContended {
         each(iters, samples, |_| op());
     } else {
         batched(iters, samples, op);
@@ -538,14 +630,14 @@ fn batched_or_each(name: &str, iters: u64, samples: &mut Histogram<u64>, mut op:
 
 /// Runs the peer's side of case `i` for `iters` iterations.
 pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
-    let name = CASES[i].name;
+    let id = CASES[i].id;
     let bytes = match CASES[i].unit {
         Unit::Message(n) if n <= BIG_PAGE => n,
         _ => 0,
     };
     let message = &b.big[..bytes];
-    match name {
-        ONE_LINE => {
+    match id {
+        Id::OneLine => {
             let line = w.word(0);
             // Between blocks the line is even; the parent may already have
             // made it odd (its first ping) before this side looks.
@@ -555,7 +647,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 line.store(start + 2 * k + 2, Ordering::Release);
             }
         }
-        TWO_LINES => {
+        Id::TwoLines => {
             let (there, back) = (w.word(128), w.word(256));
             let start = back.load(Ordering::Acquire);
             for k in 0..iters {
@@ -563,7 +655,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 back.store(start + k + 1, Ordering::Release);
             }
         }
-        FUTEX => {
+        Id::Futex => {
             let (there, back) = (w.futex_word(512), w.futex_word(640));
             let start = back.load(Ordering::Acquire);
             for k in 0..iters {
@@ -573,7 +665,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 futex_wake(back);
             }
         }
-        OS_PIPE_PING => {
+        Id::OsPipePing => {
             let (mut out, mut inp) = (&w.os_out, &w.os_in);
             let mut ping = [0u8; 8];
             for _ in 0..iters {
@@ -581,7 +673,7 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 out.write_all(&ping).expect("pipe write");
             }
         }
-        UNIX_PING => {
+        Id::UnixPing => {
             let mut s = &w.unix_ping;
             let mut ping = [0u8; 8];
             for _ in 0..iters {
@@ -589,8 +681,8 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 s.write_all(&ping).expect("socket write");
             }
         }
-        OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K | UNIX_8 | UNIX_4K => {
-            let mut out = if matches!(name, OS_PIPE_8 | OS_PIPE_4K | OS_PIPE_64K) {
+        Id::OsPipe8 | Id::OsPipe4k | Id::OsPipe64k | Id::Unix8 | Id::Unix4k => {
+            let mut out = if matches!(id, Id::OsPipe8 | Id::OsPipe4k | Id::OsPipe64k) {
                 &w.os_stream
             } else {
                 &w.unix_stream
@@ -599,38 +691,38 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 out.write_all(message).expect("write");
             }
         }
-        LOCK_CONTENDED => {
+        Id::LockContended => {
             for _ in 0..iters {
                 drop(w.lock.acquire());
             }
         }
-        SEMAPHORE => {
+        Id::Semaphore => {
             for _ in 0..iters {
                 w.sems[0].acquire();
                 w.sems[1].release().expect("release");
             }
         }
-        EVENT => {
+        Id::Event => {
             for _ in 0..iters {
                 w.events[0].wait();
                 w.events[0].clear();
                 w.events[1].set();
             }
         }
-        BARRIER => {
+        Id::Barrier => {
             for _ in 0..iters {
                 w.barrier.wait().expect("barrier");
             }
         }
-        SPSC_PING | MPMC_PING => {
-            let q = if name == SPSC_PING { &w.spsc } else { &w.mpmc };
+        Id::SpscPing | Id::MpmcPing => {
+            let q = if id == Id::SpscPing { &w.spsc } else { &w.mpmc };
             for _ in 0..iters {
                 let v = q[0].get().expect("get");
                 q[1].put(v).expect("put");
             }
         }
-        SPSC_ONE_WAY | MPMC_ONE_WAY => {
-            let q = if name == SPSC_ONE_WAY {
+        Id::SpscOneWay | Id::MpmcOneWay => {
+            let q = if id == Id::SpscOneWay {
                 &w.spsc_stream
             } else {
                 &w.mpmc_stream
@@ -639,39 +731,49 @@ pub fn answer(i: usize, w: &World, iters: u64, b: &Buffers) {
                 q.put(k).expect("put");
             }
         }
-        MQ_PING => {
+        Id::MqPing => {
             let mut ping = [0u8; 8];
             for _ in 0..iters {
                 w.mq[0].get_bytes_into(&mut ping).expect("get");
                 w.mq[1].put_bytes(&ping).expect("put");
             }
         }
-        MQ_8 | MQ_4K | MQ_64K => {
+        Id::Mq8 | Id::Mq4k | Id::Mq64k => {
             for _ in 0..iters {
                 w.mq_stream.put_bytes(message).expect("put");
             }
         }
-        PIPE_PING => {
+        Id::PipePing => {
             let mut ping = [0u8; 8];
             for _ in 0..iters {
                 w.ping.recv_bytes_into(&mut ping).expect("recv");
                 w.ping.send_bytes(&ping).expect("send");
             }
         }
-        PIPE_8 | PIPE_4K | PIPE_64K => {
+        Id::Pipe8 | Id::Pipe4k | Id::Pipe64k => {
             for _ in 0..iters {
                 w.stream.send_bytes(message).expect("send");
             }
         }
-        LOANS => {
+        Id::Loans => {
             for _ in 0..iters {
                 let mut loan = w.mq_big.reserve(LOAN).expect("reserve");
                 loan.write(0, &b.loan).expect("write");
                 loan.publish();
             }
         }
-        // The rest run in the parent alone.
-        _ => {}
+        // These run in the parent alone (threads, one process, a pool).
+        Id::Mutex
+        | Id::Lock
+        | Id::ValueIncrements
+        | Id::RtrbPing
+        | Id::ArrayQueuePing
+        | Id::RtrbOneWay
+        | Id::ArrayQueueOneWay
+        | Id::Memcpy
+        | Id::PoolStart
+        | Id::PoolImap
+        | Id::PoolMap => {}
     }
 }
 
