@@ -19,7 +19,7 @@ fn shmipc(args: &[&str]) -> Output {
         .expect("run the shmipc binary")
 }
 
-/// Runs the binary as [`shmipc`] does, but kills it (and so its peer, which
+/// Runs the binary as [`shmipc`] does, but stops it (and so its peer, which
 /// dies with it) if it runs longer than `limit`: a benchmark that stalls
 /// fails this test with what it printed, instead of holding CI.
 fn shmipc_within(args: &[&str], limit: Duration) -> Output {
@@ -42,9 +42,19 @@ fn run_within(command: &mut Command, limit: Duration) -> Output {
     });
     let timed_out = finished.recv_timeout(limit).is_err();
     if timed_out {
-        // SAFETY: kill(2) on the child this test started, not yet reaped:
-        // its waiter is still in `wait_with_output`.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        // SIGTERM first: the bench removes its segments on it. SIGKILL
+        // if that did not end it.
+        for (signal, grace) in [
+            (libc::SIGTERM, Duration::from_secs(10)),
+            (libc::SIGKILL, limit),
+        ] {
+            // SAFETY: kill(2) on the child this test started, not yet
+            // reaped: its waiter is still in `wait_with_output`.
+            unsafe { libc::kill(pid as libc::pid_t, signal) };
+            if finished.recv_timeout(grace).is_ok() {
+                break;
+            }
+        }
     }
     let out = waiter.join().unwrap().expect("wait for the shmipc binary");
     assert!(
@@ -441,4 +451,43 @@ fn bench_finishes_with_both_processes_on_one_cpu() {
     ] {
         assert!(table.contains(name), "{name} not in\n{table}");
     }
+}
+
+#[test]
+fn a_bench_stopped_by_sigterm_leaves_no_segment() {
+    if role().is_some() {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shmipc"))
+        .args(["bench", "--rounds", "1000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run the shmipc binary");
+    let pid = child.id();
+    let made_by_child = || {
+        shmipc::segments::list()
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.creator_pid == Some(pid))
+            .count()
+    };
+    // The bench takes the signals before it creates anything: once its
+    // first segments exist, a SIGTERM finds the clean-up in place.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while made_by_child() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no segment made");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // SAFETY: kill(2) on the child this test started and has not reaped.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let left = made_by_child();
+    if left > 0 {
+        let _ = shmipc::segments::collect_garbage(&format!("bench-{pid}-"), false);
+    }
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::into_raw(status) >> 8,
+        143
+    );
+    assert_eq!(left, 0, "segments left by a stopped bench");
 }

@@ -96,6 +96,20 @@ impl SegmentInfo {
     pub fn is_garbage(&self) -> bool {
         self.kind.is_some() && self.creator_alive == Some(Alive::No) && self.mapped_by.is_empty()
     }
+
+    /// The segment's file.
+    ///
+    /// ```
+    /// # extern crate shmipc_shm as shmipc;
+    /// # fn main() -> Result<(), shmipc::Error> {
+    /// # let name = format!("doc-info-path-{}", std::process::id());
+    /// let event = shmipc::Event::create(&name)?;
+    /// assert!(shmipc::segments::info(&name)?.path().exists());
+    /// # drop(event); shmipc::segments::remove(&name)?; Ok(()) }
+    /// ```
+    pub fn path(&self) -> std::path::PathBuf {
+        dev_shm_path(&self.name).into()
+    }
 }
 
 /// Every segment of this crate in `/dev/shm` (every file whose name starts

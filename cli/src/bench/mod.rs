@@ -16,9 +16,10 @@ mod python;
 mod world;
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,6 +104,7 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         .unwrap_or(if args.quick { 5 } else { 20 })
         .max(1);
     let scope = std::process::id();
+    clean_up_on_signal()?;
     let (world, fds) = World::create(scope).map_err(|e| e.to_string())?;
     let cpus = available_cpus();
     let _ = ALL_CPUS.set(cpus.clone());
@@ -539,4 +541,65 @@ impl PeerWatch {
     fn quitting(&self) {
         self.quitting.store(true, Ordering::Release);
     }
+}
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the segments this process
+/// created before it exits: a bench stopped by ^C leaves nothing in
+/// /dev/shm (its peer and the pool's workers die with it).
+///
+/// The handler only writes the signal's number to a pipe; a thread of its
+/// own reads it and cleans up as ordinary code. Blocking the signals and
+/// taking them with `sigwait` instead (tried) passed the blocked mask to
+/// every child, and Python's pool, whose `terminate` sends SIGTERM, hung.
+fn clean_up_on_signal() -> Result<(), String> {
+    let mut ends = [0; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe2: {}", std::io::Error::last_os_error()));
+    }
+    let [read_end, write_end] = ends;
+    SIGNAL_PIPE.store(write_end, Ordering::Release);
+    std::thread::spawn(move || {
+        // SAFETY: `read_end` is the pipe's read end, owned by this thread
+        // from here on.
+        let mut from_handler = unsafe { std::fs::File::from_raw_fd(read_end) };
+        let mut signal = [0u8; 1];
+        if std::io::Read::read_exact(&mut from_handler, &mut signal).is_err() {
+            return;
+        }
+        let me = std::process::id();
+        for segment in shmipc::segments::list().unwrap_or_default() {
+            if segment.creator_pid == Some(me) {
+                let _ = std::fs::remove_file(segment.path());
+            }
+        }
+        std::process::exit(128 + i32::from(signal[0]));
+    });
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: a zeroed sigaction with a handler address, an empty mask
+        // and SA_RESTART (other threads' reads go on) is valid;
+        // `on_signal` is an `extern "C" fn(c_int)`, as a handler without
+        // SA_SIGINFO must be.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+    Ok(())
+}
+
+/// The write end of the pipe [`on_signal`] tells the clean-up thread by.
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+/// Passes the signal's number to the clean-up thread. Only
+/// async-signal-safe work: an atomic load and `write(2)`.
+extern "C" fn on_signal(signal: libc::c_int) {
+    let fd = SIGNAL_PIPE.load(Ordering::Acquire);
+    let number = signal as u8;
+    // SAFETY: `fd` is the pipe's write end, open for the process's life;
+    // `number` is one valid byte.
+    unsafe { libc::write(fd, (&raw const number).cast(), 1) };
 }
