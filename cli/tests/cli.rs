@@ -428,13 +428,26 @@ fn bench_finishes_with_both_processes_on_one_cpu() {
     // command must notice slow hand-offs and scale its blocks down.
     let mut command = Command::new(env!("CARGO_BIN_EXE_shmipc"));
     command.args(["bench", "--quick", "--rounds", "1"]);
+    // The first cpu this test may use (not always cpu 0).
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, filled by the call.
+    let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `allowed` is a valid cpu_set_t of the size passed.
+    unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut allowed) };
+    let cpu = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` is below CPU_SETSIZE; `allowed` is initialised.
+        .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &allowed) })
+        .expect("a cpu to run on");
+    // SAFETY: a zeroed cpu_set_t is a valid empty set.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below CPU_SETSIZE.
+    unsafe { libc::CPU_SET(cpu, &mut one) };
     // SAFETY: the closure runs in the child between fork and exec and
-    // makes one async-signal-safe system call on a set on its own stack.
+    // makes one async-signal-safe system call on a set it owns.
     unsafe {
-        command.pre_exec(|| {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(0, &mut set);
-            libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+        command.pre_exec(move || {
+            if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
