@@ -105,7 +105,7 @@ impl SegmentInfo {
     /// # let name = format!("doc-info-path-{}", std::process::id());
     /// let event = shmipc::Event::create(&name)?;
     /// assert!(shmipc::segments::info(&name)?.path().exists());
-    /// # drop(event); shmipc::segments::remove(&name)?; Ok(()) }
+    /// # drop(event); Ok(()) }
     /// ```
     pub fn path(&self) -> std::path::PathBuf {
         dev_shm_path(&self.name).into()
