@@ -9,6 +9,10 @@
 //! one histogram per case: round trips one by one, cheap operations in
 //! batches, one-way streams one sample per block. Each row's ratio is its
 //! median over its baseline's, both from this run.
+//!
+//! A warm-up round before the others scales down the blocks of cases
+//! whose hand-offs turn out slow (two processes on one cpu), so that a
+//! run always ends; a stopped run removes its segments.
 
 mod cases;
 mod plot;
