@@ -215,6 +215,37 @@ fn pool_imap_unordered_starmap_and_chunks() {
     assert_eq!(sums.get().unwrap(), [11]);
 }
 
+/// Squares `x`, counting the call in the `Value` named `counter`.
+fn counted_square((counter, x): (String, u64)) -> u64 {
+    let calls = shmipc::Value::<u64>::open(&counter).unwrap();
+    *calls.lock().unwrap() += 1;
+    x * x
+}
+
+fn pool_imap_takes_its_items_lazily() {
+    let counter = format!("process-test-{}-calls", std::process::id());
+    let calls = shmipc::Value::<u64>::create(&counter, 0).unwrap();
+    let mut pool = shmipc::Pool::new(2).unwrap();
+    // An endless iterator: imap returns at once, and runs what is taken
+    // plus at most its window (4,096 chunks a worker).
+    let items = (0..).map(|x| (counter.clone(), x));
+    let first: Vec<u64> = pool
+        .imap(counted_square, items)
+        .unwrap()
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(first, [0, 1, 4, 9, 16]);
+    pool.close();
+    pool.join().unwrap();
+    let ran = *calls.lock().unwrap();
+    assert!((5..=5 + 2 * 4096).contains(&ran), "{ran} items ran");
+    assert!(
+        pool.imap(square, 0..3).is_err(),
+        "a closed pool takes no imap"
+    );
+}
+
 fn sum_and_pid(a: u64, b: u64) -> (u64, u32) {
     (a + b, std::process::id())
 }
@@ -381,7 +412,7 @@ fn main() {
     if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
         return daemon_parent();
     }
-    let tests: [(&str, fn()); 11] = [
+    let tests: [(&str, fn()); 12] = [
         (
             "returns_its_value_and_exit_code_0",
             returns_its_value_and_exit_code_0,
@@ -413,6 +444,10 @@ fn main() {
         (
             "pool_imap_unordered_starmap_and_chunks",
             pool_imap_unordered_starmap_and_chunks,
+        ),
+        (
+            "pool_imap_takes_its_items_lazily",
+            pool_imap_takes_its_items_lazily,
         ),
         (
             "pool_initializer_and_max_tasks_per_child",

@@ -123,17 +123,73 @@ impl Shared {
 }
 
 /// The results of [`Pool::imap`](super::Pool::imap) (in order) or [`Pool::imap_unordered`](super::Pool::imap_unordered)
-/// (as they come), as an iterator.
-pub struct Imap<R> {
-    /// The chunks not yet taken, in the items' order.
-    pub(super) chunks: VecDeque<AsyncResult<Vec<R>>>,
+/// (as they come), as an iterator. It borrows the pool, to which it sends
+/// the items as their results are taken.
+pub struct Imap<'pool, R> {
+    /// The chunks sent and not yet taken, in the items' order.
+    chunks: VecDeque<AsyncResult<Vec<R>>>,
     /// Results of a chunk taken, not yet handed out.
-    pub(super) ready: VecDeque<R>,
+    ready: VecDeque<R>,
     /// Whether a result is handed out as soon as it is in.
     pub(super) unordered: bool,
+    /// Sends up to so many more chunks of items; `None` once the items
+    /// are done.
+    feed: Option<Feed<'pool, R>>,
+    /// Chunks kept sent ahead of the caller.
+    window: usize,
 }
 
-impl<R: DeserializeOwned> Imap<R> {
+/// Sends up to the number of chunks asked for, in one batch: their
+/// results to come (fewer once the items run out), or why they could not
+/// be sent.
+pub(super) type Feed<'pool, R> = Box<
+    dyn FnMut(usize) -> std::result::Result<Vec<AsyncResult<Vec<R>>>, PoolError> + Send + 'pool,
+>;
+
+impl<'pool, R: DeserializeOwned> Imap<'pool, R> {
+    /// Sends the first `window` chunks; an error if the first could not
+    /// go (a closed pool).
+    pub(super) fn start(
+        feed: Feed<'pool, R>,
+        window: usize,
+    ) -> std::result::Result<Imap<'pool, R>, PoolError> {
+        let mut imap = Imap {
+            chunks: VecDeque::new(),
+            ready: VecDeque::new(),
+            unordered: false,
+            feed: Some(feed),
+            window: window.max(1),
+        };
+        imap.top_up()?;
+        Ok(imap)
+    }
+
+    /// Once half the window is taken, sends chunks until `window` are in
+    /// flight or the items are done. Chunks that could not be sent end the
+    /// feed: the items after them are not sent.
+    fn top_up(&mut self) -> std::result::Result<(), PoolError> {
+        if self.chunks.len() > self.window / 2 {
+            return Ok(());
+        }
+        let Some(feed) = self.feed.as_mut() else {
+            return Ok(());
+        };
+        let wanted = self.window - self.chunks.len();
+        match feed(wanted) {
+            Ok(sent) => {
+                if sent.len() < wanted {
+                    self.feed = None;
+                }
+                self.chunks.extend(sent);
+                Ok(())
+            }
+            Err(e) => {
+                self.feed = None;
+                Err(e)
+            }
+        }
+    }
+
     /// The next result, waiting at most `timeout`: `None` when all were
     /// handed out, `Some(Err(PoolError::TimedOut))` if it was not in time
     /// (ask again: nothing is lost). A failed task is its error, and the
@@ -148,6 +204,9 @@ impl<R: DeserializeOwned> Imap<R> {
     ) -> Option<std::result::Result<R, PoolError>> {
         if let Some(r) = self.ready.pop_front() {
             return Some(Ok(r));
+        }
+        if let Err(e) = self.top_up() {
+            return Some(Err(e));
         }
         let shared = self.chunks.front()?.shared.clone();
         let ids: Vec<u64> = if self.unordered {
@@ -172,7 +231,7 @@ impl<R: DeserializeOwned> Imap<R> {
     }
 }
 
-impl<R: DeserializeOwned> Iterator for Imap<R> {
+impl<R: DeserializeOwned> Iterator for Imap<'_, R> {
     type Item = std::result::Result<R, PoolError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{Done, Task, STOP};
+use super::{Done, Task, Trampoline, STOP};
 use crate::message::{Connection, RecvError};
 use crate::process::{anchor, panic_message};
 
@@ -34,11 +34,7 @@ pub(crate) fn worker_loop(
         // executable (checked by `run_child`), from a `trampoline::<A, R>`
         // and an `fn(A) -> R` of matching types (`Pool::apply_async` takes
         // them together).
-        let run = unsafe {
-            std::mem::transmute::<usize, fn(usize, &[u8]) -> std::result::Result<Vec<u8>, String>>(
-                (base + trampoline) as usize,
-            )
-        };
+        let run = unsafe { std::mem::transmute::<usize, Trampoline>((base + trampoline) as usize) };
         let outcome = run((base + function) as usize, &arg);
         let done: Done = (id, outcome);
         conn.send(&done).map_err(|e| e.to_string())?;
