@@ -119,6 +119,24 @@ fn pool_maps_in_order_and_a_panic_leaves_the_worker_alive() {
     assert_eq!(pending.get(), Ok(25));
 }
 
+fn echo_bytes(bytes: Vec<u8>) -> Vec<u8> {
+    bytes
+}
+
+fn pool_large_tasks_and_results_do_not_deadlock() {
+    let pool = shmipc::Pool::new(2).unwrap();
+    // Chunks of 8 items: 800 kB a task and a result, each far longer than
+    // a pipe's ring, so that both go in parts while the manager has a
+    // second task for the same worker.
+    let items: Vec<Vec<u8>> = (0..64).map(|k| vec![k as u8; 100_000]).collect();
+    let echoed = pool
+        .map_async(echo_bytes, items.clone())
+        .unwrap()
+        .get_timeout(Duration::from_secs(120))
+        .expect("the map ended");
+    assert!(echoed == items, "the echo differs");
+}
+
 fn pool_worker_killed_fails_its_task_and_is_replaced() {
     let mut pool = shmipc::Pool::new(2).unwrap();
     // Killed once it runs: a worker killed before it takes the task would
@@ -412,7 +430,7 @@ fn main() {
     if std::env::var(ROLE).as_deref() == Ok("daemon-parent") {
         return daemon_parent();
     }
-    let tests: [(&str, fn()); 12] = [
+    let tests: [(&str, fn()); 13] = [
         (
             "returns_its_value_and_exit_code_0",
             returns_its_value_and_exit_code_0,
@@ -448,6 +466,10 @@ fn main() {
         (
             "pool_imap_takes_its_items_lazily",
             pool_imap_takes_its_items_lazily,
+        ),
+        (
+            "pool_large_tasks_and_results_do_not_deadlock",
+            pool_large_tasks_and_results_do_not_deadlock,
         ),
         (
             "pool_initializer_and_max_tasks_per_child",

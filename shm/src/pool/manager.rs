@@ -144,19 +144,43 @@ fn dispatch(shared: &Shared, workers: &mut [Worker], settings: &Settings) -> (bo
                 let Some(task) = state.queue.pop_front() else {
                     break;
                 };
-                match w.conn.send(&task) {
-                    Ok(()) => w.busy.push_back(task),
-                    // A worker that cannot take it is dead: `collect`
-                    // replaces it; the task waits for the next.
-                    Err(_) => {
-                        state.queue.push_front(task);
-                        break;
-                    }
+                if send_task(w, &task) {
+                    w.busy.push_back(task);
+                } else {
+                    // Not now (a long task for a busy worker, or no room),
+                    // or the worker is dead (`collect` replaces it): the
+                    // task waits.
+                    state.queue.push_front(task);
+                    break;
                 }
             }
         }
     }
     (state.closed && state.queue.is_empty(), state.terminated)
+}
+
+/// The longest task a busy worker is sent ahead of the one it runs: short
+/// enough to go into its pipe (64 KiB rings) as one record, never in
+/// parts (those are longer than a quarter of the ring). A task sent in
+/// parts needs its worker to read while it is sent, and a busy worker may
+/// be sending a long result in parts itself, waiting for the manager to
+/// read: each would wait for the other for ever (a map of 800 kB chunks
+/// hung so). Longer tasks go one at a time.
+const AHEAD_MAX: usize = 4096;
+
+/// Sends `task` to `w` if that cannot block: whole to an idle worker
+/// (it is reading), and ahead to a busy one only if it is short and
+/// there is room now. Whether it was sent.
+fn send_task(w: &Worker, task: &Task) -> bool {
+    if w.busy.is_empty() {
+        return w.conn.send(task).is_ok();
+    }
+    match postcard::to_allocvec(task) {
+        Ok(bytes) if bytes.len() <= AHEAD_MAX => {
+            w.conn.send_bytes_timeout(&bytes, Duration::ZERO).is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// Takes in every result waiting, and fails the task of, and replaces,
