@@ -2,16 +2,8 @@
 //!
 //! Waking a parked process costs a hundred or more cache-line round trips,
 //! so a waiter first polls its condition with exponential back-off, which
-//! catches a peer that answers within tens of microseconds, and only then
-//! parks. From the fourth round on, each round also yields: where the peer
-//! waits for this very cpu (two processes on one cpu), spinning only holds
-//! the cpu the peer needs, and a hand-off that spun out every round before
-//! its first yield cost thirteen futex round trips. Where the peer runs
-//! elsewhere, a yield with nothing else to run returns at once.
-//!
-//! The tight polls before the rounds do not yield: yields there let the
-//! threads of a pool (more than the cpus) take turns at every hand-off,
-//! and made an `imap` item several times slower on two cpus.
+//! catches a peer that answers within tens of microseconds, then yields a
+//! few times, which lets a peer on the same core run, and only then parks.
 
 use crate::park::Park;
 use crate::primitives::spin_loop;
@@ -20,14 +12,10 @@ use crate::primitives::spin_loop;
 const SPIN_ROUNDS: u32 = 10;
 #[cfg(loom)]
 const SPIN_ROUNDS: u32 = 1;
-/// The first round that also yields: rounds before it are shorter than a
-/// yield's system call.
 #[cfg(not(loom))]
-const FIRST_YIELD_ROUND: u32 = 3;
-/// Under loom no round yields, as before yields joined the rounds: the
-/// models' state space stays what it was.
+const YIELD_ROUNDS: u32 = 4;
 #[cfg(loom)]
-const FIRST_YIELD_ROUND: u32 = SPIN_ROUNDS;
+const YIELD_ROUNDS: u32 = 0;
 
 /// Polls `ready` between rounds of spinning and yielding; returns `true` as
 /// soon as it does, `false` once the rounds are spent and the caller should park.
@@ -40,11 +28,11 @@ pub fn spin_then_yield<P: Park>(park: &mut P, mut ready: impl FnMut() -> bool) -
         if ready() {
             return true;
         }
-        if round >= FIRST_YIELD_ROUND {
-            park.yield_now();
-            if ready() {
-                return true;
-            }
+    }
+    for _ in 0..YIELD_ROUNDS {
+        park.yield_now();
+        if ready() {
+            return true;
         }
     }
     false

@@ -74,8 +74,7 @@ impl Channel {
         // slow enough to add to every ping-pong round trip. What the fast
         // path leaves (a stream, a message too long for the sink, the end)
         // the general path finds after these polls.
-        let tight_polls_done = timeout != Some(Duration::ZERO) && wait != WaitStrategy::Park;
-        if tight_polls_done {
+        if timeout != Some(Duration::ZERO) && wait != WaitStrategy::Park {
             let polled = (0..TIGHT_POLLS).find_map(|_| {
                 std::hint::spin_loop();
                 // A queue's receivers look before they take the role, so
@@ -91,16 +90,7 @@ impl Channel {
             }
         }
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
-        // The tight polls are done: the general wait backs off from its
-        // start, as the item queue's does. Polling tightly a second time
-        // doubled the pauses before a first yield, which two processes on
-        // one cpu pay at every hand-off.
-        let patience = if tight_polls_done {
-            Patience::BackOff
-        } else {
-            Patience::Eager
-        };
-        let got = self.recv_holding(&mut role, sink, timeout, wait, patience)?;
+        let got = self.recv_holding(&mut role, sink, timeout, wait)?;
         self.note_taken();
         Ok(got)
     }
@@ -142,7 +132,6 @@ impl Channel {
         sink: &mut Sink<'_>,
         timeout: Option<Duration>,
         wait: WaitStrategy,
-        patience: Patience,
     ) -> std::result::Result<Received, RecvError> {
         let c = self.control();
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -167,7 +156,7 @@ impl Channel {
                 wait,
                 &c.not_empty,
                 left,
-                patience,
+                Patience::Eager,
                 || self.peer_ends_it || streaming.get(),
                 || {
                     if !role.take() {
@@ -471,13 +460,7 @@ impl Channel {
         wait: WaitStrategy,
     ) -> std::result::Result<ReadLoan<'_>, RecvError> {
         let mut role = RoleHold::new(self, Side::Receiver, hold, role_deadline(timeout));
-        let got = self.recv_holding(
-            &mut role,
-            &mut Sink::InPlace,
-            timeout,
-            wait,
-            Patience::Eager,
-        )?;
+        let got = self.recv_holding(&mut role, &mut Sink::InPlace, timeout, wait)?;
         self.note_taken();
         match got {
             Received::InPlace(record) => Ok(ReadLoan::in_place(self, role, record)),
