@@ -109,7 +109,13 @@ fn run_inner(args: &BenchArgs) -> Result<(), String> {
         .max(1);
     let scope = std::process::id();
     clean_up_on_signal()?;
+    // A signal's clean-up waits for the objects to be made, so that none
+    // made after its look is left.
+    let making = SETUP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (world, fds) = World::create(scope).map_err(|e| e.to_string())?;
+    drop(making);
     let cpus = available_cpus();
     let _ = ALL_CPUS.set(cpus.clone());
     let placement = if cpus.len() >= 2 {
@@ -571,6 +577,9 @@ fn clean_up_on_signal() -> Result<(), String> {
         if std::io::Read::read_exact(&mut from_handler, &mut signal).is_err() {
             return;
         }
+        let _made = SETUP
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let me = std::process::id();
         for segment in shmipc::segments::list().unwrap_or_default() {
             if segment.creator_pid == Some(me) {
@@ -594,6 +603,10 @@ fn clean_up_on_signal() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Held while the run's objects are made: the clean-up after a signal
+/// takes it first.
+static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The write end of the pipe [`on_signal`] tells the clean-up thread by.
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
