@@ -2,7 +2,6 @@
 //! (`bench.py`) when `python3` is on the PATH: run once after the rounds,
 //! with Python's own child processes (it cannot take part in our blocks).
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -38,7 +37,7 @@ pub struct PythonRow {
 /// Runs the script with `n` round trips or operations per case, for at
 /// most `limit`; why not, if it could not.
 pub fn run(n: u64, limit: Duration) -> Result<Vec<PythonRow>, String> {
-    let mut child = Command::new("python3")
+    let child = Command::new("python3")
         .arg("-c")
         .arg(SCRIPT)
         .arg(n.to_string())
@@ -46,59 +45,31 @@ pub fn run(n: u64, limit: Duration) -> Result<Vec<PythonRow>, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("python3: {e}"))?;
-    // The pipes are drained by threads so that a chatty script cannot
-    // block on a full pipe while we wait for its exit.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut text);
-            }
-            text
-        })
-    };
-    let stdout = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let (done, finished) = mpsc::channel();
     let pid = child.id();
-    let waiter = std::thread::spawn(move || {
-        let status = child.wait();
-        let _ = done.send(());
-        status
+    // Waited for on a thread of its own, which also drains both pipes, so
+    // that the wait can end at `limit`.
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
     });
-    if finished.recv_timeout(limit).is_err() {
-        // SAFETY: kill(2) on the pid of the child we started and have not
-        // reaped (its waiter thread is still in `wait`), so the pid is ours.
+    let Ok(out) = finished.recv_timeout(limit) else {
+        // SAFETY: kill(2) on the pid of the child we started, whose waiter
+        // has not reported its exit: it is still ours.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        let _ = waiter.join();
         return Err(format!(
             "python3 took longer than {} s and was stopped",
             limit.as_secs()
         ));
-    }
-    let status = waiter
-        .join()
-        .map_err(|_| "the python3 waiter panicked".to_owned())?
-        .map_err(|e| format!("python3: {e}"))?;
-    let out = stdout.join().unwrap_or_default();
-    let err = stderr.join().unwrap_or_default();
-    if !status.success() {
+    };
+    let out = out.map_err(|e| format!("python3: {e}"))?;
+    if !out.status.success() {
         return Err(format!(
-            "python3 failed ({status}): {}",
-            String::from_utf8_lossy(&err).trim()
+            "python3 failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let text = String::from_utf8_lossy(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
     let mut rows = Vec::new();
     for line in text.lines() {
         let v: serde_json::Value =
