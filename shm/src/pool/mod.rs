@@ -149,9 +149,8 @@ pub struct Pool {
 /// each worker and the rest wait in its queue. The window is refilled by
 /// the caller, once half of it is taken, in one batch, so it must outlast
 /// the times the caller does not run: with more threads than cpus (the
-/// caller, the manager, the workers) a window of 8 let the queue run dry
-/// and an item cost 5-9 µs; from 2,048 on, `imap` is as fast as sending
-/// every item at the call.
+/// caller, the manager, the workers) a small window ran dry and the
+/// workers parked between items (the sizes measured are in docs/LOG.md).
 const IMAP_WINDOW_PER_WORKER: usize = 4096;
 
 /// What runs a task in a worker: decodes its argument, calls the function
@@ -442,9 +441,7 @@ impl Pool {
     {
         let items: Vec<A> = items.into_iter().collect();
         let chunksize = self.python_chunksize(items.len());
-        Ok(MapResult {
-            chunks: self.submit_chunks(chunk_trampoline::<A, R>, f as usize, items, chunksize)?,
-        })
+        self.submit_map(chunk_trampoline::<A, R>, f as usize, items, chunksize)
     }
 
     /// As [`map`](Self::map), in chunks of `chunksize` items (at least 1).
@@ -469,10 +466,8 @@ impl Pool {
         A: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned,
     {
-        MapResult {
-            chunks: self.submit_chunks(chunk_trampoline::<A, R>, f as usize, items, chunksize)?,
-        }
-        .get()
+        self.submit_map(chunk_trampoline::<A, R>, f as usize, items, chunksize)?
+            .get()
     }
 
     /// `f(a, b)` of every pair, in order, sent to the workers in chunks as
@@ -528,9 +523,7 @@ impl Pool {
     {
         let items: Vec<(A, B)> = items.into_iter().collect();
         let chunksize = self.python_chunksize(items.len());
-        let chunks =
-            self.submit_chunks(pair_trampoline::<A, B, R>, f as usize, items, chunksize)?;
-        Ok(MapResult { chunks })
+        self.submit_map(pair_trampoline::<A, B, R>, f as usize, items, chunksize)
     }
 
     /// Python's chunk size for a map of `len` items: about a quarter of
@@ -541,20 +534,22 @@ impl Pool {
     }
 
     /// Queues `items` in chunks of `chunksize` (at least 1), each a task
-    /// of `run` on the function at `function`; the chunks' results to come,
-    /// in order.
-    fn submit_chunks<T: Serialize, R>(
+    /// of `run` on the function at `function`, all at once; the map's
+    /// results to come.
+    fn submit_map<T: Serialize, R>(
         &self,
         run: Trampoline,
         function: usize,
         items: impl IntoIterator<Item = T>,
         chunksize: usize,
-    ) -> std::result::Result<VecDeque<AsyncResult<Vec<R>>>, PoolError> {
+    ) -> std::result::Result<MapResult<R>, PoolError> {
         let chunks = chunks_of(&mut items.into_iter(), chunksize, usize::MAX);
-        Ok(self
+        let chunks = self
             .submit_all::<_, Vec<R>>(run, function, &chunks)
-            .map_err(|e| PoolError::Failed(e.to_string()))?
-            .into())
+            .map_err(|e| PoolError::Failed(e.to_string()))?;
+        Ok(MapResult {
+            chunks: chunks.into(),
+        })
     }
 
     /// `f` of every item as an iterator of results in the items' order,
